@@ -1,0 +1,185 @@
+// Package collector turns ISAPI answers into Prometheus metrics. Each posture
+// area is one collector in its own file; the prober runs the enabled ones
+// after one credential check, concurrently, and a failing area never hides
+// the others.
+package collector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/hikvision-exporter/hikvision_exporter/config"
+	"github.com/hikvision-exporter/hikvision_exporter/isapi"
+)
+
+const namespace = "hikvision"
+
+// Collector is one posture area.
+type Collector interface {
+	// Collect reads what it needs from the device and emits metrics. An
+	// endpoint the device lacks is reported with m.Feature(name, false) and
+	// is not an error; an error means the area could not be read.
+	Collect(ctx context.Context, d *Device, m *Metrics) error
+}
+
+var (
+	registryMu sync.Mutex
+	registry   = map[string]Collector{}
+)
+
+// registerCollector adds a posture area under a name from config.Collectors.
+func registerCollector(name string, c Collector) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	registry[name] = c
+}
+
+func lookupCollector(name string) (Collector, bool) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	c, ok := registry[name]
+	return c, ok
+}
+
+// Device is what a collector sees of the device being probed.
+type Device struct {
+	Target *config.Target
+	Module *config.Module
+	Config *config.Config
+	Client *isapi.Client
+	State  *State
+	Logger *slog.Logger
+	Now    time.Time
+	// UserCheck is the credential check's answer; nil when the device has
+	// no userCheck endpoint and the check used deviceInfo instead.
+	UserCheck *isapi.UserCheck
+	// PasswordChangedAt is when the exporter saw its configured password
+	// change to one the device accepted (zero when never seen).
+	PasswordChangedAt time.Time
+}
+
+// Metrics collects the const metrics of one collector run.
+type Metrics struct {
+	mu  sync.Mutex
+	out []prometheus.Metric
+	err []error
+}
+
+func (m *Metrics) add(metric prometheus.Metric, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.err = append(m.err, err)
+		return
+	}
+	m.out = append(m.out, metric)
+}
+
+// Gauge emits a gauge.
+func (m *Metrics) Gauge(d *prometheus.Desc, v float64, labels ...string) {
+	m.add(prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...))
+}
+
+// Counter emits a counter.
+func (m *Metrics) Counter(d *prometheus.Desc, v float64, labels ...string) {
+	m.add(prometheus.NewConstMetric(d, prometheus.CounterValue, v, labels...))
+}
+
+// Bool emits 1 or 0 for a value the device sent, and nothing for one it did not.
+func (m *Metrics) Bool(d *prometheus.Desc, b isapi.Bool, labels ...string) {
+	if b.Set {
+		m.Gauge(d, b.Float(), labels...)
+	}
+}
+
+// Int emits an integer the device sent, and nothing for one it did not.
+func (m *Metrics) Int(d *prometheus.Desc, i isapi.Int, labels ...string) {
+	if i.Set {
+		m.Gauge(d, float64(i.V), labels...)
+	}
+}
+
+// Timestamp emits a point in time as Unix seconds.
+func (m *Metrics) Timestamp(d *prometheus.Desc, t time.Time, labels ...string) {
+	m.Gauge(d, float64(t.UnixNano())/1e9, labels...)
+}
+
+var featureSupportedDesc = newDesc("feature_supported",
+	"1 when the device answers the endpoint behind a feature, 0 when it lacks it (403 notSupport, 404, 501) or denies the exporter's account.",
+	"feature")
+
+// Feature reports whether the device has a feature.
+func (m *Metrics) Feature(name string, supported bool) {
+	v := 0.0
+	if supported {
+		v = 1
+	}
+	m.Gauge(featureSupportedDesc, v, name)
+}
+
+// Optional handles an endpoint error: nil and feature 1 on success; feature 0
+// and no error when the device lacks it; otherwise the error.
+func (m *Metrics) Optional(feature string, err error) (supported bool, _ error) {
+	switch {
+	case err == nil:
+		m.Feature(feature, true)
+		return true, nil
+	case isapi.IsNotSupported(err):
+		m.Feature(feature, false)
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+func newDesc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
+}
+
+// constCollector serves metrics gathered earlier; it is unchecked.
+type constCollector []prometheus.Metric
+
+func (constCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c constCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c {
+		ch <- m
+	}
+}
+
+// dedupe drops a repeated series (same name and labels), keeping the first,
+// so that one sloppy collector cannot make the registry reject a whole probe.
+func dedupe(ms []prometheus.Metric) []prometheus.Metric {
+	seen := make(map[string]bool, len(ms))
+	out := ms[:0]
+	for _, m := range ms {
+		k := seriesKey(m)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, m)
+	}
+	return out
+}
+
+func seriesKey(m prometheus.Metric) string {
+	key := m.Desc().String()
+	var pb dto.Metric
+	if err := m.Write(&pb); err == nil {
+		labels := make([]string, 0, len(pb.Label))
+		for _, l := range pb.Label {
+			labels = append(labels, l.GetName()+"="+l.GetValue())
+		}
+		sort.Strings(labels)
+		key += fmt.Sprint(labels)
+	}
+	return key
+}

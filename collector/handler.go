@@ -1,0 +1,146 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hikvision-exporter/hikvision_exporter/config"
+)
+
+// HandlerOptions configures the /probe handler.
+type HandlerOptions struct {
+	Config        func() *config.Config
+	Logger        *slog.Logger
+	Resolver      config.Resolver
+	TimeoutOffset time.Duration
+	MaxInFlight   int                   // exporter-wide probes at once; more get 503
+	Registerer    prometheus.Registerer // for the exporter's own metrics
+	Now           func() time.Time      // for tests; time.Now by default
+}
+
+// Handler serves /probe.
+type Handler struct {
+	opts     HandlerOptions
+	prober   *prober
+	inFlight chan struct{}
+	probes   *prometheus.CounterVec
+}
+
+// NewHandler builds the /probe handler and registers its counters.
+func NewHandler(o HandlerOptions) *Handler {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 256
+	}
+	h := &Handler{
+		opts:     o,
+		prober:   &prober{pool: newPool(o.Now), logger: o.Logger, now: o.Now},
+		inFlight: make(chan struct{}, o.MaxInFlight),
+		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "exporter", Name: "probes_total",
+			Help: "Probes served, by outcome: success, partial (a collector failed), down, rejected (credentials rejected or holding off), bad_request, overloaded.",
+		}, []string{"outcome"}),
+	}
+	for _, oc := range []string{"success", "partial", "down", "rejected", "bad_request", "overloaded"} {
+		h.probes.WithLabelValues(oc)
+	}
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(h.probes)
+	}
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	q := r.URL.Query()
+	target, err := single(q["target"], "target", true)
+	if err != nil {
+		h.refuse(w, err)
+		return
+	}
+	module, err := single(q["module"], "module", false)
+	if err != nil {
+		h.refuse(w, err)
+		return
+	}
+	cfg := h.opts.Config()
+	t, err := cfg.Resolve(r.Context(), h.opts.Resolver, target, module)
+	if err != nil {
+		h.refuse(w, err)
+		return
+	}
+	timeout, err := probeTimeout(r, h.opts.TimeoutOffset, time.Duration(t.Module.Timeout))
+	if err != nil {
+		h.refuse(w, err)
+		return
+	}
+	select {
+	case h.inFlight <- struct{}{}:
+		defer func() { <-h.inFlight }()
+	default:
+		h.probes.WithLabelValues("overloaded").Inc()
+		http.Error(w, "too many probes in flight; try again later", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	logger := h.opts.Logger.With("target", t.Name, "module", t.ModuleName)
+	logger.Debug("Probe starting", "address", t.Address, "timeout", timeout)
+	res := h.prober.probe(ctx, cfg, t, logger)
+	h.probes.WithLabelValues(string(res.outcome)).Inc()
+
+	var m Metrics
+	m.Gauge(probeDurationDesc, time.Since(start).Seconds())
+	m.Gauge(probeTimeoutDesc, timeout.Seconds())
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(constCollector(append(m.out, res.metrics...)))
+	logger.Debug("Probe done", "outcome", res.outcome, "duration", time.Since(start))
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+}
+
+func (h *Handler) refuse(w http.ResponseWriter, err error) {
+	h.probes.WithLabelValues("bad_request").Inc()
+	h.opts.Logger.Debug("Probe refused", "err", err)
+	http.Error(w, err.Error(), http.StatusBadRequest)
+}
+
+// single returns a query parameter that must appear at most once.
+func single(vals []string, name string, required bool) (string, error) {
+	switch {
+	case len(vals) > 1:
+		return "", fmt.Errorf("parameter %q given %d times; give it once", name, len(vals))
+	case len(vals) == 0 || vals[0] == "":
+		if required {
+			return "", fmt.Errorf("parameter %q is missing", name)
+		}
+		return "", nil
+	}
+	return vals[0], nil
+}
+
+// probeTimeout takes Prometheus' scrape timeout minus the offset, capped by
+// the module timeout, which alone applies when the header is absent.
+func probeTimeout(r *http.Request, offset, moduleTimeout time.Duration) (time.Duration, error) {
+	v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds")
+	if v == "" {
+		return moduleTimeout, nil
+	}
+	secs, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(secs > 0 && secs <= 1e6) {
+		return 0, fmt.Errorf("header X-Prometheus-Scrape-Timeout-Seconds: %q is not a positive number of seconds", v)
+	}
+	t := time.Duration(secs * float64(time.Second))
+	if t > offset {
+		t -= offset
+	}
+	return min(t, moduleTimeout), nil
+}

@@ -1,0 +1,213 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hikvision-exporter/hikvision_exporter/config"
+	"github.com/hikvision-exporter/hikvision_exporter/isapi"
+)
+
+var (
+	upDesc = newDesc("up",
+		"1 when the device answered and accepted the exporter's credentials, else 0.")
+	authRejectedDesc = newDesc("auth_rejected",
+		"1 while the exporter holds off because the device rejected its credentials or locked its account.")
+	authRetryDesc = newDesc("auth_retry_timestamp_seconds",
+		"When the exporter will next send credentials to a device that rejected them.")
+	collectorSuccessDesc = newDesc("scrape_collector_success",
+		"1 when a posture area was read, 0 when it failed.", "collector")
+	collectorDurationDesc = newDesc("scrape_collector_duration_seconds",
+		"Time spent reading a posture area.", "collector")
+	probeDurationDesc = newDesc("probe_duration_seconds",
+		"Time the probe took, as seen by this request.")
+	probeTimeoutDesc = newDesc("probe_timeout_seconds",
+		"The deadline this probe had: the scrape timeout minus the offset, capped by the module timeout.")
+)
+
+// outcome classifies a probe for the exporter's own counters.
+type outcome string
+
+const (
+	outcomeSuccess  outcome = "success"  // every collector succeeded
+	outcomePartial  outcome = "partial"  // up, but a collector failed
+	outcomeDown     outcome = "down"     // the device did not answer properly
+	outcomeRejected outcome = "rejected" // credentials rejected, or holding off
+)
+
+type probeResult struct {
+	metrics []prometheus.Metric
+	outcome outcome
+}
+
+// prober runs probes against devices, one collection per device at a time.
+type prober struct {
+	pool   *pool
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// probe collects one device. Concurrent probes of the same device and
+// credentials share one collection instead of doubling the device's load;
+// the shared run keeps the first caller's deadline.
+func (p *prober) probe(ctx context.Context, cfg *config.Config, t *config.Target, logger *slog.Logger) probeResult {
+	password, err := t.Module.ReadPassword()
+	if err != nil {
+		logger.Error("Cannot read the module's password; not contacting the device", "err", err)
+		return down()
+	}
+	st, err := p.pool.get(t, password)
+	if err != nil {
+		logger.Error("Cannot set up a client for the device", "err", err)
+		return down()
+	}
+	deadline, _ := ctx.Deadline()
+	ch := st.flight.DoChan("probe", func() (any, error) {
+		fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+		defer cancel()
+		return p.collect(fctx, cfg, t, st, password, logger), nil
+	})
+	select {
+	case r := <-ch:
+		return r.Val.(probeResult)
+	case <-ctx.Done():
+		logger.Warn("Probe gave up waiting for a shared collection", "err", context.Cause(ctx))
+		return down()
+	}
+}
+
+func down() probeResult {
+	var m Metrics
+	m.Gauge(upDesc, 0)
+	m.Gauge(authRejectedDesc, 0)
+	return probeResult{metrics: m.out, outcome: outcomeDown}
+}
+
+func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Target, st *State, password string, logger *slog.Logger) probeResult {
+	var m Metrics
+	d := &Device{
+		Target: t, Module: t.Module, Config: cfg, Client: st.client,
+		State: st, Logger: logger, Now: p.now(),
+	}
+	if until, cause, holding := st.client.HoldOff(); holding && d.Now.Before(until) {
+		logger.Debug("Holding off: the device rejected the credentials earlier", "until", until)
+		rejected(&m, d, until, cause)
+		return probeResult{metrics: m.out, outcome: outcomeRejected}
+	}
+	uc, err := checkCredentials(ctx, d)
+	if err != nil {
+		var ae *isapi.AuthError
+		var he *isapi.HoldOffError
+		switch {
+		case errors.As(err, &ae):
+			until, _, _ := st.client.HoldOff()
+			logger.Warn("Device rejected the credentials; holding off", "err", err, "retry_at", until)
+			rejected(&m, d, until, ae)
+			return probeResult{metrics: m.out, outcome: outcomeRejected}
+		case errors.As(err, &he):
+			rejected(&m, d, he.Until, he.Cause)
+			return probeResult{metrics: m.out, outcome: outcomeRejected}
+		}
+		logger.Error("Device did not answer the credential check", "err", err)
+		return down()
+	}
+	d.UserCheck = uc
+	d.PasswordChangedAt = p.pool.accepted(t, password)
+	m.Gauge(upDesc, 1)
+	m.Gauge(authRejectedDesc, 0)
+	out := probeResult{outcome: outcomeSuccess}
+	for _, r := range p.runCollectors(ctx, d) {
+		m.out = append(m.out, r.metrics...)
+		if r.err != nil {
+			out.outcome = outcomePartial
+		}
+	}
+	out.metrics = dedupe(m.out)
+	return out
+}
+
+// checkCredentials makes the probe's one credentialed request before any
+// fan-out, so that a wrong password costs the device one failed login, not
+// one per endpoint. userCheck also carries the account's password state;
+// firmware without it is checked with deviceInfo.
+func checkCredentials(ctx context.Context, d *Device) (*isapi.UserCheck, error) {
+	body, err := d.Client.Get(ctx, isapi.PathUserCheck)
+	if err == nil {
+		var uc isapi.UserCheck
+		if derr := isapi.Decode(body, &uc); derr == nil {
+			if uc.Rejected() {
+				ae := uc.AuthError()
+				d.Client.Reject(ae)
+				return nil, ae
+			}
+			return &uc, nil
+		}
+		// A 200 that is not a userCheck still proves the credentials.
+		return nil, nil
+	}
+	var se *isapi.StatusError
+	if !errors.As(err, &se) {
+		return nil, err
+	}
+	// No usable userCheck: deviceInfo proves the credentials instead, and
+	// its answer is kept for the device collector.
+	body, err = d.Client.Get(ctx, isapi.PathDeviceInfo)
+	if err != nil {
+		return nil, err
+	}
+	d.Client.Remember(isapi.PathDeviceInfo, body, time.Duration(d.Module.CacheTTL))
+	return nil, nil
+}
+
+func rejected(m *Metrics, d *Device, until time.Time, cause *isapi.AuthError) {
+	m.Gauge(upDesc, 0)
+	m.Gauge(authRejectedDesc, 1)
+	if !until.IsZero() {
+		m.Timestamp(authRetryDesc, until)
+	}
+	if d.Module.Enabled("account") && cause != nil {
+		lockMetrics(m, d, cause)
+	}
+}
+
+type collectorRun struct {
+	metrics []prometheus.Metric
+	err     error
+}
+
+func (p *prober) runCollectors(ctx context.Context, d *Device) []collectorRun {
+	names := d.Module.Collectors
+	runs := make([]collectorRun, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		c, ok := lookupCollector(name)
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var m Metrics
+			start := time.Now()
+			err := c.Collect(ctx, d, &m)
+			if err == nil && len(m.err) > 0 {
+				err = errors.Join(m.err...)
+			}
+			success := 1.0
+			if err != nil {
+				success = 0
+				d.Logger.Error("Collector failed", "collector", name, "err", err)
+			}
+			m.Gauge(collectorSuccessDesc, success, name)
+			m.Gauge(collectorDurationDesc, time.Since(start).Seconds(), name)
+			runs[i] = collectorRun{metrics: m.out, err: err}
+		}()
+	}
+	wg.Wait()
+	return runs
+}

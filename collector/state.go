@@ -1,0 +1,165 @@
+package collector
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/hikvision-exporter/hikvision_exporter/config"
+	"github.com/hikvision-exporter/hikvision_exporter/isapi"
+)
+
+// State is what the exporter remembers about one device and credential
+// between probes: its client (connections, Digest challenge, hold-off,
+// cache) and whatever a collector keeps, such as a log cursor.
+type State struct {
+	client   *isapi.Client
+	flight   singleflight.Group
+	mu       sync.Mutex
+	values   map[string]any
+	lastUsed time.Time
+}
+
+// Load returns the value a collector keeps under key, creating it with
+// init on first use. Values must be safe for concurrent use themselves.
+func (s *State) Load(key string, init func() any) any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.values == nil {
+		s.values = map[string]any{}
+	}
+	v, ok := s.values[key]
+	if !ok {
+		v = init()
+		s.values[key] = v
+	}
+	return v
+}
+
+// pool keeps one State per device and credential. A config reload that
+// leaves a device's address and credentials unchanged keeps its State, and
+// with it any hold-off after rejected credentials.
+type pool struct {
+	now func() time.Time
+
+	mu        sync.Mutex
+	states    map[[32]byte]*State
+	rotations map[string]rotation // address+user -> last accepted password
+	lastSweep time.Time
+}
+
+type rotation struct {
+	hash      [32]byte
+	changedAt time.Time
+}
+
+// idleLimit is how long an unused State is kept; one that is holding off is
+// kept at least until its hold-off ends, so forgetting cannot reset it.
+const idleLimit = time.Hour
+
+func newPool(now func() time.Time) *pool {
+	return &pool{now: now, states: map[[32]byte]*State{}, rotations: map[string]rotation{}}
+}
+
+func (p *pool) get(t *config.Target, password string) (*State, error) {
+	m := t.Module
+	tlsConf, err := tlsConfig(m, t)
+	if err != nil {
+		return nil, err
+	}
+	key := stateKey(t, m, password)
+	now := p.now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sweep(now)
+	if s, ok := p.states[key]; ok {
+		s.lastUsed = now
+		return s, nil
+	}
+	s := &State{
+		lastUsed: now,
+		client: isapi.New(isapi.Options{
+			Scheme: m.Scheme, Address: t.Address,
+			Username: m.Username, Password: password,
+			TLSConfig: tlsConf, AllowBasic: m.AllowBasicAuth,
+			MaxConcurrent: m.MaxConcurrentRequests, MaxBodyBytes: m.MaxResponseBytes,
+			Backoff: time.Duration(m.AuthBackoff), BackoffMax: time.Duration(m.AuthBackoffMax),
+			Pinned: t.Pinned, Now: p.now,
+		}),
+	}
+	p.states[key] = s
+	return s, nil
+}
+
+// accepted records that the device took this password, and returns when
+// the exporter first saw it take a password different from the one before.
+func (p *pool) accepted(t *config.Target, password string) time.Time {
+	id := t.Address + "\x00" + t.Module.Username
+	h := sha256.Sum256([]byte(password))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := p.rotations[id]
+	switch {
+	case !ok:
+		r = rotation{hash: h}
+	case r.hash != h:
+		r = rotation{hash: h, changedAt: p.now()}
+	}
+	p.rotations[id] = r
+	return r.changedAt
+}
+
+func (p *pool) sweep(now time.Time) {
+	if now.Sub(p.lastSweep) < time.Minute {
+		return
+	}
+	p.lastSweep = now
+	for k, s := range p.states {
+		if now.Sub(s.lastUsed) < idleLimit {
+			continue
+		}
+		if until, _, holding := s.client.HoldOff(); holding && now.Before(until) {
+			continue
+		}
+		s.client.Close()
+		delete(p.states, k)
+	}
+}
+
+// stateKey identifies everything that makes a client different: where it
+// connects, with which credentials (hashed, never stored in clear here) and
+// how. Module settings that do not shape the client are left out so that
+// changing, say, the collector list keeps the State.
+func stateKey(t *config.Target, m *config.Module, password string) [32]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", m.Scheme, t.Address, m.Username, password)
+	fmt.Fprintf(h, "%+v\x00%v\x00%d\x00%d\x00%d\x00%d\x00", m.TLSConfig, m.AllowBasicAuth, m.MaxConcurrentRequests, m.MaxResponseBytes, m.AuthBackoff, m.AuthBackoffMax)
+	for _, ip := range t.Pinned {
+		fmt.Fprintf(h, "%s,", ip)
+	}
+	var k [32]byte
+	copy(k[:], h.Sum(nil))
+	return k
+}
+
+func tlsConfig(m *config.Module, t *config.Target) (*tls.Config, error) {
+	if m.Scheme != "https" {
+		return nil, nil
+	}
+	c, err := promconfig.NewTLSConfig(&m.TLSConfig)
+	if err != nil {
+		return nil, fmt.Errorf("tls_config: %w", err)
+	}
+	if c.ServerName == "" {
+		if _, err := netip.ParseAddr(t.Host); err != nil {
+			c.ServerName = t.Host
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,323 @@
+// Package config holds the exporter's YAML schema: modules (credentials and
+// collection profiles), devices, and firmware policy. It loads, defaults and
+// validates a file, and redacts secrets whenever the config is printed.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+)
+
+// Collectors lists every posture area the exporter knows, in probe order.
+// A module that names none gets all of them.
+var Collectors = []string{"device", "account", "users", "lockout", "two_factor", "services", "time"}
+
+// Config is the whole configuration file.
+type Config struct {
+	Modules            map[string]*Module `yaml:"modules"`
+	Devices            []*Device          `yaml:"devices,omitempty"`
+	FirmwareAdvisories []Advisory         `yaml:"firmware_advisories,omitempty"`
+	FirmwareMinimums   []FirmwareMinimum  `yaml:"firmware_minimums,omitempty"`
+
+	byName    map[string]*Device
+	byAddress map[string]*Device
+}
+
+// Module is a collection profile: how to reach and log in to a device and what to collect.
+type Module struct {
+	Username       string               `yaml:"username"`
+	Password       promconfig.Secret    `yaml:"password,omitempty"`
+	PasswordFile   string               `yaml:"password_file,omitempty"`
+	Scheme         string               `yaml:"scheme,omitempty"`
+	TLSConfig      promconfig.TLSConfig `yaml:"tls_config,omitempty"`
+	AllowBasicAuth bool                 `yaml:"allow_basic_auth,omitempty"`
+	Timeout        model.Duration       `yaml:"timeout,omitempty"`
+	Collectors     []string             `yaml:"collectors,omitempty"`
+	AllowedTargets []string             `yaml:"allowed_targets,omitempty"`
+
+	// Password age sources (see README "Password age").
+	PasswordMaxAge    model.Duration `yaml:"password_max_age,omitempty"`
+	PasswordChangedAt *Date          `yaml:"password_changed_at,omitempty"`
+
+	// Lockout safety: after the device rejects the credentials, wait
+	// AuthBackoff (doubling up to AuthBackoffMax) before trying again.
+	AuthBackoff    model.Duration `yaml:"auth_backoff,omitempty"`
+	AuthBackoffMax model.Duration `yaml:"auth_backoff_max,omitempty"`
+
+	// Load on the device: requests in flight to one device, how long
+	// slow-changing answers are reused, and how often the log is searched.
+	MaxConcurrentRequests int            `yaml:"max_concurrent_requests,omitempty"`
+	CacheTTL              model.Duration `yaml:"cache_ttl,omitempty"`
+	LogSearchInterval     model.Duration `yaml:"log_search_interval,omitempty"`
+	LogSearchLookback     model.Duration `yaml:"log_search_lookback,omitempty"`
+	MaxResponseBytes      int64          `yaml:"max_response_bytes,omitempty"`
+
+	allowed allowList
+}
+
+// Device is one configured camera, NVR or DVR.
+type Device struct {
+	Name    string            `yaml:"name"`
+	Address string            `yaml:"address"`
+	Module  string            `yaml:"module,omitempty"`
+	Labels  map[string]string `yaml:"labels,omitempty"`
+}
+
+// Defaults, chosen for weak camera CPUs and the usual 30-minute device lock.
+const (
+	DefaultTimeout               = 10 * time.Second
+	DefaultAuthBackoff           = 35 * time.Minute
+	DefaultAuthBackoffMax        = 6 * time.Hour
+	DefaultMaxConcurrentRequests = 4
+	DefaultCacheTTL              = 5 * time.Minute
+	DefaultLogSearchInterval     = 5 * time.Minute
+	DefaultLogSearchLookback     = 24 * time.Hour
+	DefaultMaxResponseBytes      = 4 << 20
+)
+
+// Load reads and validates a configuration file.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes YAML strictly (unknown keys are errors), applies defaults and validates.
+func Parse(b []byte) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("config is empty")
+		}
+		return nil, fmt.Errorf("parsing config: %w", err)
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// String renders the config as YAML with every secret shown as <secret>.
+func (c *Config) String() string {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return fmt.Sprintf("# cannot render config: %v\n", err)
+	}
+	return string(b)
+}
+
+// Device returns the configured device with this name, or nil.
+func (c *Config) Device(name string) *Device { return c.byName[name] }
+
+func (c *Config) validate() error {
+	if len(c.Modules) == 0 {
+		return errors.New("modules: at least one module is required")
+	}
+	names := make([]string, 0, len(c.Modules))
+	for name := range c.Modules {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		m := c.Modules[name]
+		if m == nil {
+			return fmt.Errorf("modules.%s: empty module", name)
+		}
+		if err := m.validate(); err != nil {
+			return fmt.Errorf("modules.%s.%w", name, err)
+		}
+	}
+	c.byName = make(map[string]*Device, len(c.Devices))
+	c.byAddress = make(map[string]*Device, len(c.Devices))
+	for i, d := range c.Devices {
+		if d == nil {
+			return fmt.Errorf("devices[%d]: empty entry", i)
+		}
+		if err := c.validateDevice(d); err != nil {
+			return fmt.Errorf("devices[%d] (%s): %w", i, d.Name, err)
+		}
+	}
+	for i := range c.FirmwareAdvisories {
+		if err := c.FirmwareAdvisories[i].validate(); err != nil {
+			return fmt.Errorf("firmware_advisories[%d]: %w", i, err)
+		}
+	}
+	for i := range c.FirmwareMinimums {
+		if err := c.FirmwareMinimums[i].validate(); err != nil {
+			return fmt.Errorf("firmware_minimums[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateDevice(d *Device) error {
+	if d.Name == "" {
+		return errors.New("name: required")
+	}
+	if strings.ContainsAny(d.Name, " \t\r\n/?#&=") {
+		return fmt.Errorf("name: %q must not contain spaces or URL delimiters", d.Name)
+	}
+	if _, dup := c.byName[d.Name]; dup {
+		return fmt.Errorf("name: duplicate device name %q", d.Name)
+	}
+	if d.Module == "" {
+		d.Module = "default"
+	}
+	m, ok := c.Modules[d.Module]
+	if !ok {
+		return fmt.Errorf("module: unknown module %q", d.Module)
+	}
+	t, err := parseTarget(d.Address, m.Scheme)
+	if err != nil {
+		return fmt.Errorf("address: %w", err)
+	}
+	d.Address = t.hostPort()
+	if other, dup := c.byAddress[d.Address]; dup {
+		return fmt.Errorf("address: %s is already device %q", d.Address, other.Name)
+	}
+	c.byName[d.Name] = d
+	c.byAddress[d.Address] = d
+	return nil
+}
+
+func (m *Module) validate() error {
+	if m.Username == "" {
+		return errors.New("username: required")
+	}
+	switch {
+	case m.Password != "" && m.PasswordFile != "":
+		return errors.New("password: set either password or password_file, not both")
+	case m.Password == "" && m.PasswordFile == "":
+		return errors.New("password: one of password or password_file is required")
+	}
+	switch m.Scheme {
+	case "":
+		m.Scheme = "https"
+	case "http", "https":
+	default:
+		return fmt.Errorf("scheme: %q is not http or https", m.Scheme)
+	}
+	if err := m.TLSConfig.Validate(); err != nil {
+		return fmt.Errorf("tls_config: %w", err)
+	}
+	if m.AllowBasicAuth && m.Scheme != "https" {
+		return errors.New("allow_basic_auth: Basic auth sends the password in clear and needs scheme https")
+	}
+	for _, d := range []struct {
+		name string
+		v    *model.Duration
+		def  time.Duration
+	}{
+		{"timeout", &m.Timeout, DefaultTimeout},
+		{"auth_backoff", &m.AuthBackoff, DefaultAuthBackoff},
+		{"auth_backoff_max", &m.AuthBackoffMax, DefaultAuthBackoffMax},
+		{"cache_ttl", &m.CacheTTL, DefaultCacheTTL},
+		{"log_search_interval", &m.LogSearchInterval, DefaultLogSearchInterval},
+		{"log_search_lookback", &m.LogSearchLookback, DefaultLogSearchLookback},
+	} {
+		if *d.v < 0 {
+			return fmt.Errorf("%s: must not be negative", d.name)
+		}
+		if *d.v == 0 {
+			*d.v = model.Duration(d.def)
+		}
+	}
+	if m.AuthBackoffMax < m.AuthBackoff {
+		return errors.New("auth_backoff_max: must be at least auth_backoff")
+	}
+	if m.MaxConcurrentRequests < 0 {
+		return errors.New("max_concurrent_requests: must not be negative")
+	}
+	if m.MaxConcurrentRequests == 0 {
+		m.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	}
+	if m.MaxResponseBytes < 0 {
+		return errors.New("max_response_bytes: must not be negative")
+	}
+	if m.MaxResponseBytes == 0 {
+		m.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if len(m.Collectors) == 0 {
+		m.Collectors = slices.Clone(Collectors)
+	}
+	seen := map[string]bool{}
+	for _, name := range m.Collectors {
+		if !slices.Contains(Collectors, name) {
+			return fmt.Errorf("collectors: unknown collector %q (known: %s)", name, strings.Join(Collectors, ", "))
+		}
+		if seen[name] {
+			return fmt.Errorf("collectors: %q listed twice", name)
+		}
+		seen[name] = true
+	}
+	if m.PasswordChangedAt != nil && m.PasswordChangedAt.Time.After(time.Now().Add(24*time.Hour)) {
+		return errors.New("password_changed_at: date is in the future")
+	}
+	allowed, err := parseAllowList(m.AllowedTargets)
+	if err != nil {
+		return fmt.Errorf("allowed_targets: %w", err)
+	}
+	m.allowed = allowed
+	return nil
+}
+
+// Enabled reports whether the module collects the named area.
+func (m *Module) Enabled(collector string) bool { return slices.Contains(m.Collectors, collector) }
+
+// ReadPassword returns the module's password, reading password_file on every
+// call so that a rotated password needs no restart or reload.
+func (m *Module) ReadPassword() (string, error) {
+	if m.PasswordFile == "" {
+		return string(m.Password), nil
+	}
+	b, err := os.ReadFile(m.PasswordFile)
+	if err != nil {
+		// The path is configuration, not a secret; the content never appears.
+		return "", fmt.Errorf("reading password_file: %w", err)
+	}
+	p := strings.TrimRight(string(b), "\r\n")
+	if p == "" {
+		return "", fmt.Errorf("password_file %s is empty", m.PasswordFile)
+	}
+	return p, nil
+}
+
+// Date is a calendar date or timestamp in YAML: 2026-01-31 or RFC 3339.
+type Date struct{ time.Time }
+
+// UnmarshalYAML accepts YYYY-MM-DD (midnight UTC) or an RFC 3339 timestamp.
+func (d *Date) UnmarshalYAML(n *yaml.Node) error {
+	for _, layout := range []string{"2006-01-02", time.RFC3339} {
+		if t, err := time.Parse(layout, n.Value); err == nil {
+			d.Time = t
+			return nil
+		}
+	}
+	return fmt.Errorf("line %d: %q is not a date (YYYY-MM-DD or RFC 3339)", n.Line, n.Value)
+}
+
+// MarshalYAML prints the date back in the short form when it is one.
+func (d Date) MarshalYAML() (any, error) {
+	if d.Time.Equal(d.Time.Truncate(24 * time.Hour)) {
+		return d.Time.Format("2006-01-02"), nil
+	}
+	return d.Time.Format(time.RFC3339), nil
+}

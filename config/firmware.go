@@ -1,0 +1,94 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// Advisory marks firmware as vulnerable: models matching a pattern whose
+// firmware version and build fall inside the given inclusive ranges. An empty
+// bound is open.
+type Advisory struct {
+	ID     string   `yaml:"id"` // e.g. CVE-2017-7921
+	Models []string `yaml:"models"`
+	// Inclusive firmware version range, e.g. V5.2.0 .. V5.4.0.
+	MinVersion string `yaml:"min_version,omitempty"`
+	MaxVersion string `yaml:"max_version,omitempty"`
+	// Inclusive build date range, YYMMDD as in "build 140721".
+	MinBuild string `yaml:"min_build,omitempty"`
+	MaxBuild string `yaml:"max_build,omitempty"`
+	URL      string `yaml:"url,omitempty"`
+	Note     string `yaml:"note,omitempty"`
+}
+
+// FirmwareMinimum is the oldest firmware version the operator accepts for
+// models matching a pattern.
+type FirmwareMinimum struct {
+	Models  []string `yaml:"models"`
+	Version string   `yaml:"version"`
+}
+
+var (
+	versionRE = regexp.MustCompile(`^[Vv]?\d+(\.\d+)*$`)
+	buildRE   = regexp.MustCompile(`^\d{6}$`)
+)
+
+func validModels(models []string) error {
+	if len(models) == 0 {
+		return errors.New("models: at least one model pattern is required")
+	}
+	for _, m := range models {
+		if _, err := path.Match(strings.ToUpper(m), ""); err != nil || m == "" {
+			return fmt.Errorf("models: bad pattern %q", m)
+		}
+	}
+	return nil
+}
+
+func (a *Advisory) validate() error {
+	if a.ID == "" {
+		return errors.New("id: required")
+	}
+	if err := validModels(a.Models); err != nil {
+		return fmt.Errorf("%s: %w", a.ID, err)
+	}
+	for _, v := range []struct{ name, val string }{{"min_version", a.MinVersion}, {"max_version", a.MaxVersion}} {
+		if v.val != "" && !versionRE.MatchString(v.val) {
+			return fmt.Errorf("%s: %s: %q is not a version like V5.4.0", a.ID, v.name, v.val)
+		}
+	}
+	for _, b := range []struct{ name, val string }{{"min_build", a.MinBuild}, {"max_build", a.MaxBuild}} {
+		if b.val != "" && !buildRE.MatchString(b.val) {
+			return fmt.Errorf("%s: %s: %q is not a build date YYMMDD", a.ID, b.name, b.val)
+		}
+	}
+	if a.MinVersion == "" && a.MaxVersion == "" && a.MinBuild == "" && a.MaxBuild == "" {
+		return fmt.Errorf("%s: needs at least one version or build bound", a.ID)
+	}
+	return nil
+}
+
+func (f *FirmwareMinimum) validate() error {
+	if err := validModels(f.Models); err != nil {
+		return err
+	}
+	if !versionRE.MatchString(f.Version) {
+		return fmt.Errorf("version: %q is not a version like V5.7.18", f.Version)
+	}
+	return nil
+}
+
+// MatchModel reports whether a device model matches any of the patterns
+// (shell-style, case-insensitive).
+func MatchModel(patterns []string, model string) bool {
+	model = strings.ToUpper(model)
+	for _, p := range patterns {
+		if ok, _ := path.Match(strings.ToUpper(p), model); ok {
+			return true
+		}
+	}
+	return false
+}

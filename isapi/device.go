@@ -1,0 +1,88 @@
+package isapi
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Paths of the endpoints the frame itself reads.
+const (
+	PathDeviceInfo = "/ISAPI/System/deviceInfo"
+	PathUserCheck  = "/ISAPI/Security/userCheck"
+)
+
+// DeviceInfo is GET /ISAPI/System/deviceInfo (isapi.md §1).
+type DeviceInfo struct {
+	DeviceName           string `xml:"deviceName"`
+	DeviceID             string `xml:"deviceID"`
+	Model                string `xml:"model"`
+	SerialNumber         string `xml:"serialNumber"`
+	MacAddress           string `xml:"macAddress"`
+	FirmwareVersion      string `xml:"firmwareVersion"`
+	FirmwareReleasedDate string `xml:"firmwareReleasedDate"`
+	EncoderVersion       string `xml:"encoderVersion"`
+	DeviceType           string `xml:"deviceType"`
+	HardwareVersion      string `xml:"hardwareVersion"`
+	FirmwareVersionInfo  string `xml:"firmwareVersionInfo"` // platform code, e.g. B-R-G5-0
+	Manufacturer         string `xml:"manufacturer"`
+}
+
+// FirmwareBuild returns the YYMMDD build of firmwareReleasedDate ("build
+// 240826", sometimes without the word), or "" when it is not one.
+func (d *DeviceInfo) FirmwareBuild() string {
+	s := strings.TrimSpace(d.FirmwareReleasedDate)
+	s = strings.TrimSpace(strings.TrimPrefix(strings.ToLower(s), "build"))
+	if len(s) != 6 || strings.Trim(s, "0123456789") != "" {
+		return ""
+	}
+	return s
+}
+
+// FirmwareBuildTime parses the build date as midnight UTC.
+func (d *DeviceInfo) FirmwareBuildTime() (time.Time, bool) {
+	b := d.FirmwareBuild()
+	if b == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("060102", b)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// DeviceInfo fetches and decodes deviceInfo, reusing an answer younger than ttl.
+func (c *Client) DeviceInfo(ctx context.Context, ttl time.Duration) (*DeviceInfo, error) {
+	var d DeviceInfo
+	if err := c.GetCachedXML(ctx, PathDeviceInfo, ttl, &d); err != nil {
+		return nil, err
+	}
+	if d.Model == "" && d.FirmwareVersion == "" && d.SerialNumber == "" {
+		return nil, fmt.Errorf("GET %s: answer has no model, firmware or serial number", PathDeviceInfo)
+	}
+	return &d, nil
+}
+
+// UserCheck is GET /ISAPI/Security/userCheck: the credential check, and the
+// only source of the logged-in account's password state (isapi.md §2.2).
+type UserCheck struct {
+	StatusValue       Int    `xml:"statusValue"`
+	StatusString      string `xml:"statusString"`
+	IsDefaultPassword Bool   `xml:"isDefaultPassword"`
+	IsRiskPassword    Bool   `xml:"isRiskPassword"`
+	IsActivated       Bool   `xml:"isActivated"`
+	ResidualValidity  Int    `xml:"residualValidity"`
+	LockStatus        string `xml:"lockStatus"`
+	UnlockTime        Int    `xml:"unlockTime"`
+	RetryLoginTime    Int    `xml:"retryLoginTime"`
+}
+
+// Rejected reports a userCheck answered with HTTP 200 whose body says 401.
+func (u *UserCheck) Rejected() bool { return u.StatusValue.Set && u.StatusValue.V == 401 }
+
+// AuthError turns a rejecting body into the error the client would have returned.
+func (u *UserCheck) AuthError() *AuthError {
+	return &AuthError{Path: PathUserCheck, Locked: LockStatus(u.LockStatus), UnlockIn: u.UnlockTime, RetriesLeft: u.RetryLoginTime}
+}

@@ -1,0 +1,150 @@
+package isapi
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/icholy/digest"
+)
+
+// authTransport answers HTTP Digest challenges while spending as few wrong
+// logins as possible: a device counts every credentialed request that fails
+// toward its lock (isapi.md §3).
+//
+// Unlike digest.Transport it never retries a rejected credentialed request
+// with a fresh challenge, which would cost a second failed login; it retries
+// only on stale="TRUE" (an expired nonce is not a failed login) and after an
+// unauthenticated request, whose 401 is just the challenge.
+type authTransport struct {
+	next       http.RoundTripper
+	username   string
+	password   string
+	allowBasic bool
+
+	mu    sync.Mutex
+	chal  *digest.Challenge // cached challenge, nil until the device sent one
+	nc    int               // nonce count for chal
+	basic bool              // the device offered only Basic and the module allows it
+}
+
+// errBasicOnly is wrapped in an AuthError when the device offers only Basic.
+var errBasicOnly = errors.New("device offers only Basic auth")
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	authorized, err := t.authorize(req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := t.send(req)
+	if err != nil {
+		t.forget() // the device may have rebooted; do not replay an old nonce
+		return nil, err
+	}
+	if res.StatusCode != http.StatusUnauthorized {
+		return res, nil
+	}
+	chal, cerr := digest.FindChallenge(res.Header)
+	switch {
+	case cerr != nil && offersBasic(res.Header) && !authorized:
+		if !t.allowBasic {
+			drain(res)
+			return nil, errBasicOnly
+		}
+		t.mu.Lock()
+		t.basic = true
+		t.mu.Unlock()
+	case cerr != nil:
+		// A 401 without a usable challenge: hand it to the caller as a rejection.
+		return res, nil
+	case authorized && !chal.Stale:
+		// The device saw our credentials and refused them. No second try.
+		t.forget()
+		return res, nil
+	default:
+		t.remember(chal)
+	}
+	drain(res)
+	req2 := req.Clone(req.Context())
+	if req.GetBody != nil {
+		if req2.Body, err = req.GetBody(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := t.authorize(req2); err != nil {
+		return nil, err
+	}
+	res, err = t.send(req2)
+	if err != nil {
+		t.forget()
+		return nil, err
+	}
+	if res.StatusCode == http.StatusUnauthorized {
+		t.forget()
+	}
+	return res, nil
+}
+
+func (t *authTransport) send(req *http.Request) (*http.Response, error) {
+	return t.next.RoundTrip(req)
+}
+
+// authorize sets the Authorization header from the cached challenge, and
+// reports whether credentials went out.
+func (t *authTransport) authorize(req *http.Request) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.basic {
+		cred := base64.StdEncoding.EncodeToString([]byte(t.username + ":" + t.password))
+		req.Header.Set("Authorization", "Basic "+cred)
+		return true, nil
+	}
+	if t.chal == nil {
+		return false, nil
+	}
+	t.nc++
+	cred, err := digest.Digest(t.chal, digest.Options{
+		Method:   req.Method,
+		URI:      req.URL.RequestURI(),
+		GetBody:  req.GetBody,
+		Count:    t.nc,
+		Username: t.username,
+		Password: t.password,
+	})
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Authorization", cred.String())
+	return true, nil
+}
+
+func (t *authTransport) remember(c *digest.Challenge) {
+	t.mu.Lock()
+	t.chal, t.nc = c, 0
+	t.mu.Unlock()
+}
+
+// forget drops the cached challenge, so the next request starts with an
+// unauthenticated one whose 401 costs no login attempt.
+func (t *authTransport) forget() {
+	t.mu.Lock()
+	t.chal, t.nc, t.basic = nil, 0, false
+	t.mu.Unlock()
+}
+
+func offersBasic(h http.Header) bool {
+	for _, v := range h.Values("WWW-Authenticate") {
+		if len(v) >= 5 && strings.EqualFold(v[:5], "basic") {
+			return true
+		}
+	}
+	return false
+}
+
+func drain(res *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	_ = res.Body.Close()
+}
