@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -72,6 +73,8 @@ type Device struct {
 	Module  string            `yaml:"module,omitempty"`
 	Labels  map[string]string `yaml:"labels,omitempty"`
 }
+
+var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // Defaults, chosen for weak camera CPUs and the usual 30-minute device lock.
 const (
@@ -190,6 +193,11 @@ func (c *Config) validateDevice(d *Device) error {
 		return fmt.Errorf("address: %w", err)
 	}
 	d.Address = t.hostPort()
+	for k := range d.Labels {
+		if !labelNameRE.MatchString(k) {
+			return fmt.Errorf("labels: %q is not a valid label name", k)
+		}
+	}
 	if other, dup := c.byAddress[d.Address]; dup {
 		return fmt.Errorf("address: %s is already device %q", d.Address, other.Name)
 	}

@@ -1,0 +1,117 @@
+package isapitest
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// authenticate runs the login check and the illegal-login lock (isapi.md
+// §3). It answers the request itself and returns false unless the request
+// may proceed to routing.
+func (d *Device) authenticate(w http.ResponseWriter, r *http.Request) bool {
+	now := d.now()
+	d.mu.Lock()
+	d.expireLockLocked(now)
+	res, user := d.checkCredentialsLocked(r, now)
+	locked := now.Before(d.lockedUntil)
+	p := d.prof
+
+	switch res {
+	case authOK:
+		if !locked {
+			d.failures = 0
+			d.mu.Unlock()
+			return true
+		}
+	case authWrong:
+		d.failedLoginLocked(now, user, remoteIP(r))
+	case authBad:
+		d.mu.Unlock()
+		http.Error(w, "400 Bad Request: digest uri does not match the request", http.StatusBadRequest)
+		return false
+	case authNone, authUnknown, authStale:
+		d.stats.Unauthorized++
+		d.mu.Unlock()
+		d.challengeHeaders(w.Header(), &p, now, res == authStale)
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write(challengeBody)
+		return false
+	}
+	// A rejection: wrong credentials, refused Basic, or anything while locked.
+	d.stats.Unauthorized++
+	body := d.rejectBodyLocked(now)
+	d.mu.Unlock()
+	d.challengeHeaders(w.Header(), &p, now, false)
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(http.StatusUnauthorized)
+	w.Write(body)
+	return false
+}
+
+// challengeBody is the short page sent with a plain challenge.
+var challengeBody = []byte("<!DOCTYPE html>\n<html><head><title>Document Error: Unauthorized</title></head>\n" +
+	"<body><h2>Access Error: 401 -- Unauthorized</h2>\n<p>Authentication Error</p>\n</body>\n</html>\n")
+
+// failedLoginLocked counts a wrong login toward the lock and logs it the
+// way firmware does (Exception / illlegealAccess).
+func (d *Device) failedLoginLocked(now time.Time, user, ip string) {
+	d.stats.FailedLogins++
+	d.prof.Log = append(d.prof.Log, LogEvent{Time: now, Major: "Exception", Minor: "illlegealAccess", User: user, IP: ip})
+	if d.prof.LockAfter <= 0 {
+		return
+	}
+	if now.Before(d.lockedUntil) {
+		if d.prof.ExtendLock {
+			d.lockedUntil = now.Add(d.prof.LockDuration)
+		}
+		return
+	}
+	d.failures++
+	if d.failures >= d.prof.LockAfter {
+		d.lockedUntil = now.Add(d.prof.LockDuration)
+	}
+}
+
+// expireLockLocked lifts an expired lock and gives back the full budget.
+func (d *Device) expireLockLocked(now time.Time) {
+	if !d.lockedUntil.IsZero() && !now.Before(d.lockedUntil) {
+		d.lockedUntil = time.Time{}
+		d.failures = 0
+	}
+}
+
+// rejectBodyLocked builds the userCheck document of a credential rejection.
+// Hikvision's web UI reads lockStatus, unlockTime (seconds) and
+// retryLoginTime (attempts left) from it; no real capture exists (§10).
+func (d *Device) rejectBodyLocked(now time.Time) []byte {
+	var b bytes.Buffer
+	b.WriteString(xmlDecl)
+	open(&b, "userCheck", d.prof.Namespace)
+	el(&b, "statusValue", "401")
+	el(&b, "statusString", "Unauthorized")
+	if d.prof.LockAfter > 0 {
+		if now.Before(d.lockedUntil) {
+			secs := int((d.lockedUntil.Sub(now) + time.Second - 1) / time.Second)
+			el(&b, "lockStatus", "lock")
+			el(&b, "unlockTime", strconv.Itoa(secs))
+			el(&b, "retryLoginTime", "0")
+		} else {
+			el(&b, "lockStatus", "unlock")
+			el(&b, "retryLoginTime", strconv.Itoa(max(d.prof.LockAfter-d.failures, 0)))
+		}
+	}
+	b.WriteString("</userCheck>\n")
+	return b.Bytes()
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,335 @@
+package isapitest
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Builders for the documents the simulator synthesizes. Each says where its
+// shape comes from; "synthetic" means no real capture exists (isapi.md §10)
+// and the element names come from Hikvision's web UI, capabilities or client
+// code. All take the namespace to write, since firmware varies (§0).
+
+const xmlDecl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+
+func open(b *bytes.Buffer, root, ns string) {
+	b.WriteString("<" + root + ` version="2.0" xmlns="`)
+	xml.EscapeText(b, []byte(ns))
+	b.WriteString("\">\n")
+}
+
+func el(b *bytes.Buffer, name, value string) {
+	b.WriteString("<" + name + ">")
+	xml.EscapeText(b, []byte(value))
+	b.WriteString("</" + name + ">\n")
+}
+
+func doc(root, ns string, body func(b *bytes.Buffer)) []byte {
+	var b bytes.Buffer
+	b.WriteString(xmlDecl)
+	open(&b, root, ns)
+	body(&b)
+	b.WriteString("</" + root + ">\n")
+	return b.Bytes()
+}
+
+func enabledDoc(root, ns string, enabled bool) []byte {
+	return doc(root, ns, func(b *bytes.Buffer) { el(b, "enabled", strconv.FormatBool(enabled)) })
+}
+
+// TelnetdXML: GET /ISAPI/System/Network/telnetd, <Telnetd><enabled>.
+// Synthetic: the URL is in the web-UI map, the body is presumed (§5.4).
+func TelnetdXML(ns string, enabled bool) []byte { return enabledDoc("Telnetd", ns, enabled) }
+
+// SSHXML: GET /ISAPI/System/Network/ssh, <SSH><enabled>. Real shape:
+// captures/ssh__k1a340fwx-doc.xml.
+func SSHXML(ns string, enabled bool) []byte { return enabledDoc("SSH", ns, enabled) }
+
+// UPnPXML: GET /ISAPI/System/Network/UPnP, <UPnP><enabled><name>.
+// Synthetic, from client code (§5.5).
+func UPnPXML(ns string, enabled bool, name string) []byte {
+	return doc("UPnP", ns, func(b *bytes.Buffer) {
+		el(b, "enabled", strconv.FormatBool(enabled))
+		el(b, "name", name)
+	})
+}
+
+// EZVIZXML: GET /ISAPI/System/Network/EZVIZ (Hik-Connect). Real shape:
+// captures/ezviz__k1a340fwx-doc.xml.
+func EZVIZXML(ns string, enabled, registered, bound bool) []byte {
+	bind := "unbind"
+	if bound {
+		bind = "bind"
+	}
+	return doc("EZVIZ", ns, func(b *bytes.Buffer) {
+		el(b, "enabled", strconv.FormatBool(enabled))
+		el(b, "registerStatus", strconv.FormatBool(registered))
+		b.WriteString("<serverAddress>\n")
+		el(b, "addressingFormatType", "hostname")
+		el(b, "hostName", "litedev.hik-connect.com")
+		b.WriteString("</serverAddress>\n")
+		el(b, "verificationCode", "")
+		el(b, "bindStatus", bind)
+	})
+}
+
+// IntegrateXML: GET /ISAPI/System/Network/Integrate, the CGI/ISAPI and
+// ONVIF switches with their auth modes. Synthetic, from client notes (§3).
+func IntegrateXML(ns string, cgi bool, cgiAuth string, onvif bool, onvifAuth string) []byte {
+	return doc("Integrate", ns, func(b *bytes.Buffer) {
+		b.WriteString("<CGI>\n")
+		el(b, "enable", strconv.FormatBool(cgi))
+		el(b, "certificateType", cgiAuth)
+		b.WriteString("</CGI>\n<ONVIF>\n")
+		el(b, "enable", strconv.FormatBool(onvif))
+		el(b, "certificateType", onvifAuth)
+		b.WriteString("</ONVIF>\n")
+	})
+}
+
+// IPFilterXML: GET /ISAPI/System/Network/ipFilter; permission is "allow"
+// or "deny". Synthetic, from client code (§5.9).
+func IPFilterXML(ns string, enabled bool, permission string) []byte {
+	return doc("IPFilter", ns, func(b *bytes.Buffer) {
+		el(b, "enabled", strconv.FormatBool(enabled))
+		el(b, "permissionType", permission)
+	})
+}
+
+// WebCertificateXML: GET /ISAPI/Security/webCertificate; certificateType
+// "digest" or "digest/basic", algorithm "MD5", "SHA256" or "MD5/SHA256".
+// Synthetic: element names from SecurityCap/WebCertificateCap (§5.2).
+func WebCertificateXML(ns, certificateType, algorithm string) []byte {
+	return doc("WebCertificate", ns, func(b *bytes.Buffer) {
+		el(b, "CertificateType", certificateType)
+		b.WriteString("<SecurityAlgorithm>\n")
+		el(b, "algorithmType", algorithm)
+		b.WriteString("</SecurityAlgorithm>\n")
+	})
+}
+
+// RTSPCertificateXML: GET /ISAPI/Security/RTSPCertificate. Synthetic, from
+// the web-UI URL map and the channel Security block (§5.3).
+func RTSPCertificateXML(ns, certificateType string) []byte {
+	return doc("RTSPCertificate", ns, func(b *bytes.Buffer) { el(b, "certificateType", certificateType) })
+}
+
+// IllegalLoginLockXML: GET /ISAPI/Security/illegalLoginLock. Real shape:
+// captures/illegalLoginLock__k1a340fwx-doc.xml. lockTime is the raw value;
+// its unit varies by product (§2.4).
+func IllegalLoginLockXML(ns string, enabled bool, maxTimes, lockTime int) []byte {
+	return doc("IllegalLoginLock", ns, func(b *bytes.Buffer) {
+		el(b, "enabled", strconv.FormatBool(enabled))
+		el(b, "maxIllegalLoginTimes", strconv.Itoa(maxTimes))
+		el(b, "maxIllegalLoginLockTime", strconv.Itoa(lockTime))
+	})
+}
+
+// User is one entry of UsersXML.
+type User struct {
+	ID      int
+	Name    string
+	Level   string   // "Administrator", "Operator", "Viewer"
+	BondIPs []string // bondIpAddressList, when the account is bound to addresses
+}
+
+// UsersXML: GET /ISAPI/Security/users. Real shape:
+// captures/users__k1a340fwx-doc.xml; bondIpAddressList from the SDK schema (§2.1).
+func UsersXML(ns string, users ...User) []byte {
+	return doc("UserList", ns, func(b *bytes.Buffer) {
+		for _, u := range users {
+			b.WriteString("<User>\n")
+			el(b, "id", strconv.Itoa(u.ID))
+			el(b, "userName", u.Name)
+			el(b, "userLevel", u.Level)
+			if len(u.BondIPs) > 0 {
+				b.WriteString("<bondIpAddressList>\n")
+				for i, ip := range u.BondIPs {
+					b.WriteString("<bondIpAddress>\n")
+					el(b, "id", strconv.Itoa(i+1))
+					el(b, "ipAddress", ip)
+					b.WriteString("</bondIpAddress>\n")
+				}
+				b.WriteString("</bondIpAddressList>\n")
+			}
+			b.WriteString("</User>\n")
+		}
+	})
+}
+
+// AdminAccess is one protocol of AdminAccessesXML. The TLS and redirect
+// fields are written only for the HTTPS entry, as firmware does.
+type AdminAccess struct {
+	ID       int
+	Protocol string // HTTP, HTTPS, DEV_MANAGE, RTSP, ...
+	Enabled  bool
+	Port     int // 0 = no portNo element (Bonjour)
+
+	RedirectToHTTPS     bool
+	TLS11, TLS12, TLS13 bool
+}
+
+// AdminAccessesXML: GET /ISAPI/Security/adminAccesses. Real shape: the
+// adminAccesses captures (§5.1).
+func AdminAccessesXML(ns string, protocols ...AdminAccess) []byte {
+	return doc("AdminAccessProtocolList", ns, func(b *bytes.Buffer) {
+		for _, a := range protocols {
+			b.WriteString("<AdminAccessProtocol>\n")
+			el(b, "id", strconv.Itoa(a.ID))
+			el(b, "enabled", strconv.FormatBool(a.Enabled))
+			el(b, "protocol", a.Protocol)
+			if a.Protocol == "HTTPS" {
+				el(b, "redirectToHttps", strconv.FormatBool(a.RedirectToHTTPS))
+			}
+			if a.Port > 0 {
+				el(b, "portNo", strconv.Itoa(a.Port))
+			}
+			if a.Protocol == "HTTPS" {
+				el(b, "TLS1_1Enable", strconv.FormatBool(a.TLS11))
+				el(b, "TLS1_2Enable", strconv.FormatBool(a.TLS12))
+				el(b, "TLS1_3Enable", strconv.FormatBool(a.TLS13))
+			}
+			b.WriteString("</AdminAccessProtocol>\n")
+		}
+	})
+}
+
+// EventTriggersXML: GET /ISAPI/Event/triggers with a motion trigger, a
+// disk-full trigger and the illaccess trigger notifying illaccessMethods
+// ("center", "email", "beep", ...; none = empty list, no alert). Shape of
+// the eventTriggers captures (§5.13).
+func EventTriggersXML(ns string, illaccessMethods ...string) []byte {
+	trigger := func(b *bytes.Buffer, id, typ string, methods []string) {
+		b.WriteString("<EventTrigger>\n")
+		el(b, "id", id)
+		el(b, "eventType", typ)
+		el(b, "eventDescription", typ+" Event trigger Information")
+		el(b, "videoInputChannelID", "1")
+		if len(methods) == 0 {
+			b.WriteString("<EventTriggerNotificationList/>\n")
+		} else {
+			b.WriteString("<EventTriggerNotificationList>\n")
+			for _, m := range methods {
+				b.WriteString("<EventTriggerNotification>\n")
+				el(b, "id", m)
+				el(b, "notificationMethod", m)
+				el(b, "notificationRecurrence", "beginning")
+				b.WriteString("</EventTriggerNotification>\n")
+			}
+			b.WriteString("</EventTriggerNotificationList>\n")
+		}
+		b.WriteString("</EventTrigger>\n")
+	}
+	return doc("EventTriggerList", ns, func(b *bytes.Buffer) {
+		trigger(b, "VMD-1", "VMD", []string{"center"})
+		trigger(b, "diskfull", "diskfull", []string{"center"})
+		trigger(b, "illaccess", "illaccess", illaccessMethods)
+	})
+}
+
+// UserCheckXML: the 200 answer of GET /ISAPI/Security/userCheck. Real
+// shape: captures/userCheck__k1a340fwx-doc.xml; residualValidity from the
+// ISAPI spec comments (§2.2).
+func UserCheckXML(ns string, a Account) []byte {
+	return doc("userCheck", ns, func(b *bytes.Buffer) {
+		el(b, "statusValue", "200")
+		el(b, "statusString", "OK")
+		el(b, "isDefaultPassword", strconv.FormatBool(a.DefaultPassword))
+		el(b, "isRiskPassword", strconv.FormatBool(a.RiskPassword))
+		el(b, "isActivated", strconv.FormatBool(!a.NotActivated))
+		if a.ResidualValidity != nil {
+			el(b, "residualValidity", strconv.Itoa(*a.ResidualValidity))
+		}
+	})
+}
+
+// deviceZone is the zone the simulated device is set to: UTC+8, written
+// POSIX-style as firmware does.
+var deviceZone = time.FixedZone("CST", 8*3600)
+
+// TimeXML: GET /ISAPI/System/time; mode "NTP" or "manual"; t is rendered
+// in UTC+8 with a numeric offset. Synthetic, from client code (§5.14).
+func TimeXML(ns, mode string, t time.Time) []byte {
+	return doc("Time", ns, func(b *bytes.Buffer) {
+		el(b, "timeMode", mode)
+		el(b, "localTime", t.In(deviceZone).Format("2006-01-02T15:04:05-07:00"))
+		el(b, "timeZone", "CST-8:00:00")
+	})
+}
+
+// ResponseStatusXML: the error / acknowledgement document (§8). Real
+// shape: captures/responseStatus-*.
+func ResponseStatusXML(ns, requestURL string, statusCode int, statusString, subStatusCode string) []byte {
+	return doc("ResponseStatus", ns, func(b *bytes.Buffer) {
+		el(b, "requestURL", requestURL)
+		el(b, "statusCode", strconv.Itoa(statusCode))
+		el(b, "statusString", statusString)
+		el(b, "subStatusCode", subStatusCode)
+	})
+}
+
+// NotSupportedXML is the 403 body of an unsupported feature: statusCode 4,
+// Invalid Operation, notSupport (captures/responseStatus-notSupport-*).
+func NotSupportedXML(ns, requestURL string) []byte {
+	return ResponseStatusXML(ns, requestURL, 4, "Invalid Operation", "notSupport")
+}
+
+// SetElement returns a copy of document with the text of every element
+// whose local name is local replaced by value. It edits captures in place
+// (e.g. an older firmwareVersion in a real deviceInfo) without re-encoding
+// them, so the capture's layout and line-1 source comment survive. Only
+// simple text elements are meant; child elements would be replaced too.
+func SetElement(document []byte, local, value string) []byte {
+	var esc bytes.Buffer
+	xml.EscapeText(&esc, []byte(value))
+	s := string(document)
+	var out strings.Builder
+	for {
+		start, end, ok := findElement(s, local)
+		if !ok {
+			out.WriteString(s)
+			return []byte(out.String())
+		}
+		out.WriteString(s[:start])
+		out.Write(esc.Bytes())
+		s = s[end:]
+	}
+}
+
+// findElement finds the text span of the next <local ...>text</local> in
+// s, allowing a namespace prefix on the tags.
+func findElement(s, local string) (start, end int, ok bool) {
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], '<')
+		if j < 0 {
+			return 0, 0, false
+		}
+		i += j + 1
+		k := strings.IndexByte(s[i:], '>')
+		if k < 0 {
+			return 0, 0, false
+		}
+		tag := s[i : i+k]
+		if tag == "" || strings.ContainsRune("/!?", rune(tag[0])) {
+			continue // end tag, comment, declaration
+		}
+		name, _, _ := strings.Cut(tag, " ")
+		if _, after, found := strings.Cut(name, ":"); found {
+			name = after
+		}
+		if name != local || strings.HasSuffix(tag, "/") {
+			continue
+		}
+		start = i + k + 1
+		rest := s[start:]
+		cl := strings.Index(rest, "</")
+		if cl < 0 {
+			return 0, 0, false
+		}
+		return start, start + cl, true
+	}
+	return 0, 0, false
+}

@@ -1,0 +1,209 @@
+// Command hikvision_exporter reports the security posture of Hikvision IP
+// cameras, NVRs and DVRs to Prometheus, probing each device over ISAPI when
+// Prometheus scrapes /probe.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/hikvision-exporter/hikvision_exporter/collector"
+	"github.com/hikvision-exporter/hikvision_exporter/config"
+	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+)
+
+// defaultAddress: 10729 is outside the fully allocated 9100-9999 exporter
+// range and not used by any well-known exporter.
+const defaultAddress = ":10729"
+
+func main() {
+	var (
+		configFile    = kingpin.Flag("config.file", "Exporter configuration file.").Default("hikvision.yml").String()
+		configCheck   = kingpin.Flag("config.check", "Validate the configuration file, print the errors or OK, and exit.").Bool()
+		demo          = kingpin.Flag("demo", "Start simulated devices on loopback and probe them; needs no configuration file.").Bool()
+		timeoutOffset = kingpin.Flag("timeout-offset", "Subtracted from Prometheus' scrape timeout to leave time to answer.").Default("0.5s").Duration()
+		maxInFlight   = kingpin.Flag("probe.max-concurrent", "Probes served at once across all devices; more are answered 503.").Default("512").Int()
+		webConfig     = kingpinflag.AddFlags(kingpin.CommandLine, defaultAddress)
+		logConfig     = &promslog.Config{}
+	)
+	promslogflag.AddFlags(kingpin.CommandLine, logConfig)
+	kingpin.Version(version.Print("hikvision_exporter"))
+	kingpin.HelpFlag.Short('h')
+	kingpin.Parse()
+	logger := promslog.New(logConfig)
+
+	if *configCheck {
+		if _, err := config.Load(*configFile); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("OK")
+		return
+	}
+
+	if *demo {
+		path, stop, err := startDemo(logger, (*webConfig.WebListenAddresses)[0])
+		if err != nil {
+			logger.Error("Cannot start the demo fleet", "err", err)
+			os.Exit(1)
+		}
+		defer stop()
+		*configFile = path
+	}
+
+	cfg, err := config.Load(*configFile)
+	if err != nil {
+		logger.Error("Cannot load configuration", "err", err)
+		os.Exit(1)
+	}
+	logger.Info("Starting hikvision_exporter", "version", version.Info(), "devices", len(cfg.Devices))
+	prometheus.MustRegister(versioncollector.NewCollector("hikvision_exporter"))
+	store := config.NewStore(*configFile, cfg, prometheus.DefaultRegisterer)
+	reload := reloader(store, logger)
+
+	probe := collector.NewHandler(collector.HandlerOptions{
+		Config: store.Get, Logger: logger, Resolver: net.DefaultResolver,
+		TimeoutOffset: *timeoutOffset, MaxInFlight: *maxInFlight,
+		Registerer: prometheus.DefaultRegisterer,
+	})
+
+	mux := http.NewServeMux()
+	mux.Handle("/probe", probe)
+	mux.Handle("/metrics", promhttp.Handler())
+	mux.HandleFunc("/config", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte(store.Get().String()))
+	})
+	mux.HandleFunc("/sd", func(w http.ResponseWriter, _ *http.Request) {
+		b, err := store.Get().SDJSON()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	})
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) })
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Ready\n")) })
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "use POST to reload", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := reload(); err != nil {
+			http.Error(w, "reload failed, keeping the old configuration: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("Reloaded\n"))
+	})
+	landing, err := web.NewLandingPage(landingConfig())
+	if err != nil {
+		logger.Error("Cannot build the landing page", "err", err)
+		os.Exit(1)
+	}
+	mux.Handle("/", landing)
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := web.ListenAndServe(srv, webConfig, logger); err != nil {
+		logger.Error("HTTP server stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+// reloader serialises reloads from SIGHUP and POST /-/reload through one
+// goroutine and returns the function the HTTP handler calls.
+func reloader(store *config.Store, logger *slog.Logger) func() error {
+	requests := make(chan chan error)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for {
+			var reply chan error
+			select {
+			case <-hup:
+			case reply = <-requests:
+			}
+			err := store.Reload()
+			if err != nil {
+				logger.Error("Reload failed; keeping the old configuration", "err", err)
+			} else {
+				logger.Info("Configuration reloaded")
+			}
+			if reply != nil {
+				reply <- err
+			}
+		}
+	}()
+	return func() error {
+		reply := make(chan error)
+		requests <- reply
+		return <-reply
+	}
+}
+
+func landingConfig() web.LandingConfig {
+	return web.LandingConfig{
+		Name:        "Hikvision Exporter",
+		Description: "Security posture of Hikvision IP cameras, NVRs and DVRs over ISAPI",
+		Version:     version.Info(),
+		Form: web.LandingForm{
+			Action: "/probe",
+			Inputs: []web.LandingFormInput{
+				{Label: "Target", Type: "text", Name: "target", Placeholder: "device name or address"},
+				{Label: "Module", Type: "text", Name: "module", Placeholder: "module (for unconfigured addresses)"},
+			},
+		},
+		Links: []web.LandingLinks{
+			{Address: "/metrics", Text: "Metrics", Description: "The exporter's own metrics"},
+			{Address: "/config", Text: "Configuration", Description: "The loaded configuration, secrets redacted"},
+			{Address: "/sd", Text: "Service discovery", Description: "Configured devices in Prometheus HTTP SD format"},
+		},
+	}
+}
+
+// startDemo starts the simulated fleet, writes its configuration to a
+// temporary file (so /-/reload works as usual) and prints URLs to try.
+func startDemo(logger *slog.Logger, listen string) (string, func(), error) {
+	fleet, err := isapitest.StartDemoFleet()
+	if err != nil {
+		return "", nil, err
+	}
+	dir, err := os.MkdirTemp("", "hikvision-demo-")
+	if err != nil {
+		fleet.Close()
+		return "", nil, err
+	}
+	path := filepath.Join(dir, "hikvision.yml")
+	if err := os.WriteFile(path, []byte(fleet.ConfigYAML()), 0o600); err != nil {
+		fleet.Close()
+		return "", nil, err
+	}
+	host, port, _ := net.SplitHostPort(listen)
+	if host == "" {
+		host = "localhost"
+	}
+	fmt.Printf("Demo fleet running; configuration in %s\nTry:\n", path)
+	for _, d := range fleet.Devices {
+		fmt.Printf("  http://%s/probe?target=%s\t(%s)\n", net.JoinHostPort(host, port), d.Name, d.Description)
+	}
+	logger.Info("Demo fleet started", "devices", len(fleet.Devices), "config", path)
+	return path, func() { fleet.Close(); _ = os.RemoveAll(dir) }, nil
+}
