@@ -1,0 +1,435 @@
+package isapi
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+)
+
+// fakeClock is a settable clock shared by a client and a simulator.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func startDevice(t *testing.T, p isapitest.Profile, opts ...isapitest.Option) *isapitest.Device {
+	t.Helper()
+	d, err := isapitest.New(p, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
+func clientFor(d *isapitest.Device, password string, mod func(*Options)) *Client {
+	o := Options{
+		Scheme: "http", Address: d.Addr(), Username: "admin", Password: password,
+		MaxConcurrent: 4, Backoff: 30 * time.Minute, BackoffMax: 4 * time.Hour,
+	}
+	if mod != nil {
+		mod(&o)
+	}
+	return New(o)
+}
+
+func camProfile() isapitest.Profile {
+	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+	p.Username, p.Password = "admin", "right-password"
+	return p
+}
+
+func TestDigestChallengeIsReused(t *testing.T) {
+	dev := startDevice(t, camProfile())
+	c := clientFor(dev, "right-password", nil)
+	ctx := context.Background()
+	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
+		t.Fatal(err)
+	}
+	first := dev.Stats()
+	if first.Unauthorized != 1 || first.Requests != 2 {
+		t.Fatalf("cold request: %d requests, %d 401s; want 2 and 1", first.Requests, first.Unauthorized)
+	}
+	for range 5 {
+		if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := dev.Stats()
+	if s.Unauthorized != 1 || s.Requests != 7 || s.Connections != 1 || s.FailedLogins != 0 {
+		t.Errorf("warm requests: %+v; want no new 401, 7 requests, 1 connection", s)
+	}
+	if c.RequestsSent() != 7 {
+		t.Errorf("RequestsSent = %d, want 7", c.RequestsSent())
+	}
+}
+
+func TestWrongPasswordCostsOneLoginThenHoldsOff(t *testing.T) {
+	clock := newFakeClock()
+	p := camProfile()
+	p.LockAfter = 3
+	dev := startDevice(t, p, isapitest.WithClock(clock.Now))
+	c := clientFor(dev, "wrong", func(o *Options) { o.Now = clock.Now })
+	ctx := context.Background()
+
+	_, err := c.Get(ctx, PathUserCheck)
+	var ae *AuthError
+	if !errors.As(err, &ae) {
+		t.Fatalf("err = %v, want AuthError", err)
+	}
+	if !ae.RetriesLeft.Set || ae.RetriesLeft.V != 2 {
+		t.Errorf("RetriesLeft = %+v, want 2 from the 401 body", ae.RetriesLeft)
+	}
+	if s := dev.Stats(); s.FailedLogins != 1 {
+		t.Fatalf("failed logins after one request = %d, want 1", s.FailedLogins)
+	}
+	before := dev.Stats().Requests
+	for range 10 {
+		_, err := c.Get(ctx, PathDeviceInfo)
+		var he *HoldOffError
+		if !errors.As(err, &he) {
+			t.Fatalf("err = %v, want HoldOffError", err)
+		}
+		if !he.Until.Equal(clock.Now().Add(30 * time.Minute)) {
+			t.Fatalf("hold-off until %v, want 30m from now", he.Until)
+		}
+	}
+	if got := dev.Stats().Requests; got != before {
+		t.Fatalf("device saw %d requests while holding off", got-before)
+	}
+
+	// After the backoff one more try is allowed; it fails and the wait doubles.
+	clock.Advance(30*time.Minute + time.Second)
+	if _, err := c.Get(ctx, PathUserCheck); !errors.As(err, &ae) {
+		t.Fatalf("err = %v, want AuthError", err)
+	}
+	until, _, holding := c.HoldOff()
+	if !holding || !until.Equal(clock.Now().Add(time.Hour)) {
+		t.Errorf("second hold-off until %v (holding %v), want 1h from now", until, holding)
+	}
+	if s := dev.Stats(); s.FailedLogins != 2 || dev.Locked() {
+		t.Errorf("failed logins = %d, locked = %v; want 2, unlocked", s.FailedLogins, dev.Locked())
+	}
+
+	// The password is fixed on the device side: the next try succeeds and clears the hold-off.
+	dev.SetPassword("wrong")
+	clock.Advance(time.Hour + time.Second)
+	if _, err := c.Get(ctx, PathUserCheck); err != nil {
+		t.Fatalf("after fix: %v", err)
+	}
+	if _, _, holding := c.HoldOff(); holding {
+		t.Error("still holding off after success")
+	}
+}
+
+func TestBackoffIsCapped(t *testing.T) {
+	g := guard{base: 30 * time.Minute, max: 2 * time.Hour}
+	now := time.Unix(0, 0)
+	var got []time.Duration
+	for range 5 {
+		got = append(got, g.reject(now, nil).Sub(now))
+	}
+	want := []time.Duration{30 * time.Minute, time.Hour, 2 * time.Hour, 2 * time.Hour, 2 * time.Hour}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("waits = %v, want %v", got, want)
+		}
+	}
+}
+
+func TestLockedDeviceIsNotContactedBeforeUnlock(t *testing.T) {
+	clock := newFakeClock()
+	p := camProfile()
+	p.LockAfter, p.LockDuration = 2, 3*time.Hour
+	dev := startDevice(t, p, isapitest.WithClock(clock.Now))
+	// Someone else locks the account.
+	other := clientFor(dev, "bad", nil)
+	for range 2 {
+		other.guard.accept()
+		_, _ = other.Get(context.Background(), PathUserCheck)
+	}
+	if !dev.Locked() {
+		t.Fatal("device did not lock")
+	}
+	c := clientFor(dev, "right-password", func(o *Options) { o.Now = clock.Now; o.Backoff = time.Minute })
+	_, err := c.Get(context.Background(), PathUserCheck)
+	var ae *AuthError
+	if !errors.As(err, &ae) || !ae.Locked.V || !ae.UnlockIn.Set {
+		t.Fatalf("err = %#v, want a locked AuthError with unlockTime", err)
+	}
+	until, _, _ := c.HoldOff()
+	if want := clock.Now().Add(time.Duration(ae.UnlockIn.V) * time.Second); !until.Equal(want) || until.Sub(clock.Now()) < 2*time.Hour {
+		t.Errorf("hold-off until %v, want the unlock time %v (longer than the 1m backoff)", until, want)
+	}
+}
+
+func TestStaleNonceIsNotAFailedLogin(t *testing.T) {
+	clock := newFakeClock()
+	p := camProfile()
+	p.NonceTTL = time.Minute
+	dev := startDevice(t, p, isapitest.WithClock(clock.Now))
+	c := clientFor(dev, "right-password", nil)
+	ctx := context.Background()
+	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Minute)
+	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
+		t.Fatalf("after nonce expiry: %v", err)
+	}
+	if s := dev.Stats(); s.FailedLogins != 0 || s.Unauthorized != 2 {
+		t.Errorf("stats %+v; want 0 failed logins and 2 challenges", s)
+	}
+}
+
+func TestConnectionErrorDropsTheChallenge(t *testing.T) {
+	dev := startDevice(t, camProfile())
+	c := clientFor(dev, "right-password", nil)
+	ctx := context.Background()
+	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
+		t.Fatal(err)
+	}
+	dev.SetFault("", isapitest.Fault{Reset: true})
+	if _, err := c.Get(ctx, PathDeviceInfo); err == nil {
+		t.Fatal("want an error from a reset connection")
+	}
+	dev.SetFault("", isapitest.Fault{})
+	dev.ResetStats()
+	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
+		t.Fatal(err)
+	}
+	// A rebooted device would not know the old nonce; starting over costs a
+	// challenge round trip, never a failed login.
+	if s := dev.Stats(); s.Unauthorized != 1 || s.FailedLogins != 0 {
+		t.Errorf("after reset: %+v; want one fresh challenge, no failed login", s)
+	}
+}
+
+func TestAfterHoldOffOnlyOneRequestTests(t *testing.T) {
+	clock := newFakeClock()
+	dev := startDevice(t, camProfile(), isapitest.WithClock(clock.Now))
+	dev.SetLatency(50 * time.Millisecond)
+	c := clientFor(dev, "wrong", func(o *Options) { o.Now = clock.Now })
+	_, _ = c.Get(context.Background(), PathUserCheck)
+	clock.Advance(31 * time.Minute)
+	var wg sync.WaitGroup
+	var holdOffs atomic.Int32
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var he *HoldOffError
+			if _, err := c.Get(context.Background(), PathDeviceInfo); errors.As(err, &he) {
+				holdOffs.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if s := dev.Stats(); s.FailedLogins != 2 || holdOffs.Load() != 7 {
+		t.Errorf("failed logins %d (want 2: one before, one trial), hold-offs %d (want 7)", s.FailedLogins, holdOffs.Load())
+	}
+}
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var hits atomic.Int32
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+	}))
+	defer evil.Close()
+	dev := startDevice(t, camProfile())
+	dev.SetFault("GET "+PathDeviceInfo, isapitest.Fault{RedirectTo: evil.URL + "/steal"})
+	c := clientFor(dev, "right-password", nil)
+	_, err := c.Get(context.Background(), PathDeviceInfo)
+	if err == nil || !strings.Contains(err.Error(), "redirects are never followed") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "/steal") {
+		t.Errorf("error repeats the redirect path: %v", err)
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("the redirect target was contacted %d times", hits.Load())
+	}
+}
+
+func TestAnswersTheDeviceGetsWrong(t *testing.T) {
+	dev := startDevice(t, camProfile())
+	c := clientFor(dev, "right-password", func(o *Options) { o.MaxBodyBytes = 64 << 10 })
+	ctx := context.Background()
+	cases := []struct {
+		fault isapitest.Fault
+		check func(error) bool
+		what  string
+	}{
+		{isapitest.Fault{Oversize: 1 << 20}, func(e error) bool { return errors.Is(e, ErrBodyTooLarge) }, "too large"},
+		{isapitest.Fault{HTML: true}, func(e error) bool { return e != nil && strings.Contains(e.Error(), "HTML page") }, "HTML"},
+		{isapitest.Fault{Status: 500}, func(e error) bool { var se *StatusError; return errors.As(e, &se) && se.HTTPStatus == 500 && !IsNotSupported(e) }, "500"},
+		{isapitest.Fault{Malformed: true}, func(e error) bool { var de *DecodeError; return errors.As(e, &de) }, "malformed"},
+	}
+	for _, tc := range cases {
+		dev.SetFault("GET "+PathDeviceInfo, tc.fault)
+		var d DeviceInfo
+		err := c.GetXML(ctx, PathDeviceInfo, &d)
+		if !tc.check(err) {
+			t.Errorf("%s: err = %v", tc.what, err)
+		}
+	}
+	dev.SetFault("GET "+PathDeviceInfo, isapitest.Fault{})
+	if _, err := c.Get(ctx, "/ISAPI/Nope"); !IsNotSupported(err) {
+		t.Errorf("404: err = %v, want not supported", err)
+	}
+	dev.SetEndpoint("GET /ISAPI/Security/email/parameter", isapitest.Endpoint{Status: 403, Body: isapitest.Capture("responseStatus-notSupport-email__go-test-reconstructed.xml")})
+	_, err := c.Get(ctx, "/ISAPI/Security/email/parameter")
+	var se *StatusError
+	if !IsNotSupported(err) || !errors.As(err, &se) || se.Status == nil || se.Status.SubStatusCode != "notSupport" || se.Status.StatusCode.V != 4 {
+		t.Errorf("403 notSupport: err = %v (%+v)", err, se)
+	}
+}
+
+func TestHangingDeviceRespectsDeadline(t *testing.T) {
+	dev := startDevice(t, camProfile())
+	dev.SetFault("", isapitest.Fault{Hang: true})
+	c := clientFor(dev, "right-password", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := c.Get(ctx, PathDeviceInfo)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want deadline exceeded", err)
+	}
+}
+
+func TestBasicOnlyDevice(t *testing.T) {
+	p := camProfile()
+	p.BasicOnly = true
+	dev := startDevice(t, p, isapitest.WithTLS())
+	pool := x509.NewCertPool()
+	pool.AddCert(dev.Certificate())
+	tlsConf := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+
+	refuse := clientFor(dev, "right-password", func(o *Options) { o.Scheme = "https"; o.TLSConfig = tlsConf })
+	_, err := refuse.Get(context.Background(), PathDeviceInfo)
+	var ae *AuthError
+	if !errors.As(err, &ae) || !ae.BasicOnly || !strings.Contains(err.Error(), "Basic") {
+		t.Fatalf("err = %v, want a Basic-only AuthError", err)
+	}
+	if s := dev.Stats(); s.FailedLogins != 0 || s.Requests != 1 {
+		t.Errorf("without allow_basic_auth the password must not be sent: %+v", s)
+	}
+	allow := clientFor(dev, "right-password", func(o *Options) { o.Scheme = "https"; o.TLSConfig = tlsConf; o.AllowBasic = true })
+	if _, err := allow.Get(context.Background(), PathDeviceInfo); err != nil {
+		t.Fatalf("with allow_basic_auth: %v", err)
+	}
+	if exp, ok := allow.CertificateExpiry(); !ok || !exp.Equal(dev.Certificate().NotAfter.Truncate(time.Second)) {
+		t.Errorf("certificate expiry %v %v, want %v", exp, ok, dev.Certificate().NotAfter)
+	}
+}
+
+func TestDigestPreferredWhenBasicAlsoOffered(t *testing.T) {
+	p := camProfile()
+	p.AcceptBasic = true
+	dev := startDevice(t, p)
+	c := clientFor(dev, "right-password", nil)
+	if _, err := c.Get(context.Background(), PathDeviceInfo); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGetCachedReusesAnswersAndAbsence(t *testing.T) {
+	clock := newFakeClock()
+	dev := startDevice(t, camProfile())
+	c := clientFor(dev, "right-password", func(o *Options) { o.Now = clock.Now })
+	ctx := context.Background()
+	for range 3 {
+		if _, err := c.GetCached(ctx, PathDeviceInfo, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GetCached(ctx, "/ISAPI/System/Network/telnetd", time.Minute); !IsNotSupported(err) {
+			t.Fatalf("telnetd err = %v", err)
+		}
+	}
+	by := dev.Stats().ByPath
+	if by["GET "+PathDeviceInfo] != 2 || by["GET /ISAPI/System/Network/telnetd"] != 1 {
+		t.Errorf("requests by path %v; want deviceInfo once (+ its challenge) and telnetd once", by)
+	}
+	clock.Advance(2 * time.Minute)
+	if _, err := c.GetCached(ctx, PathDeviceInfo, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got := dev.Stats().ByPath["GET "+PathDeviceInfo]; got != 3 {
+		t.Errorf("after expiry deviceInfo requests = %d, want 3", got)
+	}
+}
+
+func TestPinnedAddressesAreTheOnlyOnesDialled(t *testing.T) {
+	dev := startDevice(t, camProfile())
+	_, port, _ := net.SplitHostPort(dev.Addr())
+	c := clientFor(dev, "right-password", func(o *Options) {
+		o.Address = net.JoinHostPort("cam.invalid", port) // would not resolve
+		o.Pinned = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+	})
+	if _, err := c.Get(context.Background(), PathDeviceInfo); err != nil {
+		t.Fatalf("pinned dial: %v", err)
+	}
+}
+
+func TestAuthErrorFromUserCheckBody(t *testing.T) {
+	body := []byte(`<userCheck xmlns="urn:psialliance-org"><statusValue>401</statusValue><statusString>Unauthorized</statusString><lockStatus>locked</lockStatus><unlockTime>1500</unlockTime><retryLoginTime>0</retryLoginTime></userCheck>`)
+	var uc UserCheck
+	if err := Decode(body, &uc); err != nil {
+		t.Fatal(err)
+	}
+	if !uc.Rejected() {
+		t.Fatal("statusValue 401 not seen as a rejection")
+	}
+	ae := uc.AuthError()
+	if !ae.Locked.V || ae.UnlockIn.V != 1500 || !ae.RetriesLeft.Set || ae.RetriesLeft.V != 0 {
+		t.Errorf("AuthError = %+v", ae)
+	}
+	if got := parseAuthError("/x", []byte("<html>nope</html>")); got.Locked.Set || got.UnlockIn.Set {
+		t.Errorf("HTML 401 body gave lock details: %+v", got)
+	}
+}
+
+func TestRejectedCachedChallengeIsNotRetried(t *testing.T) {
+	dev := startDevice(t, camProfile())
+	c := clientFor(dev, "right-password", nil)
+	ctx := context.Background()
+	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
+		t.Fatal(err)
+	}
+	// The password is changed on the device while the client holds a valid
+	// challenge: retrying with a fresh challenge would be a second failed login.
+	dev.SetPassword("rotated")
+	var ae *AuthError
+	if _, err := c.Get(ctx, PathDeviceInfo); !errors.As(err, &ae) {
+		t.Fatalf("err = %v, want AuthError", err)
+	}
+	if s := dev.Stats(); s.FailedLogins != 1 {
+		t.Errorf("failed logins = %d, want exactly 1", s.FailedLogins)
+	}
+}
