@@ -61,6 +61,7 @@ func (p *prober) probe(ctx context.Context, cfg *config.Config, t *config.Target
 		logger.Error("Cannot read the module's password; not contacting the device", "err", err)
 		return down()
 	}
+	p.pool.observe(t, password)
 	st, err := p.pool.get(t, password)
 	if err != nil {
 		logger.Error("Cannot set up a client for the device", "err", err)

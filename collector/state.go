@@ -54,9 +54,14 @@ type pool struct {
 	lastSweep time.Time
 }
 
+// rotation follows the password configured for one device account.
 type rotation struct {
-	hash      [32]byte
-	changedAt time.Time
+	seen        bool
+	configured  [32]byte // the password last configured
+	changed     bool     // the configuration changed since the last acceptance
+	hasAccepted bool
+	accepted    [32]byte // the password the device last accepted
+	changedAt   time.Time
 }
 
 // idleLimit is how long an unused State is kept; one that is holding off is
@@ -97,20 +102,34 @@ func (p *pool) get(t *config.Target, password string) (*State, error) {
 	return s, nil
 }
 
+// observe notes the password configured for a device account on every
+// probe, so that a change of password_file can be told from a restart.
+func (p *pool) observe(t *config.Target, password string) {
+	id := t.Address + "\x00" + t.Module.Username
+	h := sha256.Sum256([]byte(password))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.rotations[id]
+	if r.seen && r.configured != h {
+		r.changed = true
+	}
+	r.seen, r.configured = true, h
+	p.rotations[id] = r
+}
+
 // accepted records that the device took this password, and returns when
-// the exporter first saw it take a password different from the one before.
+// the exporter saw the configured password change to one the device
+// accepted (zero when it has not).
 func (p *pool) accepted(t *config.Target, password string) time.Time {
 	id := t.Address + "\x00" + t.Module.Username
 	h := sha256.Sum256([]byte(password))
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r, ok := p.rotations[id]
-	switch {
-	case !ok:
-		r = rotation{hash: h}
-	case r.hash != h:
-		r = rotation{hash: h, changedAt: p.now()}
+	r := p.rotations[id]
+	if r.changed && (!r.hasAccepted || r.accepted != h) {
+		r.changedAt = p.now()
 	}
+	r.changed, r.hasAccepted, r.accepted = false, true, h
 	p.rotations[id] = r
 	return r.changedAt
 }
