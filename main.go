@@ -50,7 +50,11 @@ func main() {
 	logger := promslog.New(logConfig)
 
 	if *configCheck {
-		if _, err := config.Load(*configFile); err != nil {
+		cfg, err := config.Load(*configFile)
+		if err == nil {
+			err = cfg.CheckFiles()
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -328,4 +329,18 @@ func (d Date) MarshalYAML() (any, error) {
 		return d.Time.Format("2006-01-02"), nil
 	}
 	return d.Time.Format(time.RFC3339), nil
+}
+
+// CheckFiles reads every module's password_file, for --config.check: the
+// loader itself does not, since the files are read at every probe.
+func (c *Config) CheckFiles() error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(c.Modules)) {
+		if m := c.Modules[name]; m.PasswordFile != "" {
+			if _, err := m.ReadPassword(); err != nil {
+				errs = append(errs, fmt.Errorf("modules.%s.password_file: %w", name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

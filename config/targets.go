@@ -55,7 +55,7 @@ func (c *Config) Resolve(ctx context.Context, r Resolver, target, module string)
 	for _, scheme := range []string{"https", "http"} {
 		t, err := parseTarget(target, scheme)
 		if err != nil {
-			return nil, refuse("target %q: %v", target, err)
+			return nil, refuse("target %q: %v", redactUserinfo(target), err)
 		}
 		if d := c.byAddress[t.hostPort()]; d != nil && c.Modules[d.Module].Scheme == scheme {
 			return c.deviceTarget(d), nil
@@ -66,11 +66,11 @@ func (c *Config) Resolve(ctx context.Context, r Resolver, target, module string)
 	}
 	m, ok := c.Modules[module]
 	if !ok {
-		return nil, refuse("target %q is not a configured device and no module was given", target)
+		return nil, refuse("target %q is not a configured device and no module was given", redactUserinfo(target))
 	}
 	t, err := parseTarget(target, m.Scheme)
 	if err != nil {
-		return nil, refuse("target %q: %v", target, err)
+		return nil, refuse("target %q: %v", redactUserinfo(target), err)
 	}
 	pinned, err := m.allowed.check(ctx, r, t)
 	if err != nil {
@@ -256,4 +256,13 @@ func (a allowList) check(ctx context.Context, r Resolver, t hostPort) ([]netip.A
 		addrs[i] = ip.Unmap()
 	}
 	return addrs, nil
+}
+
+// redactUserinfo hides anything before an "@" in a refused target, which
+// someone may have meant as credentials; they are never echoed or logged.
+func redactUserinfo(target string) string {
+	if i := strings.LastIndex(target, "@"); i >= 0 {
+		return "<redacted>@" + target[i+1:]
+	}
+	return target
 }

@@ -1,0 +1,15 @@
+# Build a static binary, then run it as an unprivileged user.
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/hikvision_exporter .
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/hikvision_exporter /bin/hikvision_exporter
+COPY config.example.yml /etc/hikvision_exporter/hikvision.yml
+USER nonroot:nonroot
+EXPOSE 10729
+ENTRYPOINT ["/bin/hikvision_exporter"]
+CMD ["--config.file=/etc/hikvision_exporter/hikvision.yml"]

@@ -1,0 +1,308 @@
+package e2e
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"gopkg.in/yaml.v3"
+
+	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+)
+
+// demoConfigPath reads the config file the demo printed on startup.
+func demoConfigPath(t *testing.T, e *exporter) string {
+	t.Helper()
+	m := regexp.MustCompile(`configuration in (\S+)`).FindStringSubmatch(e.output.String())
+	if m == nil {
+		t.Fatalf("demo did not print its configuration path:\n%s", e.output.String())
+	}
+	return m[1]
+}
+
+func TestDemoFleetEndToEnd(t *testing.T) {
+	e := startExporter(t, "http", "--demo")
+	for _, name := range []string{"hardened-cam", "weak-cam", "nvr-isapiorg"} {
+		code, body := e.get(t, "/probe?target="+name)
+		if code != 200 {
+			t.Fatalf("%s: HTTP %d", name, code)
+		}
+		for _, want := range []string{"hikvision_up ", "hikvision_device_info{", "hikvision_firmware_build_timestamp_seconds "} {
+			if _, ok := sample(body, want); !ok {
+				t.Errorf("%s: no %q in\n%s", name, want, body)
+			}
+		}
+		if v, _ := sample(body, "hikvision_up "); v != "1" {
+			t.Errorf("%s: hikvision_up %s", name, v)
+		}
+	}
+	if _, body := e.get(t, "/probe?target=wrong-password"); !strings.Contains(body, "hikvision_up 0") || !strings.Contains(body, "hikvision_auth_rejected 1") {
+		t.Errorf("wrong-password:\n%s", body)
+	}
+	if code, body := e.get(t, "/probe?target=192.0.2.1"); code != 400 || !strings.Contains(body, "not a configured device") {
+		t.Errorf("unconfigured target: HTTP %d %q", code, body)
+	}
+	_, metrics := e.get(t, "/metrics")
+	for _, want := range []string{"hikvision_exporter_build_info{", `hikvision_exporter_probes_total{outcome="success"}`, `hikvision_exporter_probes_total{outcome="bad_request"} 1`, "hikvision_exporter_config_last_reload_successful 1", "go_goroutines ", "process_resident_memory_bytes "} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(metrics, "hikvision_device_info") {
+		t.Error("/metrics carries device metrics; they belong to /probe")
+	}
+	if code, body := e.get(t, "/-/healthy"); code != 200 || !strings.Contains(body, "Healthy") {
+		t.Errorf("/-/healthy: %d %q", code, body)
+	}
+	if code, body := e.get(t, "/"); code != 200 || !strings.Contains(body, `name="target"`) {
+		t.Errorf("landing page: %d, no target form", code)
+	}
+	if code, body := e.get(t, "/sd"); code != 200 || !strings.Contains(body, `"weak-cam"`) || !strings.Contains(body, "__meta_hikvision_module") {
+		t.Errorf("/sd: %d\n%s", code, body)
+	}
+	if code, _ := e.get(t, "/-/reload"); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /-/reload: %d, want 405", code)
+	}
+	if code, body := httpDo(t, http.MethodPost, e.url("/-/reload")); code != 200 {
+		t.Errorf("POST /-/reload: %d %q", code, body)
+	}
+}
+
+func TestReloadRefusesBadConfig(t *testing.T) {
+	e := startExporter(t, "http", "--demo")
+	path := demoConfigPath(t, e)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("modules:\n  x: {username: u}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, body := httpDo(t, http.MethodPost, e.url("/-/reload"))
+	if code != 500 || !strings.Contains(body, "modules.x.password") {
+		t.Errorf("bad reload: %d %q", code, body)
+	}
+	if _, body := e.get(t, "/probe?target=hardened-cam"); !strings.Contains(body, "hikvision_up 1") {
+		t.Errorf("old config not serving after a failed reload:\n%s", body)
+	}
+	if _, m := e.get(t, "/metrics"); !strings.Contains(m, "hikvision_exporter_config_last_reload_successful 0") {
+		t.Error("reload failure not reported on /metrics")
+	}
+	// SIGHUP goes through the same path.
+	if err := os.WriteFile(path, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, m := e.get(t, "/metrics"); strings.Contains(m, "hikvision_exporter_config_last_reload_successful 1") {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Error("SIGHUP reload of a good config not reported")
+}
+
+func TestConfigCheck(t *testing.T) {
+	bin := exporterBinary(t)
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("../config.example.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.yml")
+	if err := os.WriteFile(good, []byte(strings.ReplaceAll(string(example), "/etc/hikvision_exporter/password", pw)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "--config.check", "--config.file="+good).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "OK" {
+		t.Errorf("config.example.yml: %v %q", err, out)
+	}
+	bad := filepath.Join(dir, "bad.yml")
+	if err := os.WriteFile(bad, []byte("modules:\n  default: {username: u, password: p, scheme: ftp}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(bin, "--config.check", "--config.file="+bad).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `modules.default.scheme: "ftp" is not http or https`) {
+		t.Errorf("bad config: %v %q", err, out)
+	}
+}
+
+// TestNoCredentialLeaks runs the exporter with debug logging through every
+// path, error paths included, and searches all it printed and served for
+// the passwords it holds.
+func TestNoCredentialLeaks(t *testing.T) {
+	const (
+		goodPW  = "Leak-Canary-Good-7f3a"
+		wrongPW = "Leak-Canary-Wrong-91c2"
+	)
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte(goodPW+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	devices := map[string]isapitest.Fault{
+		"ok": {}, "malformed": {Malformed: true}, "html": {HTML: true}, "oversize": {Oversize: 8 << 20},
+		"status500": {Status: 500}, "reset": {Reset: true}, "redirect": {RedirectTo: "http://192.0.2.1/steal"},
+		"hang": {Hang: true}, "ctype": {ContentType: "application/octet-stream"},
+	}
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "modules:\n  default:\n    username: exporter\n    password_file: %s\n    scheme: http\n    allowed_targets: [127.0.0.0/8]\n    timeout: 2s\n", pwFile)
+	fmt.Fprintf(&cfg, "  wrong:\n    username: exporter\n    password: %q\n    scheme: http\n", wrongPW)
+	cfg.WriteString("devices:\n")
+	var sims []*isapitest.Device
+	for name, fault := range devices {
+		p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+		p.Username, p.Password = "exporter", goodPW
+		d, err := isapitest.New(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(d.Close)
+		d.SetFault("GET /ISAPI/System/deviceInfo", fault)
+		sims = append(sims, d)
+		fmt.Fprintf(&cfg, "  - {name: %s, address: %q}\n", name, d.Addr())
+	}
+	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+	p.Username, p.Password, p.LockAfter = "exporter", goodPW, 3
+	locked, _ := isapitest.New(p)
+	t.Cleanup(locked.Close)
+	fmt.Fprintf(&cfg, "  - {name: rejected, address: %q, module: wrong}\n", locked.Addr())
+	cfgPath := filepath.Join(dir, "h.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	e := startExporter(t, "http", "--config.file="+cfgPath, "--log.level=debug", "--log.format=json")
+	var served strings.Builder
+	paths := []string{"/", "/metrics", "/config", "/sd", "/-/healthy", "/probe", "/probe?target=nope",
+		"/probe?target=rejected", "/probe?target=rejected", "/probe?target=exporter:" + goodPW + "@127.0.0.1",
+		"/probe?target=" + sims[0].Addr() + "&module=wrong", "/probe?target=10.0.0.1&module=default"}
+	for name := range devices {
+		paths = append(paths, "/probe?target="+name)
+	}
+	for _, p := range paths {
+		code, body := e.get(t, p)
+		fmt.Fprintf(&served, "%d\n%s\n", code, body) // the body only: the request itself is ours
+	}
+	_, _ = httpDo(t, http.MethodPost, e.url("/-/reload"))
+	// A reload whose file holds a syntax error next to the password.
+	if err := os.WriteFile(cfgPath, []byte(cfg.String()+"\n  broken: ["+goodPW), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, body := httpDo(t, http.MethodPost, e.url("/-/reload"))
+	served.WriteString(body)
+	_, body = e.get(t, "/config")
+	served.WriteString(body)
+
+	all := served.String() + e.output.String()
+	for _, secret := range []string{goodPW, wrongPW} {
+		if i := strings.Index(all, secret); i >= 0 {
+			t.Errorf("password %q leaked: ...%s...", secret, all[max(0, i-200):min(len(all), i+100)])
+		}
+	}
+	// The test must have gone through the error paths it claims to.
+	for _, want := range []string{"malformed XML", "HTML page", "redirects are never followed", "answer exceeds the size limit", "credentials rejected", "deadline exceeded", "<secret>", "HTTP 500"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("path not exercised: no %q in the output", want)
+		}
+	}
+	if !strings.Contains(all, `"level":"DEBUG"`) {
+		t.Error("debug logging was not on")
+	}
+}
+
+func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+func TestWebConfigTLSAndBasicAuth(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSignedCert(t, dir)
+	hash, err := bcrypt.GenerateFromPassword([]byte("scrape-pass"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webCfg, _ := yaml.Marshal(map[string]any{
+		"tls_server_config": map[string]string{"cert_file": certFile, "key_file": keyFile},
+		"basic_auth_users":  map[string]string{"prometheus": string(hash)},
+	})
+	webPath := filepath.Join(dir, "web.yml")
+	if err := os.WriteFile(webPath, webCfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := startExporter(t, "https", "--demo", "--web.config.file="+webPath)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	get := func(user, pass string) int {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+e.addr+"/probe?target=hardened-cam", nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := get("", ""); code != http.StatusUnauthorized {
+		t.Errorf("no credentials: %d, want 401", code)
+	}
+	if code := get("prometheus", "wrong"); code != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d, want 401", code)
+	}
+	if code := get("prometheus", "scrape-pass"); code != 200 {
+		t.Errorf("right password: %d, want 200", code)
+	}
+	if res, err := http.Get("http://" + e.addr + "/metrics"); err == nil {
+		res.Body.Close()
+		if res.StatusCode == 200 {
+			t.Error("plain HTTP served with TLS configured")
+		}
+	}
+}
