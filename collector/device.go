@@ -28,5 +28,6 @@ func (deviceCollector) Collect(ctx context.Context, d *Device, m *Metrics) error
 	if t, ok := info.FirmwareBuildTime(); ok {
 		m.Timestamp(firmwareBuildDesc, t)
 	}
+	firmwareAdvisories(m, d.Config, info)
 	return nil
 }

@@ -8,12 +8,15 @@ import (
 	"strings"
 )
 
-// Advisory marks firmware as vulnerable: models matching a pattern whose
-// firmware version and build fall inside the given inclusive ranges. An empty
-// bound is open.
+// Advisory marks firmware as vulnerable: models matching a pattern (or
+// devices of a listed deviceType) whose firmware version and build fall
+// inside the given inclusive ranges. An empty bound is open.
 type Advisory struct {
 	ID     string   `yaml:"id"` // e.g. CVE-2017-7921
-	Models []string `yaml:"models"`
+	Models []string `yaml:"models,omitempty"`
+	// DeviceTypes lists deviceInfo deviceType values (IPCamera, IPDome, ...)
+	// the advisory covers whatever the model; compared case-insensitively.
+	DeviceTypes []string `yaml:"device_types,omitempty"`
 	// Inclusive firmware version range, e.g. V5.2.0 .. V5.4.0.
 	MinVersion string `yaml:"min_version,omitempty"`
 	MaxVersion string `yaml:"max_version,omitempty"`
@@ -52,8 +55,15 @@ func (a *Advisory) validate() error {
 	if a.ID == "" {
 		return errors.New("id: required")
 	}
-	if err := validModels(a.Models); err != nil {
-		return fmt.Errorf("%s: %w", a.ID, err)
+	if len(a.Models) > 0 || len(a.DeviceTypes) == 0 {
+		if err := validModels(a.Models); err != nil {
+			return fmt.Errorf("%s: %w", a.ID, err)
+		}
+	}
+	for _, t := range a.DeviceTypes {
+		if strings.TrimSpace(t) == "" {
+			return fmt.Errorf("%s: device_types: empty entry", a.ID)
+		}
 	}
 	for _, v := range []struct{ name, val string }{{"min_version", a.MinVersion}, {"max_version", a.MaxVersion}} {
 		if v.val != "" && !versionRE.MatchString(v.val) {
@@ -82,11 +92,32 @@ func (f *FirmwareMinimum) validate() error {
 }
 
 // MatchModel reports whether a device model matches any of the patterns
-// (shell-style, case-insensitive).
+// (shell-style, case-insensitive). Unlike path.Match, "*" and "?" also match
+// "/": models such as DS-2CD2346G2-ISU/SL and DS-7608NXI-I2/8P/S contain it,
+// and "DS-2CD*" must cover them.
 func MatchModel(patterns []string, model string) bool {
-	model = strings.ToUpper(model)
+	model = slashFree(strings.ToUpper(strings.TrimSpace(model)))
 	for _, p := range patterns {
-		if ok, _ := path.Match(strings.ToUpper(p), model); ok {
+		if ok, _ := path.Match(slashFree(strings.ToUpper(p)), model); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// slashFree replaces "/" by a byte no model contains, so that path.Match
+// treats it as an ordinary character on both sides.
+func slashFree(s string) string { return strings.ReplaceAll(s, "/", "\x00") }
+
+// Applies reports whether the advisory covers a device of this model and
+// deviceType.
+func (a *Advisory) Applies(model, deviceType string) bool {
+	if MatchModel(a.Models, model) {
+		return true
+	}
+	deviceType = strings.TrimSpace(deviceType)
+	for _, t := range a.DeviceTypes {
+		if deviceType != "" && strings.EqualFold(strings.TrimSpace(t), deviceType) {
 			return true
 		}
 	}

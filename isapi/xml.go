@@ -7,7 +7,19 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/html/charset"
 )
+
+// charsetReader decodes the charsets OEM firmware declares (ISO-8859-1,
+// GB2312, ...): user-set fields such as deviceName may hold non-ASCII text.
+// An unknown label is read as UTF-8 rather than failing the document.
+func charsetReader(label string, r io.Reader) (io.Reader, error) {
+	if cr, err := charset.NewReaderLabel(label, r); err == nil {
+		return cr, nil
+	}
+	return r, nil
+}
 
 // Decode unmarshals an ISAPI XML document into v.
 //
@@ -19,7 +31,7 @@ import (
 // ASCII in every field we read.
 func Decode(body []byte, v any) error {
 	d := xml.NewDecoder(bytes.NewReader(body))
-	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	d.CharsetReader = charsetReader
 	if err := d.Decode(v); err != nil {
 		return &DecodeError{Err: err, Snippet: snippet(body)}
 	}
