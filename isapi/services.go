@@ -1,0 +1,270 @@
+package isapi
+
+import (
+	"strings"
+)
+
+// Paths of the exposed-service and authentication-mode endpoints (isapi.md §5).
+const (
+	PathAdminAccesses       = "/ISAPI/Security/adminAccesses"
+	PathSSH                 = "/ISAPI/System/Network/ssh"
+	PathTelnetd             = "/ISAPI/System/Network/telnetd"
+	PathUPnP                = "/ISAPI/System/Network/UPnP"
+	PathIntegrate           = "/ISAPI/System/Network/Integrate"
+	PathEZVIZ               = "/ISAPI/System/Network/EZVIZ"
+	PathIPFilter            = "/ISAPI/System/Network/ipFilter"
+	PathWebCertificate      = "/ISAPI/Security/webCertificate"
+	PathRTSPCertificate     = "/ISAPI/Security/RTSPCertificate"
+	PathStreamingChannel101 = "/ISAPI/Streaming/channels/101"
+)
+
+// AdminAccessList is GET /ISAPI/Security/adminAccesses: the protocols the
+// device serves and their ports (isapi.md §5.1, real on 16 devices). The
+// redirect and TLS elements appear only on the HTTPS entry, and not on all
+// firmware.
+type AdminAccessList struct {
+	Protocols []AdminAccessProtocol `xml:"AdminAccessProtocol"`
+}
+
+// AdminAccessProtocol is one AdminAccessProtocol entry.
+type AdminAccessProtocol struct {
+	ID              Int    `xml:"id"`
+	Enabled         Bool   `xml:"enabled"`
+	Protocol        string `xml:"protocol"`
+	PortNo          Int    `xml:"portNo"`
+	RedirectToHTTPS Bool   `xml:"redirectToHttps"`
+	TLS11           Bool   `xml:"TLS1_1Enable"`
+	TLS12           Bool   `xml:"TLS1_2Enable"`
+	TLS13           Bool   `xml:"TLS1_3Enable"`
+}
+
+// AdminService is one protocol of an AdminAccessList under the exporter's
+// service name.
+type AdminService struct {
+	Name     string // ServiceName of the protocol
+	Protocol string // as the device spelled it
+	Enabled  Bool
+	Port     Int
+}
+
+// Services returns the listed protocols in document order, named by
+// ServiceName. An entry without a protocol is skipped, and a service listed
+// twice keeps its first entry. DEV_MANAGE (the SDK port) without an
+// <enabled> element counts as enabled: NVRs, DVRs and the DS-K1A340FWX list
+// it that way, and it cannot be switched off there (isapi.md §5.1). Other
+// protocols without <enabled> are left unset.
+func (l *AdminAccessList) Services() []AdminService {
+	out := make([]AdminService, 0, len(l.Protocols))
+	seen := make(map[string]bool, len(l.Protocols))
+	for _, p := range l.Protocols {
+		name := ServiceName(p.Protocol)
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		s := AdminService{Name: name, Protocol: strings.TrimSpace(p.Protocol), Enabled: p.Enabled, Port: p.PortNo}
+		if name == "sdk" && !s.Enabled.Set {
+			s.Enabled = Bool{V: true, Set: true}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// HTTPS returns the first HTTPS entry, which carries redirectToHttps and
+// the TLS version switches.
+func (l *AdminAccessList) HTTPS() (AdminAccessProtocol, bool) {
+	for _, p := range l.Protocols {
+		if ServiceName(p.Protocol) == "https" {
+			return p, true
+		}
+	}
+	return AdminAccessProtocol{}, false
+}
+
+// ServiceName maps an adminAccesses protocol to the exporter's service
+// label: HTTP http, HTTPS https, RTSP rtsp, DEV_MANAGE sdk, SDK_OVER_TLS
+// sdk_tls, WebSocket websocket, WebSocketS websockets, SRTP srtp, Bonjour
+// bonjour; anything else lower-cased with every character outside
+// [a-z0-9_] replaced by "_" (IOT iot, modbusTCP modbustcp). Empty in, empty out.
+func ServiceName(protocol string) string {
+	p := strings.TrimSpace(protocol)
+	switch strings.ToUpper(p) {
+	case "DEV_MANAGE":
+		return "sdk"
+	case "SDK_OVER_TLS":
+		return "sdk_tls"
+	}
+	// HTTP, HTTPS, RTSP, WebSocket, WebSocketS, SRTP and Bonjour are
+	// exactly their lower-case spellings.
+	b := []byte(strings.ToLower(p))
+	for i, c := range b {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// SSH is GET /ISAPI/System/Network/ssh (isapi.md §5.4). Real shape:
+// captures/ssh__k1a340fwx-doc.xml.
+type SSH struct {
+	Enabled Bool `xml:"enabled"`
+}
+
+// Telnetd is GET /ISAPI/System/Network/telnetd (isapi.md §5.4). No real
+// capture exists (§10): the URL is in Hikvision's web-UI map and the body
+// is presumed to be <Telnetd><enabled>.
+type Telnetd struct {
+	Enabled Bool `xml:"enabled"`
+}
+
+// UPnP is GET /ISAPI/System/Network/UPnP (isapi.md §5.5), shape from client
+// code; no real capture.
+type UPnP struct {
+	Enabled Bool   `xml:"enabled"`
+	Name    string `xml:"name"`
+}
+
+// Integrate is GET /ISAPI/System/Network/Integrate: the CGI/ISAPI and ONVIF
+// switches (isapi.md §3, §5.7), shape from client notes; no real capture.
+type Integrate struct {
+	CGI   IntegrateProtocol `xml:"CGI"`
+	ONVIF IntegrateProtocol `xml:"ONVIF"`
+}
+
+// IntegrateProtocol is the CGI or ONVIF block of Integrate. Firmware is
+// documented with <enable>; <enabled> is read too, in case a build
+// spells it like every other switch.
+type IntegrateProtocol struct {
+	Enable          Bool   `xml:"enable"`
+	EnabledAlt      Bool   `xml:"enabled"`
+	CertificateType string `xml:"certificateType"`
+}
+
+// On returns <enable>, or <enabled> when only that was sent.
+func (p IntegrateProtocol) On() Bool {
+	if p.Enable.Set {
+		return p.Enable
+	}
+	return p.EnabledAlt
+}
+
+// EZVIZ is GET /ISAPI/System/Network/EZVIZ, the Hik-Connect cloud link
+// (isapi.md §5.6). Real shape: captures/ezviz__k1a340fwx-doc.xml.
+type EZVIZ struct {
+	Enabled               Bool   `xml:"enabled"`
+	RegisterStatus        Bool   `xml:"registerStatus"`
+	BindStatus            string `xml:"bindStatus"`
+	StreamEncrypteEnabled Bool   `xml:"streamEncrypteEnabled"`
+}
+
+// Bound reads bindStatus: "bind" true, "unbind" false, anything else unset.
+func (e *EZVIZ) Bound() Bool {
+	switch strings.ToLower(strings.TrimSpace(e.BindStatus)) {
+	case "bind", "bound":
+		return Bool{V: true, Set: true}
+	case "unbind", "unbound":
+		return Bool{V: false, Set: true}
+	}
+	return Bool{}
+}
+
+// IPFilter is GET /ISAPI/System/Network/ipFilter (isapi.md §5.9), shape
+// from client code; no real capture.
+type IPFilter struct {
+	Enabled        Bool   `xml:"enabled"`
+	PermissionType string `xml:"permissionType"` // allow | deny
+}
+
+// WebCertificate is GET /ISAPI/Security/webCertificate, the web (ISAPI)
+// authentication mode (isapi.md §5.2). No real capture exists (§10): the
+// element is CertificateType in SecurityCap/WebCertificateCap, while
+// clients also read certificateType, so both spellings are accepted.
+type WebCertificate struct {
+	CertificateType      string `xml:"CertificateType"`
+	CertificateTypeLower string `xml:"certificateType"`
+	AlgorithmType        string `xml:"SecurityAlgorithm>algorithmType"`
+}
+
+// Type returns the authentication mode as sent, whichever spelling carried it.
+func (w *WebCertificate) Type() string {
+	return firstNonEmpty(w.CertificateType, w.CertificateTypeLower)
+}
+
+// BasicAllowed reports whether the mode accepts HTTP Basic.
+func (w *WebCertificate) BasicAllowed() Bool { return CertificateBasicAllowed(w.Type()) }
+
+// RTSPCertificate is GET /ISAPI/Security/RTSPCertificate, the RTSP
+// authentication mode on newer firmware (isapi.md §5.3). No real capture
+// (§10); both spellings of the element are accepted.
+type RTSPCertificate struct {
+	CertificateTypeLower string `xml:"certificateType"`
+	CertificateType      string `xml:"CertificateType"`
+}
+
+// Type returns the authentication mode as sent.
+func (r *RTSPCertificate) Type() string {
+	return firstNonEmpty(r.CertificateTypeLower, r.CertificateType)
+}
+
+// BasicAllowed reports whether the mode accepts RTSP Basic.
+func (r *RTSPCertificate) BasicAllowed() Bool { return CertificateBasicAllowed(r.Type()) }
+
+// StreamingChannel is the part of GET /ISAPI/Streaming/channels/101 that
+// tells the RTSP authentication mode: Transport/Security (isapi.md §5.3,
+// real). IPCs send it (digest or digest/basic); NVRs and DVRs send no
+// Security block, and DS-2CD2532F-IWS sends only <enabled>.
+type StreamingChannel struct {
+	ID       Int             `xml:"id"`
+	Security ChannelSecurity `xml:"Transport>Security"`
+}
+
+// ChannelSecurity is StreamingChannel/Transport/Security.
+type ChannelSecurity struct {
+	Enabled              Bool   `xml:"enabled"`
+	CertificateTypeLower string `xml:"certificateType"`
+	CertificateType      string `xml:"CertificateType"`
+	AlgorithmType        string `xml:"SecurityAlgorithm>algorithmType"`
+}
+
+// Type returns the RTSP authentication mode as sent, "" when absent.
+func (s *ChannelSecurity) Type() string {
+	return firstNonEmpty(s.CertificateTypeLower, s.CertificateType)
+}
+
+// BasicAllowed reports whether RTSP accepts Basic; unset without a mode.
+func (s *ChannelSecurity) BasicAllowed() Bool { return CertificateBasicAllowed(s.Type()) }
+
+// CertificateBasicAllowed reads a certificateType authentication mode
+// case-insensitively: "digest/basic" (or "basic") allows Basic, "digest"
+// does not. Anything else, including an empty value, is unknown.
+func CertificateBasicAllowed(mode string) Bool {
+	var digest, basic bool
+	for _, part := range strings.FieldsFunc(strings.ToLower(mode), func(r rune) bool {
+		return r == '/' || r == ',' || r == '+' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+	}) {
+		switch part {
+		case "basic":
+			basic = true
+		case "digest":
+			digest = true
+		}
+	}
+	switch {
+	case basic:
+		return Bool{V: true, Set: true}
+	case digest:
+		return Bool{V: false, Set: true}
+	}
+	return Bool{}
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
