@@ -288,7 +288,10 @@ func TestAnswersTheDeviceGetsWrong(t *testing.T) {
 	}{
 		{isapitest.Fault{Oversize: 1 << 20}, func(e error) bool { return errors.Is(e, ErrBodyTooLarge) }, "too large"},
 		{isapitest.Fault{HTML: true}, func(e error) bool { return e != nil && strings.Contains(e.Error(), "HTML page") }, "HTML"},
-		{isapitest.Fault{Status: 500}, func(e error) bool { var se *StatusError; return errors.As(e, &se) && se.HTTPStatus == 500 && !IsNotSupported(e) }, "500"},
+		{isapitest.Fault{Status: 500}, func(e error) bool {
+			var se *StatusError
+			return errors.As(e, &se) && se.HTTPStatus == 500 && !IsNotSupported(e)
+		}, "500"},
 		{isapitest.Fault{Malformed: true}, func(e error) bool { var de *DecodeError; return errors.As(e, &de) }, "malformed"},
 	}
 	for _, tc := range cases {
