@@ -1,0 +1,234 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hikvision-exporter/hikvision_exporter/isapi"
+)
+
+// Failed logins come from the device log: POST /ISAPI/ContentMgmt/logSearch
+// for Exception entries, counting minor illlegealAccess (isapi.md §6). The
+// exporter keeps a cursor per device (and credential) in State and turns
+// the entries into a counter:
+//
+//   - The first pass reads the last log_search_lookback (default 24h), so
+//     the counter starts at the failed logins of that period; its created
+//     timestamp is the start of that period. The counter appears only once
+//     that pass is complete (it may take several probes on a short scrape
+//     timeout), so that old failures never show up as an increase.
+//   - Later searches read [cursor, now]. Windows overlap the previous one by
+//     the cursor's second, because a device may log more entries in the
+//     second the last search ended in; entries of that second already
+//     counted (by time, address, user and metaId, as a multiset) are skipped.
+//   - The log is searched every log_search_interval (default 5m), not on
+//     every probe; probes in between report the values kept in State.
+//
+// Bounds per run: windows of at most an hour, at most 20 pages of 100
+// entries each (isapi.DefaultLogMaxPages), at most logMaxSearches searches,
+// and no new search once the probe has less time left than twice its
+// slowest search so far (at least logMinTimeLeft). A
+// window that comes back truncated (the device said MORE and sent nothing,
+// the page limit was hit, or it returned the 2000 entries where recorders
+// silently stop) is not counted but searched again in halves, down to
+// logWindowMin; a truncated window of that size is counted as returned and
+// logged. The cursor advances only over windows read completely; a run that
+// stops early leaves the rest to the next probe.
+
+const (
+	logStateKey     = "lockout/logcursor"
+	logWindowMax    = time.Hour
+	logWindowMin    = time.Minute
+	logMaxSearches  = 48
+	logMinTimeLeft  = 200 * time.Millisecond
+	logGrowBelowCap = isapi.RecorderLogCap / 4
+)
+
+var (
+	loginFailuresDesc = newDesc("login_failures_total",
+		"Failed logins (illlegealAccess entries of the device's Exception log) counted by the exporter. The first log search reads the last log_search_lookback (default 24h), so the counter starts at that period's count; later searches add new entries. The log is read every log_search_interval. Absent until that first pass is complete.")
+	lastLoginFailureDesc = newDesc("last_login_failure_timestamp_seconds",
+		"Device log time of the newest failed login (illlegealAccess) the exporter has seen. Absent when it has seen none.")
+	logCursorDesc = newDesc("log_search_cursor_timestamp_seconds",
+		"The exporter has read the device log up to this time; it lags behind when log searches fail or fall behind.")
+)
+
+// logKey identifies an entry within the second the cursor stands on.
+type logKey struct {
+	unix             int64
+	ip, user, metaID string
+}
+
+// logCursor is one device's log-reading state. sem single-flights the
+// search and guards every other field.
+type logCursor struct {
+	sem chan struct{}
+
+	started  bool      // a window has been read completely
+	seeded   bool      // the first pass reached now: the counter is valid
+	since    time.Time // start of counting
+	cursor   time.Time // read up to and including this second
+	boundary map[logKey]int
+	total    uint64
+	last     time.Time // newest failed login seen
+	next     time.Time // no search before this
+	span     time.Duration
+	support  int // 1 searched fine, -1 not supported, 0 unknown
+}
+
+func lkLogCursor(d *Device) *logCursor {
+	return d.State.Load(logStateKey, func() any {
+		return &logCursor{sem: make(chan struct{}, 1)}
+	}).(*logCursor)
+}
+
+// collect searches the log when it is due and emits the kept values.
+func (lc *logCursor) collect(ctx context.Context, d *Device, m *Metrics) error {
+	select {
+	case lc.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("log search: waiting for another probe's search: %w", context.Cause(ctx))
+	}
+	defer func() { <-lc.sem }()
+	now := d.Now.UTC().Truncate(time.Second)
+	var err error
+	if !now.Before(lc.next) {
+		err = lc.search(ctx, d, now)
+	}
+	lc.emit(m)
+	return err
+}
+
+func (lc *logCursor) search(ctx context.Context, d *Device, now time.Time) error {
+	if !lc.started {
+		// Until a first window is read, every attempt starts a full lookback.
+		lc.cursor = now.Add(-time.Duration(d.Module.LogSearchLookback)).Truncate(time.Second)
+		lc.since = lc.cursor
+		lc.boundary = nil
+	}
+	caughtUp, err := lc.advance(ctx, d, now)
+	if (err == nil && !caughtUp) || (err != nil && ctx.Err() != nil) {
+		// Bounded work, or the probe's own deadline, ran out: go on at
+		// the next probe rather than after the interval.
+		lc.next = now
+	} else {
+		lc.next = now.Add(time.Duration(d.Module.LogSearchInterval))
+	}
+	switch {
+	case err == nil:
+		return nil
+	case isapi.IsNotSupported(err):
+		lc.support = -1
+		return nil
+	}
+	return fmt.Errorf("log search: %w", err)
+}
+
+// advance reads windows from the cursor towards now.
+func (lc *logCursor) advance(ctx context.Context, d *Device, now time.Time) (caughtUp bool, _ error) {
+	span := lc.span
+	if span < logWindowMin || span > logWindowMax {
+		span = logWindowMax
+	}
+	defer func() { lc.span = span }()
+	var slowest time.Duration
+	for searches := 0; lc.cursor.Before(now); searches++ {
+		if searches >= logMaxSearches {
+			return false, nil
+		}
+		if dl, ok := ctx.Deadline(); ok && searches > 0 && time.Until(dl) < max(2*slowest, logMinTimeLeft) {
+			return false, nil
+		}
+		start := lc.cursor
+		end := start.Add(span)
+		if end.After(now) {
+			end = now
+		}
+		began := time.Now() // real time, like the probe's deadline
+		w, err := d.Client.SearchLog(ctx, isapi.LogQuery{MetaID: isapi.LogMetaException, Start: start, End: end})
+		slowest = max(slowest, time.Since(began))
+		if err != nil {
+			return false, err
+		}
+		lc.support = 1
+		if w.Truncated() {
+			if length := end.Sub(start); length > logWindowMin {
+				span = max((length / 2).Truncate(time.Second), logWindowMin)
+				continue
+			}
+			if d.Logger != nil {
+				d.Logger.Warn("Device log window still truncated at the smallest search window; counting the entries it returned",
+					"start", start, "end", end, "entries", len(w.Entries))
+			}
+		}
+		lc.absorb(start, end, w.Entries)
+		lc.cursor = end
+		lc.started = true
+		if !w.Truncated() && len(w.Entries) < logGrowBelowCap {
+			span = min(span*2, logWindowMax)
+		}
+	}
+	lc.seeded = lc.started
+	return true, nil
+}
+
+// absorb counts the failed logins of a completely read window [start, end].
+// Entries in the start second that the previous window already counted are
+// skipped; the entries of the end second become the new boundary set.
+func (lc *logCursor) absorb(start, end time.Time, entries []isapi.LogEntry) {
+	atStart := map[logKey]int{}
+	atEnd := map[logKey]int{}
+	for i := range entries {
+		e := &entries[i]
+		if !e.IsIllegalAccess() {
+			continue
+		}
+		t := e.Time.Truncate(time.Second)
+		known := !e.Time.IsZero()
+		if known && (t.Before(start) || t.After(end)) {
+			continue // outside what was asked for: another window's entry
+		}
+		k := logKey{unix: t.Unix(), ip: e.IP, user: e.User, metaID: e.MetaID}
+		if known && t.Equal(end) {
+			atEnd[k]++
+		}
+		if known && t.Equal(start) {
+			atStart[k]++
+			if atStart[k] <= lc.boundary[k] {
+				continue // counted by the previous window
+			}
+		}
+		lc.total++
+		if known && t.After(lc.last) {
+			lc.last = t
+		}
+	}
+	if start.Equal(end) {
+		for k, n := range lc.boundary {
+			atEnd[k] = max(atEnd[k], n)
+		}
+	}
+	lc.boundary = atEnd
+}
+
+func (lc *logCursor) emit(m *Metrics) {
+	switch lc.support {
+	case 1:
+		m.Feature("log_search", true)
+	case -1:
+		m.Feature("log_search", false)
+	}
+	if lc.started {
+		m.Timestamp(logCursorDesc, lc.cursor)
+	}
+	if !lc.seeded {
+		return
+	}
+	m.add(prometheus.NewConstMetricWithCreatedTimestamp(loginFailuresDesc, prometheus.CounterValue, float64(lc.total), lc.since))
+	if !lc.last.IsZero() {
+		m.Timestamp(lastLoginFailureDesc, lc.last)
+	}
+}

@@ -1,0 +1,401 @@
+package isapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Paths of the account, lockout and password-recovery endpoints (isapi.md
+// §2, §5.11-5.13, §7).
+const (
+	PathUsers                = "/ISAPI/Security/users"
+	PathIllegalLoginLock     = "/ISAPI/Security/illegalLoginLock"
+	PathSecurityCapabilities = "/ISAPI/Security/capabilities"
+	PathSystemCapabilities   = "/ISAPI/System/capabilities"
+	PathEventTriggers        = "/ISAPI/Event/triggers"
+	PathSecurityQuestions    = "/ISAPI/Security/questionConfiguration"
+	PathSecurityEmail        = "/ISAPI/Security/email/parameter?format=json"
+	// PathDoubleVerification is a guess (isapi.md §5.12: "not confirmed").
+	// Callers treat every unsupported answer as "status unknown".
+	PathDoubleVerification = "/ISAPI/Security/doubleVerification"
+)
+
+// UserList is GET /ISAPI/Security/users (isapi.md §2.1). Reading it usually
+// needs an Administrator account.
+type UserList struct {
+	XMLName xml.Name
+	Users   []User `xml:"User"`
+}
+
+// User is one account. Passwords are write-only and never appear.
+type User struct {
+	ID              Int    `xml:"id"`
+	Enabled         Bool   `xml:"enabled"`
+	UserName        string `xml:"userName"`
+	UserLevel       string `xml:"userLevel"`
+	UserOperateType Int    `xml:"userOperateType"`
+	BondIPs         []struct {
+		ID          Int    `xml:"id"`
+		IPAddress   string `xml:"ipAddress"`
+		IPv6Address string `xml:"ipv6Address"`
+	} `xml:"bondIpAddressList>bondIpAddress"`
+	BondMACs []struct {
+		ID         Int    `xml:"id"`
+		MACAddress string `xml:"macAddress"`
+	} `xml:"bondMacAddressList>bondMacAddress"`
+}
+
+// User level classes, as returned by User.LevelClass.
+const (
+	LevelAdministrator = "administrator"
+	LevelOperator      = "operator"
+	LevelViewer        = "viewer"
+	LevelOther         = "other"
+)
+
+// UserLevels lists the classes User.LevelClass returns, in display order.
+var UserLevels = []string{LevelAdministrator, LevelOperator, LevelViewer, LevelOther}
+
+// LevelClass maps userLevel to administrator, operator, viewer or other
+// (installer, manufacturer and anything unknown), case-insensitively.
+func (u *User) LevelClass() string {
+	switch strings.ToLower(strings.TrimSpace(u.UserLevel)) {
+	case "administrator":
+		return LevelAdministrator
+	case "operator":
+		return LevelOperator
+	case "viewer":
+		return LevelViewer
+	}
+	return LevelOther
+}
+
+// Level is userLevel lower-cased, as sent.
+func (u *User) Level() string { return strings.ToLower(strings.TrimSpace(u.UserLevel)) }
+
+// BoundToAddress reports whether the account may log in only from bound
+// addresses: some bondIpAddress has an ipAddress or ipv6Address that is not
+// empty and not unspecified (0.0.0.0, ::), or some bondMacAddress has a
+// macAddress that is not empty and not all zeros. Firmware fills unused
+// binding slots with the unspecified values.
+func (u *User) BoundToAddress() bool {
+	for _, b := range u.BondIPs {
+		if boundIP(b.IPAddress) || boundIP(b.IPv6Address) {
+			return true
+		}
+	}
+	for _, b := range u.BondMACs {
+		if boundMAC(b.MACAddress) {
+			return true
+		}
+	}
+	return false
+}
+
+func boundIP(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return false
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return !a.IsUnspecified()
+	}
+	return true // something the firmware means as an address
+}
+
+func boundMAC(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return false
+	}
+	return strings.Trim(s, "0:-.") != ""
+}
+
+// IllegalLoginLock is GET /ISAPI/Security/illegalLoginLock (isapi.md §2.4).
+// Older firmware sends only enabled. The unit of maxIllegalLoginLockTime
+// varies by product; see SecurityCap.LockTimeRange and the lockout
+// collector.
+type IllegalLoginLock struct {
+	XMLName                 xml.Name
+	Enabled                 Bool `xml:"enabled"`
+	MaxIllegalLoginTimes    Int  `xml:"maxIllegalLoginTimes"`
+	MaxIllegalLoginLockTime Int  `xml:"maxIllegalLoginLockTime"`
+}
+
+// CapRange is a capability element's min/max/def attributes.
+type CapRange struct {
+	Min Int `xml:"min,attr"`
+	Max Int `xml:"max,attr"`
+	Def Int `xml:"def,attr"`
+}
+
+// SecurityCap is the security capability tree: the root of GET
+// /ISAPI/Security/capabilities, or DeviceCap/SecurityCap in GET
+// /ISAPI/System/capabilities (isapi.md §2.5, §7). Flags can lie (§7), so
+// they gate requests but never replace handling 403/404.
+type SecurityCap struct {
+	XMLName                         xml.Name
+	SupportUserNums                 Int       `xml:"supportUserNums"`
+	UserBondIPNums                  Int       `xml:"userBondIpNums"`
+	UserBondMACNums                 Int       `xml:"userBondMacNums"`
+	IsSupIllegalLoginLock           Bool      `xml:"issupIllegalLoginLock"`
+	IsSupportOnlineUser             Bool      `xml:"isSupportOnlineUser"`
+	IsSupportUserCheck              Bool      `xml:"isSupportUserCheck"`
+	IsSupportSecurityQuestionConfig Bool      `xml:"isSupportSecurityQuestionConfig"`
+	IsSupportSecurityEmail          Bool      `xml:"isSupportSecurityEmail"`
+	IsSupportGUIDFileDataExport     Bool      `xml:"isSupportGUIDFileDataExport"`
+	MaxIllegalLoginTimes            *CapRange `xml:"maxIllegalLoginTimes"`
+	MaxIllegalLoginLockTime         *CapRange `xml:"maxIllegalLoginLockTime"`
+	// DoubleVerificationCap is present on some NVRs: a second user must
+	// authorise playback or export. It is not a login second factor.
+	DoubleVerificationCap *struct {
+		IsSupportUsersConfig           Bool `xml:"isSupportUsersConfig"`
+		IsSupportUsersPermissionConfig Bool `xml:"isSupportUsersPermissionConfig"`
+	} `xml:"DoubleVerificationCap"`
+}
+
+// Present reports whether the document really was a SecurityCap.
+func (s *SecurityCap) Present() bool { return s != nil && s.XMLName.Local == "SecurityCap" }
+
+// LockTimeMax returns the max attribute of maxIllegalLoginLockTime, if sent.
+func (s *SecurityCap) LockTimeMax() Int {
+	if s == nil || s.MaxIllegalLoginLockTime == nil {
+		return Int{}
+	}
+	return s.MaxIllegalLoginLockTime.Max
+}
+
+// deviceCapSecurity is the part of DeviceCap the security areas read.
+type deviceCapSecurity struct {
+	XMLName     xml.Name
+	SecurityCap *SecurityCap `xml:"SecurityCap"`
+}
+
+// DecodeSecurityCap reads a SecurityCap from either capability document:
+// a DeviceCap with a SecurityCap child, or a SecurityCap root. It returns
+// nil and no error for a well-formed document that holds no SecurityCap.
+func DecodeSecurityCap(body []byte) (*SecurityCap, error) {
+	var dc deviceCapSecurity
+	if err := Decode(body, &dc); err != nil {
+		return nil, err
+	}
+	if dc.XMLName.Local == "SecurityCap" {
+		var s SecurityCap
+		if err := Decode(body, &s); err != nil {
+			return nil, err
+		}
+		return &s, nil
+	}
+	if dc.SecurityCap.Present() {
+		return dc.SecurityCap, nil
+	}
+	return nil, nil
+}
+
+// SecurityCapabilities returns the device's SecurityCap, from
+// /ISAPI/System/capabilities (shared with other areas through the cache)
+// or, when that has none, /ISAPI/Security/capabilities. Both answers are
+// cached for ttl. The error is "not supported" only when neither endpoint
+// has one; a real failure of either wins over that.
+func (c *Client) SecurityCapabilities(ctx context.Context, ttl time.Duration) (*SecurityCap, error) {
+	var errs []error
+	for _, path := range []string{PathSystemCapabilities, PathSecurityCapabilities} {
+		body, err := c.GetCached(ctx, path, ttl)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		sc, err := DecodeSecurityCap(body)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("GET %s: %w", path, err))
+			continue
+		}
+		if sc != nil {
+			return sc, nil
+		}
+		// A capabilities answer without a SecurityCap counts as "not supported".
+		errs = append(errs, &StatusError{Method: "GET", Path: path + " (answer has no SecurityCap)", HTTPStatus: 404})
+	}
+	for _, err := range errs {
+		if !IsNotSupported(err) {
+			return nil, err
+		}
+	}
+	return nil, errs[len(errs)-1]
+}
+
+// EventTriggerList is GET /ISAPI/Event/triggers (isapi.md §5.13). Its
+// EventTrigger elements are sometimes in another namespace than the root.
+type EventTriggerList struct {
+	XMLName  xml.Name
+	Triggers []EventTrigger `xml:"EventTrigger"`
+}
+
+// EventTrigger is what a device does when one event fires.
+type EventTrigger struct {
+	ID            string `xml:"id"`
+	EventType     string `xml:"eventType"`
+	Notifications []struct {
+		ID     string `xml:"id"`
+		Method string `xml:"notificationMethod"`
+	} `xml:"EventTriggerNotificationList>EventTriggerNotification"`
+}
+
+// Methods returns the trigger's non-empty notification methods, in order,
+// without repeats (record-1 and record-2 both say "record").
+func (t *EventTrigger) Methods() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range t.Notifications {
+		m := strings.TrimSpace(n.Method)
+		if m == "" || seen[m] {
+			continue
+		}
+		seen[m] = true
+		out = append(out, m)
+	}
+	return out
+}
+
+// IllegalAccess returns the trigger of failed logins: eventType or id
+// "illaccess", case-insensitively. found is false when there is none.
+// When several match (per-channel copies), their methods are merged into
+// the first.
+func (l *EventTriggerList) IllegalAccess() (t EventTrigger, found bool) {
+	for _, tr := range l.Triggers {
+		if !strings.EqualFold(strings.TrimSpace(tr.EventType), "illaccess") && !strings.EqualFold(strings.TrimSpace(tr.ID), "illaccess") {
+			continue
+		}
+		if !found {
+			t, found = tr, true
+			t.Notifications = append(t.Notifications[:0:0], tr.Notifications...)
+			continue
+		}
+		t.Notifications = append(t.Notifications, tr.Notifications...)
+	}
+	return t, found
+}
+
+// SecurityQuestions is GET /ISAPI/Security/questionConfiguration
+// (isapi.md §5.11: SecurityQuestion/QuestionList/Question/{id,answer}, no
+// real capture). Question elements are accepted inside QuestionList or
+// directly under the root.
+type SecurityQuestions struct {
+	XMLName   xml.Name
+	Questions []SecurityQuestion `xml:"QuestionList>Question"`
+	Direct    []SecurityQuestion `xml:"Question"`
+}
+
+// SecurityQuestion is one question slot.
+type SecurityQuestion struct {
+	ID       string `xml:"id"`
+	Question string `xml:"question"`
+	Answer   string `xml:"answer"`
+}
+
+// Configured reports whether any question is set up. The shape is known
+// only from the web UI, so the rule is tolerant: a Question counts when it
+// has a question text, an answer (firmware sends it encrypted or masked, if
+// at all), or an id other than empty or "0". An empty list or only
+// placeholder slots means not configured.
+func (q *SecurityQuestions) Configured() bool {
+	for _, list := range [][]SecurityQuestion{q.Questions, q.Direct} {
+		for _, s := range list {
+			id := strings.TrimSpace(s.ID)
+			if strings.TrimSpace(s.Question) != "" || strings.TrimSpace(s.Answer) != "" || (id != "" && id != "0") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// SecurityEmail is GET /ISAPI/Security/email/parameter?format=json:
+// {"SecurityEmail":{"SecurityInformation":[{"emailAddress":"..."}]}}
+// (isapi.md §5.11). Firmware that ignores format=json answers XML; both
+// are read, and a single SecurityInformation object is taken as a list of one.
+type SecurityEmail struct {
+	Addresses []string // every emailAddress, as sent
+}
+
+// Configured reports whether some recovery address is set.
+func (e *SecurityEmail) Configured() bool {
+	for _, a := range e.Addresses {
+		if strings.TrimSpace(a) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+type securityEmailInfo struct {
+	EmailAddress string `json:"emailAddress" xml:"emailAddress"`
+}
+
+// DecodeSecurityEmail reads the recovery-email document in JSON or XML.
+func DecodeSecurityEmail(body []byte) (*SecurityEmail, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '<' {
+		var x struct {
+			XMLName xml.Name
+			Info    []securityEmailInfo `xml:"SecurityInformation"`
+			List    []securityEmailInfo `xml:"SecurityInformationList>SecurityInformation"`
+		}
+		if err := Decode(body, &x); err != nil {
+			return nil, err
+		}
+		if x.XMLName.Local != "SecurityEmail" {
+			return nil, fmt.Errorf("answer is a %s document, not SecurityEmail", x.XMLName.Local)
+		}
+		out := &SecurityEmail{}
+		for _, i := range append(x.Info, x.List...) {
+			out.Addresses = append(out.Addresses, i.EmailAddress)
+		}
+		return out, nil
+	}
+	var doc struct {
+		SecurityEmail *struct {
+			SecurityInformation json.RawMessage `json:"SecurityInformation"`
+		} `json:"SecurityEmail"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, &DecodeError{Err: err, Snippet: snippet(body)}
+	}
+	if doc.SecurityEmail == nil {
+		return nil, &DecodeError{Err: errors.New("no SecurityEmail object"), Snippet: snippet(body)}
+	}
+	out := &SecurityEmail{}
+	raw := bytes.TrimSpace(doc.SecurityEmail.SecurityInformation)
+	switch {
+	case len(raw) == 0 || bytes.Equal(raw, []byte("null")):
+	case raw[0] == '[':
+		var list []securityEmailInfo
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, &DecodeError{Err: err, Snippet: snippet(body)}
+		}
+		for _, i := range list {
+			out.Addresses = append(out.Addresses, i.EmailAddress)
+		}
+	default:
+		var one securityEmailInfo
+		if err := json.Unmarshal(raw, &one); err != nil {
+			return nil, &DecodeError{Err: err, Snippet: snippet(body)}
+		}
+		out.Addresses = append(out.Addresses, one.EmailAddress)
+	}
+	return out, nil
+}
+
+// DoubleVerification is whatever the unconfirmed doubleVerification path
+// answers; only an enabled element is read, wherever the root is.
+type DoubleVerification struct {
+	XMLName xml.Name
+	Enabled Bool `xml:"enabled"`
+}
