@@ -209,5 +209,14 @@ func startDemo(logger *slog.Logger, listen string) (string, func(), error) {
 		fmt.Printf("  http://%s/probe?target=%s\t(%s)\n", net.JoinHostPort(host, port), d.Name, d.Description)
 	}
 	logger.Info("Demo fleet started", "devices", len(fleet.Devices), "config", path)
-	return path, func() { fleet.Close(); _ = os.RemoveAll(dir) }, nil
+	stop := func() { fleet.Close(); _ = os.RemoveAll(dir) }
+	// Clean up the demo's temporary config on Ctrl-C or SIGTERM.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		stop()
+		os.Exit(0)
+	}()
+	return path, stop, nil
 }

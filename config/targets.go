@@ -44,11 +44,8 @@ func refuse(format string, a ...any) error { return &TargetError{Reason: fmt.Spr
 // other address only when it is inside the allowed_targets of the module
 // named by module (default "default").
 func (c *Config) Resolve(ctx context.Context, r Resolver, target, module string) (*Target, error) {
-	if module != "" {
-		if _, ok := c.Modules[module]; !ok {
-			return nil, refuse("unknown module %q", module)
-		}
-	}
+	// A configured device is probed with its own module whatever module=
+	// says, so one scrape job with a module parameter can cover both kinds.
 	if d := c.byName[target]; d != nil {
 		return c.deviceTarget(d), nil
 	}
@@ -59,6 +56,11 @@ func (c *Config) Resolve(ctx context.Context, r Resolver, target, module string)
 		}
 		if d := c.byAddress[t.hostPort()]; d != nil && c.Modules[d.Module].Scheme == scheme {
 			return c.deviceTarget(d), nil
+		}
+	}
+	if module != "" {
+		if _, ok := c.Modules[module]; !ok {
+			return nil, refuse("unknown module %q", module)
 		}
 	}
 	if module == "" {

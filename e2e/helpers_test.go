@@ -89,6 +89,8 @@ func startExporter(t *testing.T, scheme string, args ...string) *exporter {
 	args = append(args, "--web.listen-address="+e.addr)
 	e.cmd = exec.Command(exporterBinary(t), args...)
 	e.cmd.Stdout, e.cmd.Stderr = e.output, e.output
+	// The demo writes its config under TMPDIR; keep it inside the test's own dir.
+	e.cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir())
 	if err := e.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -120,6 +120,9 @@ func hardenedCam(now time.Time) demoDevice {
 	p.Name, p.Username, p.Password = "hardened-cam", demoUser, "Hx9!vQ2#mR7-hardened"
 	p.Account = Account{ResidualValidity: Days(60)}
 	p.LockAfter, p.LockDuration = 5, 30*time.Minute
+	// Current firmware whatever the date: a build 90 days before the demo starts.
+	p.Endpoints["GET /ISAPI/System/deviceInfo"] = Endpoint{Body: SetElement(p.Endpoints["GET /ISAPI/System/deviceInfo"].Body,
+		"firmwareReleasedDate", "build "+now.AddDate(0, 0, -90).UTC().Format("060102"))}
 	set(p.Endpoints, map[string][]byte{
 		"GET /ISAPI/System/Network/telnetd":    TelnetdXML(ns, false),
 		"GET /ISAPI/System/Network/ssh":        SSHXML(ns, false),

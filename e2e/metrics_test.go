@@ -1,0 +1,299 @@
+package e2e
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"gopkg.in/yaml.v3"
+
+	"github.com/hikvision-exporter/hikvision_exporter/alerts"
+	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+)
+
+// promSpecialState is a metric the rules or dashboards use that the plain
+// demo fleet does not emit: why not, and how the test brings about the
+// state in which the exporter emits it.
+type promSpecialState struct {
+	why, how string
+}
+
+// promSpecialStateMetrics is the allow-list of referenced metrics that
+// `hikvision_exporter --demo` does not emit. The test fails when the demo
+// does emit one (the entry is stale) and when the special-state run below
+// does not produce it (the entry hides a metric the exporter never emits).
+var promSpecialStateMetrics = map[string]promSpecialState{
+	"hikvision_account_unlock_timestamp_seconds": {
+		why: "only while a device reports the exporter's account locked (unlockTime in its 401 answer). The demo's wrong-password device is never locked: after its first rejection the exporter stops sending credentials (auth_backoff), by design, so probing it again cannot lock it",
+		how: "5 wrong Basic logins sent straight to nvr-isapiorg lock it for 30 minutes; the exporter's next probe is answered 401 lockStatus=lock",
+	},
+	"hikvision_firmware_below_minimum": {
+		why: "only for devices matched by a firmware_minimums entry of the configuration; the demo configuration has none",
+		how: "firmware_minimums: [{models: [DS-2CD2132F*], version: V5.4.0}] makes weak-cam (V5.3.0) fall below",
+	},
+	"hikvision_password_age_seconds": {
+		why: "needs password_max_age or password_changed_at in the module, or a password_file change the exporter saw; the demo modules set none of them",
+		how: "password_max_age: 90d on weak-cam's module, whose userCheck reports residualValidity -3 (age 93 days)",
+	},
+	"hikvision_tls_certificate_expiry_timestamp_seconds": {
+		why: "only for modules with scheme https; --demo serves its devices over plain HTTP",
+		how: "the same fleet started in-process with isapitest.WithTLS, its certificates trusted inline (tls_config.ca)",
+	},
+	"hikvision_password_recovery_configured": {
+		why: "only for devices that advertise security questions or a recovery email (SecurityCap isSupportSecurityQuestionConfig / isSupportSecurityEmail); no demo device does",
+		how: "hardened-cam advertises both and answers questionConfiguration (one question set) and email/parameter (no address)",
+	},
+	"hikvision_two_factor_enabled": {
+		why: "only for devices that advertise DoubleVerificationCap (some NVRs) and answer the unconfirmed doubleVerification endpoint; no demo device does",
+		how: "hardened-cam advertises DoubleVerificationCap and answers doubleVerification with enabled=false",
+	},
+}
+
+// TestEveryReferencedMetricIsEmitted proves that every hikvision_* metric
+// the shipped alert rules and dashboards reference (alerts.MetricNames) is
+// really emitted: device metrics by a /probe of at least one demo device,
+// exporter self metrics (hikvision_exporter_*) by /metrics. Metrics that
+// need a state the demo fleet lacks are listed in promSpecialStateMetrics
+// with the reason, and the test produces each such state with an in-process
+// fleet to show that the exporter emits them then. Every exposition must
+// also pass `promtool check metrics`.
+func TestEveryReferencedMetricIsEmitted(t *testing.T) {
+	promtool := promTool(t, "promtool")
+	refs, err := alerts.MetricNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) < 20 {
+		t.Fatalf("alerts.MetricNames found only %d names; the extraction is broken", len(refs))
+	}
+
+	exp := promStartDemoExporter(t)
+	devices := promSDDevices(t, exp)
+	emittedBy := map[string][]string{} // device metric -> demo devices whose probe has it
+	for _, dev := range devices {
+		fams := promProbe(t, promtool, exp, dev)
+		for name := range fams {
+			emittedBy[name] = append(emittedBy[name], dev)
+		}
+	}
+	self := promParse(t, "/metrics", promMustGet(t, exp.url("/metrics")))
+	promCheckMetrics(t, promtool, "/metrics", promMustGet(t, exp.url("/metrics")))
+
+	var missing []string
+	for _, name := range promSortedKeys(refs) {
+		var emitted bool
+		var source string
+		if alerts.IsExporterMetric(name) {
+			emitted, source = self[name] != nil, "/metrics"
+		} else {
+			emitted, source = len(emittedBy[name]) > 0, "/probe of "+strings.Join(emittedBy[name], ", ")
+		}
+		special, allowListed := promSpecialStateMetrics[name]
+		switch {
+		case emitted && allowListed:
+			t.Errorf("%s is in promSpecialStateMetrics (%q) but the demo fleet emits it (%s): remove the entry", name, special.why, source)
+		case !emitted && !allowListed:
+			var b strings.Builder
+			where := "/probe of any demo device"
+			if alerts.IsExporterMetric(name) {
+				where = "the exporter's /metrics"
+			}
+			fmt.Fprintf(&b, "%s (expected on %s), referenced by:", name, where)
+			for _, w := range refs[name] {
+				b.WriteString("\n      " + w)
+			}
+			missing = append(missing, b.String())
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("%d metric(s) used by the alert rules or dashboards are not emitted by `hikvision_exporter --demo` "+
+			"(demo devices probed: %s). Emit them, fix the reference, or, if they need a state the demo fleet cannot have, "+
+			"add them to promSpecialStateMetrics with the reason and produce that state in promSpecialStateProbes:\n  - %s",
+			len(missing), strings.Join(devices, ", "), strings.Join(missing, "\n  - "))
+	}
+	for name := range promSpecialStateMetrics {
+		if _, ok := refs[name]; !ok {
+			t.Errorf("promSpecialStateMetrics lists %s, which no rule or dashboard references any more: remove the entry", name)
+		}
+	}
+
+	// Informational: what the demo emits that nothing references.
+	var unreferenced []string
+	for name := range emittedBy {
+		if _, ok := refs[name]; !ok && strings.HasPrefix(name, "hikvision_") {
+			unreferenced = append(unreferenced, name)
+		}
+	}
+	sort.Strings(unreferenced)
+	t.Logf("demo devices probed: %s; %d referenced metrics; emitted by the demo but referenced by no rule or dashboard: %v",
+		strings.Join(devices, ", "), len(refs), unreferenced)
+
+	t.Run("special states", func(t *testing.T) {
+		got := promSpecialStateProbes(t, promtool)
+		for _, name := range promSortedKeys(promSpecialStateMetrics) {
+			s := promSpecialStateMetrics[name]
+			if len(got[name]) == 0 {
+				t.Errorf("%s was not emitted even in its special state (%s); it is allow-listed because %s", name, s.how, s.why)
+				continue
+			}
+			t.Logf("%s: emitted by %s when %s", name, strings.Join(got[name], ", "), s.how)
+		}
+	})
+}
+
+// promProbe probes one device through the exporter, checks the exposition
+// with promtool and returns it parsed.
+func promProbe(t *testing.T, promtool string, exp *promProc, dev string) map[string]*dto.MetricFamily {
+	t.Helper()
+	body := promMustGet(t, exp.url("/probe?target="+url.QueryEscape(dev)))
+	promCheckMetrics(t, promtool, "/probe?target="+dev, body)
+	return promParse(t, "/probe?target="+dev, body)
+}
+
+// promSpecialStateProbes brings about the state of every entry of
+// promSpecialStateMetrics and returns, for each metric name emitted then,
+// the devices whose probe had it. It also checks the values against what
+// the state implies.
+func promSpecialStateProbes(t *testing.T, promtool string) map[string][]string {
+	fleet, err := isapitest.StartDemoFleet(isapitest.WithTLS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fleet.Close)
+	hardened, weak, nvr := fleet.Device("hardened-cam"), fleet.Device("weak-cam"), fleet.Device("nvr-isapiorg")
+	if hardened == nil || weak == nil || nvr == nil {
+		t.Fatal("the demo fleet lacks hardened-cam, weak-cam or nvr-isapiorg")
+	}
+
+	// Password recovery and double verification on hardened-cam: advertise
+	// them in the SecurityCap of System/capabilities and answer their
+	// endpoints (shapes as read by isapi.SecurityQuestions,
+	// DecodeSecurityEmail and DoubleVerification).
+	prof := hardened.Device.Profile()
+	ns := prof.Namespace
+	capsKey := "GET /ISAPI/System/capabilities"
+	caps := string(isapitest.SetElement(prof.Endpoints[capsKey].Body, "isSupportSecurityQuestionConfig", "true"))
+	if !strings.Contains(caps, "</SecurityCap>") {
+		t.Fatalf("hardened-cam's %s has no SecurityCap to extend", capsKey)
+	}
+	caps = strings.Replace(caps, "</SecurityCap>",
+		"<isSupportSecurityEmail>true</isSupportSecurityEmail>"+
+			"<DoubleVerificationCap><isSupportUsersConfig>true</isSupportUsersConfig></DoubleVerificationCap></SecurityCap>", 1)
+	hardened.Device.SetEndpoint(capsKey, isapitest.Endpoint{Body: []byte(caps)})
+	hardened.Device.SetEndpoint("GET /ISAPI/Security/questionConfiguration", isapitest.Endpoint{Body: []byte(
+		`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+			`<SecurityQuestion version="2.0" xmlns="` + ns + `"><QuestionList><Question><id>1</id><answer></answer></Question></QuestionList></SecurityQuestion>` + "\n")})
+	hardened.Device.SetEndpoint("GET /ISAPI/Security/email/parameter", isapitest.Endpoint{
+		ContentType: "application/json", Body: []byte(`{"SecurityEmail":{"SecurityInformation":[{"emailAddress":""}]}}`)})
+	hardened.Device.SetEndpoint("GET /ISAPI/Security/doubleVerification", isapitest.Endpoint{Body: []byte(
+		`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+			`<DoubleVerification version="2.0" xmlns="` + ns + `"><enabled>false</enabled></DoubleVerification>` + "\n")})
+
+	// Configuration: the fleet's own (https, CA inline) plus a firmware
+	// minimum and a password policy length.
+	var cfg map[string]any
+	if err := yaml.Unmarshal([]byte(fleet.ConfigYAML()), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	modules, _ := cfg["modules"].(map[string]any)
+	weakModule, _ := modules[weak.Module].(map[string]any)
+	if weakModule == nil {
+		t.Fatalf("fleet configuration has no module %s:\n%s", weak.Module, fleet.ConfigYAML())
+	}
+	weakModule["password_max_age"] = "90d"
+	cfg["firmware_minimums"] = []any{map[string]any{"models": []any{"DS-2CD2132F*"}, "version": "V5.4.0"}}
+	b, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "hikvision.yml")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exp := promStartExporter(t, path)
+
+	got := map[string][]string{}
+	record := func(dev string, fams map[string]*dto.MetricFamily) {
+		for name := range fams {
+			got[name] = append(got[name], dev)
+		}
+	}
+	expect := func(dev string, fams map[string]*dto.MetricFamily, name string, labels map[string]string, ok func(float64) bool, want string) {
+		t.Helper()
+		v, found := promValue(fams, name, labels)
+		switch {
+		case !found:
+			t.Errorf("%s: no single %s%v in the probe", dev, name, labels)
+		case !ok(v):
+			t.Errorf("%s: %s%v = %v, want %s", dev, name, labels, v, want)
+		}
+	}
+	equals := func(want float64) func(float64) bool {
+		return func(v float64) bool { return math.Abs(v-want) < 1 }
+	}
+
+	h := promProbe(t, promtool, exp, hardened.Name)
+	record(hardened.Name, h)
+	expect(hardened.Name, h, "hikvision_up", nil, equals(1), "1")
+	notAfter := float64(hardened.Device.Certificate().NotAfter.Unix())
+	expect(hardened.Name, h, "hikvision_tls_certificate_expiry_timestamp_seconds", nil, equals(notAfter),
+		fmt.Sprintf("the certificate's NotAfter %v", notAfter))
+	expect(hardened.Name, h, "hikvision_password_recovery_configured", map[string]string{"method": "security_questions"}, equals(1), "1 (a question is set)")
+	expect(hardened.Name, h, "hikvision_password_recovery_configured", map[string]string{"method": "email"}, equals(0), "0 (no address)")
+	expect(hardened.Name, h, "hikvision_two_factor_enabled", map[string]string{"method": "double_verification"}, equals(0), "0 (enabled=false)")
+	expect(hardened.Name, h, "hikvision_scrape_collector_success", map[string]string{"collector": "two_factor"}, equals(1), "1")
+
+	w := promProbe(t, promtool, exp, weak.Name)
+	record(weak.Name, w)
+	expect(weak.Name, w, "hikvision_firmware_below_minimum", nil, equals(1), "1 (V5.3.0 < V5.4.0)")
+	expect(weak.Name, w, "hikvision_password_age_seconds", map[string]string{"source": "policy"}, equals(93*86400),
+		"93 days (password_max_age 90d minus residualValidity -3 days)")
+
+	// Lock nvr-isapiorg: wrong logins straight to the device, as a password
+	// guesser would send them.
+	pool := x509.NewCertPool()
+	pool.AddCert(nvr.Device.Certificate())
+	guesser := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	defer guesser.CloseIdleConnections()
+	for i := 0; i < 5 && !nvr.Device.Locked(); i++ {
+		req, _ := http.NewRequest(http.MethodGet, nvr.Device.URL()+"/ISAPI/Security/userCheck", nil)
+		req.SetBasicAuth(nvr.Username, "guess-"+fmt.Sprint(i))
+		res, err := guesser.Do(req)
+		if err != nil {
+			t.Fatalf("wrong login %d to %s: %v", i+1, nvr.Name, err)
+		}
+		res.Body.Close()
+	}
+	if !nvr.Device.Locked() {
+		t.Fatalf("%s is not locked after 5 wrong logins", nvr.Name)
+	}
+	before := time.Now()
+	n := promProbe(t, promtool, exp, nvr.Name)
+	record(nvr.Name, n)
+	expect(nvr.Name, n, "hikvision_up", nil, equals(0), "0")
+	expect(nvr.Name, n, "hikvision_auth_rejected", nil, equals(1), "1")
+	expect(nvr.Name, n, "hikvision_account_locked", nil, equals(1), "1")
+	expect(nvr.Name, n, "hikvision_account_unlock_timestamp_seconds", nil, func(v float64) bool {
+		return v > float64(before.Unix()) && v <= float64(time.Now().Add(31*time.Minute).Unix())
+	}, "within the device's 30-minute lock")
+	return got
+}
+
+func promSortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

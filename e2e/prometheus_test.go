@@ -1,0 +1,730 @@
+package e2e
+
+import (
+	"crypto/md5"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/hikvision-exporter/hikvision_exporter/alerts"
+)
+
+// promAlertWant is an alert expected to fire: its labels must include these
+// (alertname and instance always), and check, when set, judges its value.
+type promAlertWant struct {
+	labels map[string]string
+	check  func(v float64) error
+	why    string
+}
+
+func promFiring(instance, alertname, why string, extra ...string) promAlertWant {
+	l := map[string]string{"alertname": alertname, "instance": instance}
+	for i := 0; i+1 < len(extra); i += 2 {
+		l[extra[i]] = extra[i+1]
+	}
+	return promAlertWant{labels: l, why: why}
+}
+
+func promBetween(lo, hi float64, unit string) func(float64) error {
+	return func(v float64) error {
+		if v < lo || v >= hi {
+			return fmt.Errorf("value %v %s, want in [%v, %v)", v, unit, lo, hi)
+		}
+		return nil
+	}
+}
+
+// promWeakCamFiring is what the demo's weak-cam presents
+// (isapi/isapitest/demo.go weakCam): the posture the issue requires of the
+// weak device (default and weak password, old firmware matched by an
+// advisory, telnet and cloud on, Basic allowed) and the rest of its setup.
+func promWeakCamFiring() []promAlertWant {
+	const d = "weak-cam"
+	expired := promFiring(d, "HikvisionPasswordExpired", "userCheck residualValidity -3")
+	// Expiry is midnight UTC after the last valid day: two days ago at
+	// 00:00, so time() - expiry is between 2 and 3 days.
+	expired.check = promBetween(2*86400, 3*86400, "seconds since expiry")
+	skew := promFiring(d, "HikvisionClockSkew", "clock 7 minutes off")
+	skew.check = promBetween(420-30, 420+30, "seconds of skew")
+	return []promAlertWant{
+		promFiring(d, "HikvisionDefaultPassword", "userCheck isDefaultPassword"),
+		promFiring(d, "HikvisionWeakPassword", "userCheck isRiskPassword"),
+		expired,
+		promFiring(d, "HikvisionFirmwareAdvisory", "DS-2CD2132F-IS V5.3.0 build 150410 is in the CVE-2017-7921 range", "cve", "CVE-2017-7921"),
+		promFiring(d, "HikvisionFirmwareOld", "firmware built 2015-04-10"),
+		promFiring(d, "HikvisionTelnetEnabled", "telnetd enabled"),
+		promFiring(d, "HikvisionSSHEnabled", "ssh enabled"),
+		promFiring(d, "HikvisionUPnPEnabled", "UPnP enabled"),
+		promFiring(d, "HikvisionCloudAccessEnabled", "EZVIZ/Hik-Connect enabled"),
+		promFiring(d, "HikvisionPlainHTTPWithoutRedirect", "HTTP on, no redirect to HTTPS"),
+		promFiring(d, "HikvisionBasicAuthAllowed", "webCertificate digest/basic", "interface", "web"),
+		promFiring(d, "HikvisionBasicAuthAllowed", "RTSPCertificate digest/basic", "interface", "rtsp"),
+		promFiring(d, "HikvisionLegacyTLSEnabled", "HTTPS with TLS 1.1", "version", "1.1"),
+		promFiring(d, "HikvisionLoginLockDisabled", "illegalLoginLock disabled"),
+		promFiring(d, "HikvisionLoginFailureNotificationDisabled", "no trigger on illegal login"),
+		skew,
+		promFiring(d, "HikvisionNTPDisabled", "time mode manual"),
+	}
+}
+
+// promQuiet is an alert that must not fire for an instance ("" = any), and why.
+type promQuiet struct{ instance, alertname, why string }
+
+func promQuietAlerts() []promQuiet {
+	return []promQuiet{
+		// Nothing is wrong with the set-up itself.
+		{"", "HikvisionThresholdMissing", "every threshold recording rule is loaded"},
+		{"", "HikvisionNoProbeData", "every device is probed"},
+		{"", "HikvisionExporterDown", "the exporter is up"},
+		{"", "HikvisionExporterConfigReloadFailed", "the demo configuration loaded"},
+		{"", "HikvisionProbeFailed", "every /probe scrape succeeds, wrong-password's included (it answers 200 with hikvision_up 0)"},
+		{"", "HikvisionCollectorFailing", "every collector succeeds on every reachable demo device; nvr-isapiorg's 403/404 endpoints count as unsupported, not as failures"},
+		{"", "HikvisionAccountLocked", "the exporter never locks an account, wrong-password's included"},
+		{"", "HikvisionDeviceNotActivated", "every demo device is activated"},
+		{"", "HikvisionFirmwareBelowMinimum", "the demo configuration has no firmware_minimums"},
+		{"", "HikvisionPasswordExpiringSoon", "weak-cam's password has already expired (HikvisionPasswordExpired), hardened-cam's has 60 days left, the others report no validity"},
+		{"", "HikvisionPasswordTooOld", "no demo module sets password_max_age or password_changed_at"},
+		{"", "HikvisionTLSCertificateExpiring", "the demo serves plain HTTP"},
+		{"", "HikvisionFirmwareChanged", "nothing was reported an hour ago"},
+		{"", "HikvisionDeviceReplaced", "nothing was reported an hour ago"},
+		// The demo logs weak-cam's 25 failed logins before the exporter
+		// starts. The first log search reads the last 24h, so they are the
+		// counter's starting value, not an increase; none happen later.
+		{"", "HikvisionLoginFailureBurst", "no login fails while the test runs: the 25 failures in weak-cam's log predate the exporter and must enter hikvision_login_failures_total as its starting value, not as an increase"},
+		// weak-cam is reachable and accepts the credentials.
+		{"weak-cam", "HikvisionDeviceUnreachable", "weak-cam answers"},
+		{"weak-cam", "HikvisionCredentialsRejected", "weak-cam accepts the exporter's password"},
+		// nvr-isapiorg answers telnetd and ssh with 403 notSupport: the
+		// metrics are absent, and an absent metric never fires.
+		{"nvr-isapiorg", "HikvisionTelnetEnabled", "telnetd is not supported (403): the metric is absent"},
+		{"nvr-isapiorg", "HikvisionSSHEnabled", "ssh is not supported (403): the metric is absent"},
+		// wrong-password is rejected, not unreachable.
+		{"wrong-password", "HikvisionDeviceUnreachable", "a credential rejection is not unreachability (hikvision_auth_rejected 1)"},
+	}
+}
+
+// promRulesForZero writes alerts/hikvision.rules.yml to path with every
+// alert's `for:` set to 0s. The unit tests (alerts/hikvision.rules_test.yml)
+// cover the `for:` durations; this test proves the expressions against real
+// data from the real exporter, and must not wait up to an hour for them.
+// It returns the alert names.
+func promRulesForZero(t *testing.T, path string) []string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(promRoot(t), alerts.RulesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forRE := regexp.MustCompile(`(?m)^([ \t]+)for:[ \t]*\S+[ \t]*$`)
+	out := forRE.ReplaceAll(src, []byte("${1}for: 0s"))
+	var rf struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				For   string `yaml:"for"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(out, &rf); err != nil {
+		t.Fatalf("%s with for: 0s: %v", alerts.RulesFile, err)
+	}
+	var names []string
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				continue
+			}
+			names = append(names, r.Alert)
+			if r.For != "0s" {
+				t.Fatalf("%s: alert %s has for: %q after the rewrite, want 0s", alerts.RulesFile, r.Alert, r.For)
+			}
+		}
+	}
+	if n := len(forRE.FindAll(src, -1)); n != len(names) {
+		t.Fatalf("%s: rewrote %d for: lines but found %d alerts; the rewrite touched something else", alerts.RulesFile, n, len(names))
+	}
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TestAlertsFireForWeakDeviceOnly runs the demo exporter and a real
+// Prometheus configured as examples/prometheus.yml (HTTP SD from the
+// exporter's /sd, the same relabelling) with the shipped rules, and checks
+// the alerts that fire: weak-cam's whole posture, nothing at all for
+// hardened-cam, only HikvisionCredentialsRejected for wrong-password.
+//
+// Every `for:` is 0s (see promRulesForZero), so an alert fires at the first
+// evaluation that sees its condition. That also makes a single slow probe
+// on a loaded machine fire, say, HikvisionDeviceUnreachable for one
+// evaluation, which the real `for:` would absorb. The test therefore judges
+// the alerts in a steady state: every target up, every reachable device
+// answering with every collector succeeding, every device log read up to
+// the present (the first log search reads the last 24h, over several probes
+// when the probe deadline is short), and every rule group evaluated after
+// those scrapes. An unwanted alert must then stop within promAlertGrace.
+func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
+	promTool(t, "prometheus")
+	promTool(t, "promtool")
+	started := time.Now()
+	exp := promStartDemoExporter(t)
+	devices := promSDDevices(t, exp)
+
+	dir := t.TempDir()
+	cfg := promPointAtExporter(t, "examples/prometheus.yml", promExample(t, "prometheus.yml"), exp.addr).(map[string]any)
+	cfg["global"] = promTestGlobal()
+	rulesFiles, _ := cfg["rule_files"].([]any)
+	if len(rulesFiles) != 1 {
+		t.Fatalf("examples/prometheus.yml: rule_files = %v, want the one rules file", cfg["rule_files"])
+	}
+	alertNames := promRulesForZero(t, filepath.Join(dir, fmt.Sprint(rulesFiles[0])))
+	probeJob := promJob(t, "examples/prometheus.yml", cfg, "hikvision")
+	if probeJob["http_sd_configs"] == nil {
+		t.Fatal("examples/prometheus.yml: job hikvision no longer uses http_sd_configs")
+	}
+	promJob(t, "examples/prometheus.yml", cfg, "hikvision_exporter")
+
+	want := promWeakCamFiring()
+	want = append(want, promFiring("wrong-password", "HikvisionCredentialsRejected", "the exporter's password is wrong"))
+	for _, a := range []string{"HikvisionUPnPEnabled", "HikvisionCloudAccessEnabled", "HikvisionPlainHTTPWithoutRedirect"} {
+		want = append(want, promFiring("nvr-isapiorg", a, "nvr-isapiorg's middling posture"))
+	}
+	quiet := promQuietAlerts()
+	known := map[string]bool{}
+	for _, n := range alertNames {
+		known[n] = true
+	}
+	for _, w := range want {
+		if !known[w.labels["alertname"]] {
+			t.Errorf("test expects %s, which is not in %s", w.labels["alertname"], alerts.RulesFile)
+		}
+	}
+	for _, q := range quiet {
+		if !known[q.alertname] {
+			t.Errorf("test checks that %s stays quiet, but it is not in %s", q.alertname, alerts.RulesFile)
+		}
+	}
+
+	promWriteConfig(t, dir, cfg)
+	prom := promStartPrometheus(t, dir)
+
+	var (
+		deadline = time.Now().Add(promAlertWait)
+		dataAt   time.Time // latest scrape when the steady state was first seen
+		goodAt   time.Time // when the steady state with every wanted alert was first seen
+		last     promAlertState
+	)
+	for {
+		last = promAlertStateNow(prom, devices, started, &dataAt, want, quiet)
+		if last.err == nil && last.steady == "" && len(last.missing) == 0 {
+			if len(last.unwanted) == 0 {
+				break
+			}
+			if goodAt.IsZero() {
+				goodAt = time.Now()
+			}
+			if time.Since(goodAt) > promAlertGrace {
+				break
+			}
+		} else {
+			goodAt = time.Time{}
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(promPoll)
+	}
+	t.Logf("alerts (GET /api/v1/alerts) after %s, by instance:\n%s", time.Since(started).Round(time.Second), promAlertSummary(last.alerts))
+	if last.err != nil || last.steady != "" || len(last.missing) > 0 {
+		t.Fatalf("gave up after %s: no steady state with every expected alert firing.\nsteady state: %s\nerror: %v\ntargets:\n%s"+
+			"expected alerts not firing:\n  %s\nalerts that must not fire but do:\n  %s",
+			promAlertWait, promOr(last.steady, "reached"), last.err, last.targets,
+			promOr(strings.Join(last.missing, "\n  "), "(none)"), promOr(strings.Join(last.unwanted, "\n  "), "(none)"))
+	}
+	for _, u := range last.unwanted {
+		t.Errorf("fires for more than %s in the steady state, but must not: %s", promAlertGrace, u)
+	}
+
+	// Rules evaluate without errors against real data.
+	groups, err := promRulesNow(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			if r.Health != "ok" || r.LastError != "" {
+				t.Errorf("rule %s (group %s): health %q, error %q", r.Name, g.Name, r.Health, r.LastError)
+			}
+		}
+	}
+	// Values implied by the demo's set-up.
+	for _, w := range want {
+		a := promFind(last.alerts, w.labels)
+		if w.check == nil || a == nil {
+			continue
+		}
+		v, err := strconv.ParseFloat(a.Value, 64)
+		if err != nil {
+			t.Errorf("%s: value %q: %v", promLabelString(w.labels), a.Value, err)
+		} else if err := w.check(v); err != nil {
+			t.Errorf("%s (%s): %v", promLabelString(w.labels), w.why, err)
+		}
+	}
+	// The failed logins weak-cam's log holds from before the exporter
+	// started are the counter's starting value (no burst, see promQuietAlerts).
+	if res, err := promQuery(prom, `hikvision_login_failures_total{instance="weak-cam"}`); err != nil {
+		t.Error(err)
+	} else if len(res) != 1 || fmt.Sprint(res[0].Value[1]) != "25" {
+		t.Errorf("hikvision_login_failures_total{instance=\"weak-cam\"} = %v, want the 25 failed logins of the demo's log", res)
+	}
+	// Every active alert fires (for: 0s) and its annotations render.
+	for _, a := range last.alerts {
+		if a.State != "firing" {
+			t.Errorf("%s is %s; with every for: 0s an active alert must be firing", promLabelString(a.Labels), a.State)
+		}
+		for _, k := range []string{"summary", "description"} {
+			switch text := a.Annotations[k]; {
+			case strings.TrimSpace(text) == "":
+				t.Errorf("%s: empty %s annotation", promLabelString(a.Labels), k)
+			case strings.Contains(text, "error expanding template") || strings.Contains(text, "<no value>"):
+				t.Errorf("%s: the %s annotation did not render: %s", promLabelString(a.Labels), k, text)
+			}
+		}
+	}
+	t.Logf("hardened-cam: checked that none of the %d alerts of %s fires: %s", len(alertNames), alerts.RulesFile, strings.Join(alertNames, ", "))
+}
+
+const (
+	promAlertWait  = 120 * time.Second // the first log lookback alone takes ~25 one-second scrapes
+	promAlertGrace = 15 * time.Second  // an unwanted alert caused by one slow probe is gone by then
+)
+
+// promAlertState is one look at targets, device state and alerts.
+type promAlertState struct {
+	err      error
+	targets  string   // one line per target
+	steady   string   // why the steady state is not reached; "" when it is
+	missing  []string // wanted alerts not firing
+	unwanted []string // alerts firing that must not, with the reason
+	alerts   []promAlert
+}
+
+// promAlertStateNow looks at Prometheus once. dataAt keeps the latest scrape
+// time at which the device state was first seen steady; rule groups must
+// have been evaluated after it.
+func promAlertStateNow(prom *promProc, devices []string, started time.Time, dataAt *time.Time, want []promAlertWant, quiet []promQuiet) (s promAlertState) {
+	ts, err := promTargetsNow(prom)
+	if err != nil {
+		s.err = err
+		return s
+	}
+	s.targets = promDescribeTargets(ts)
+	s.alerts, s.err = promAlertsNow(prom)
+	if s.err != nil {
+		return s
+	}
+	for _, w := range want {
+		if promFind(s.alerts, w.labels) == nil {
+			s.missing = append(s.missing, fmt.Sprintf("%s (%s)", promLabelString(w.labels), w.why))
+		}
+	}
+	for _, a := range s.alerts {
+		inst, name := a.Labels["instance"], a.Labels["alertname"]
+		switch {
+		case inst == "hardened-cam":
+			s.unwanted = append(s.unwanted, fmt.Sprintf("%s value=%s: hardened-cam is the demo device with every posture check passing; %s",
+				promLabelString(a.Labels), a.Value, a.Annotations["description"]))
+			continue
+		case inst == "wrong-password" && name != "HikvisionCredentialsRejected":
+			s.unwanted = append(s.unwanted, fmt.Sprintf("%s: wrong-password rejects the exporter, so only HikvisionCredentialsRejected may fire for it", promLabelString(a.Labels)))
+			continue
+		}
+		for _, q := range quiet {
+			if name == q.alertname && (q.instance == "" || inst == q.instance) {
+				s.unwanted = append(s.unwanted, fmt.Sprintf("%s value=%s: %s", promLabelString(a.Labels), a.Value, q.why))
+			}
+		}
+	}
+
+	// The steady state.
+	byJob := promTargetsByJob(ts)
+	var instances []string
+	var latest time.Time
+	for _, tg := range byJob["hikvision"] {
+		instances = append(instances, tg.Labels["instance"])
+	}
+	sort.Strings(instances)
+	if strings.Join(instances, ",") != strings.Join(devices, ",") || len(byJob["hikvision_exporter"]) != 1 {
+		s.steady = fmt.Sprintf("want job hikvision with instances %v and one hikvision_exporter target", devices)
+		return s
+	}
+	for _, tg := range ts.ActiveTargets {
+		if tg.Health != "up" {
+			s.steady = "not every target is up"
+			return s
+		}
+		if tg.LastScrape.After(latest) {
+			latest = tg.LastScrape
+		}
+	}
+	for _, q := range []struct{ query, why string }{
+		{`hikvision_up{instance!="wrong-password"} != 1`, "reachable devices must answer (hikvision_up 1)"},
+		{`hikvision_up{instance="wrong-password"} != 0 or hikvision_auth_rejected{instance="wrong-password"} != 1`, "wrong-password must be rejected"},
+		{`hikvision_scrape_collector_success != 1`, "every collector must succeed"},
+		{fmt.Sprintf(`hikvision_log_search_cursor_timestamp_seconds < %d`, started.Add(-2*time.Second).Unix()),
+			"the device logs must be read up to the present (the first search covers log_search_lookback)"},
+		{`absent(hikvision_log_search_cursor_timestamp_seconds{instance="weak-cam"})`, "weak-cam's log must have been searched"},
+	} {
+		res, err := promQuery(prom, q.query)
+		if err != nil {
+			s.err = err
+			return s
+		}
+		if len(res) > 0 {
+			var series []string
+			for _, r := range res {
+				series = append(series, fmt.Sprintf("%v=%v", r.Metric, r.Value[1]))
+			}
+			s.steady = fmt.Sprintf("%s; %s: %s", q.why, q.query, strings.Join(series, ", "))
+			*dataAt = time.Time{}
+			return s
+		}
+	}
+	if dataAt.IsZero() {
+		*dataAt = latest
+	}
+	groups, err := promRulesNow(prom)
+	if err != nil {
+		s.err = err
+		return s
+	}
+	if len(groups) == 0 {
+		s.steady = "no rule groups loaded"
+		return s
+	}
+	for _, g := range groups {
+		if !g.LastEvaluation.After(*dataAt) {
+			s.steady = fmt.Sprintf("rule group %s last evaluated at %s, before the scrapes of %s", g.Name, g.LastEvaluation, *dataAt)
+			return s
+		}
+	}
+	return s
+}
+
+func promOr(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// promFind returns the first alert whose labels include want.
+func promFind(as []promAlert, want map[string]string) *promAlert {
+	for i := range as {
+		if promSubset(want, as[i].Labels) {
+			return &as[i]
+		}
+	}
+	return nil
+}
+
+// promLabelString renders labels as alertname{k="v",...}.
+func promLabelString(l map[string]string) string {
+	var parts []string
+	for _, k := range promSortedKeys(l) {
+		if k != "alertname" && k != "job" && k != "severity" {
+			parts = append(parts, fmt.Sprintf("%s=%q", k, l[k]))
+		}
+	}
+	return l["alertname"] + "{" + strings.Join(parts, ",") + "}"
+}
+
+// promAlertSummary lists the alerts by instance.
+func promAlertSummary(as []promAlert) string {
+	by := map[string][]string{}
+	for _, a := range as {
+		inst := a.Labels["instance"]
+		if inst == "" {
+			inst = "(no instance)"
+		}
+		extra := []string{}
+		for _, k := range promSortedKeys(a.Labels) {
+			switch k {
+			case "alertname", "instance", "job", "severity", "module":
+			default:
+				extra = append(extra, k+"="+a.Labels[k])
+			}
+		}
+		s := a.Labels["alertname"]
+		if len(extra) > 0 {
+			s += "{" + strings.Join(extra, ",") + "}"
+		}
+		by[inst] = append(by[inst], fmt.Sprintf("%s %s value=%s", s, a.State, a.Value))
+	}
+	var b strings.Builder
+	for _, inst := range promSortedKeys(by) {
+		sort.Strings(by[inst])
+		fmt.Fprintf(&b, "  %s (%d):\n", inst, len(by[inst]))
+		for _, s := range by[inst] {
+			b.WriteString("    " + s + "\n")
+		}
+	}
+	if len(as) == 0 {
+		b.WriteString("  (none)\n")
+	}
+	return b.String()
+}
+
+// promHashmod is Prometheus' hashmod relabel action on one label value: the
+// last 8 bytes of its MD5, big-endian, modulo m.
+func promHashmod(value string, m uint64) uint64 {
+	sum := md5.Sum([]byte(value))
+	return binary.BigEndian.Uint64(sum[8:]) % m
+}
+
+// TestHashmodShardsCoverEveryDeviceOnce expands examples/prometheus-hashmod.yml
+// to all its shards (every shard's /sd pointing at one demo exporter, which
+// is what replicas serving the same hikvision.yml amount to) and checks that
+// each device is scraped by exactly one shard, the one its name hashes to,
+// and that the shards together scrape every device /sd offers.
+func TestHashmodShardsCoverEveryDeviceOnce(t *testing.T) {
+	promTool(t, "prometheus")
+	promTool(t, "promtool")
+	exp := promStartDemoExporter(t)
+	devices := promSDDevices(t, exp)
+
+	const what = "examples/prometheus-hashmod.yml"
+	ex := promExample(t, "prometheus-hashmod.yml")
+	jobs := promScrapeConfigs(t, what, ex)
+	if len(jobs) != 1 {
+		t.Fatalf("%s: %d jobs; the test expects shard 0 written out and the others described in a comment", what, len(jobs))
+	}
+	shard0 := jobs[0].(map[string]any)
+	var modulus int
+	for _, r := range shard0["relabel_configs"].([]any) {
+		r := r.(map[string]any)
+		if r["action"] == "hashmod" {
+			modulus, _ = r["modulus"].(int)
+		}
+	}
+	if modulus != 3 {
+		t.Fatalf("%s: hashmod modulus %d, want 3 (the example documents three replicas)", what, modulus)
+	}
+	var shardJobs []any
+	for i := range modulus {
+		b, _ := yaml.Marshal(shard0)
+		var job map[string]any
+		if err := yaml.Unmarshal(b, &job); err != nil {
+			t.Fatal(err)
+		}
+		job["job_name"] = fmt.Sprintf("hikvision-shard-%d", i)
+		kept := 0
+		for _, r := range job["relabel_configs"].([]any) {
+			r := r.(map[string]any)
+			if r["action"] == "keep" && fmt.Sprint(r["source_labels"]) == "[__tmp_hash]" {
+				if r["regex"] != "0" {
+					t.Fatalf("%s: shard 0 keeps regex %v, want \"0\"", what, r["regex"])
+				}
+				r["regex"] = strconv.Itoa(i)
+				kept++
+			}
+		}
+		if kept != 1 {
+			t.Fatalf("%s: %d keep rules on __tmp_hash, want 1", what, kept)
+		}
+		shardJobs = append(shardJobs, promPointAtExporter(t, what, job, exp.addr))
+	}
+	cfg := map[string]any{"global": promTestGlobal(), "scrape_configs": shardJobs}
+	dir := t.TempDir()
+	promWriteConfig(t, dir, cfg)
+	prom := promStartPrometheus(t, dir)
+
+	var ts promTargets
+	promEventually(t, "every shard to discover every device and scrape its own", func() (bool, string, error) {
+		var err error
+		ts, err = promTargetsNow(prom)
+		if err != nil {
+			return false, "", err
+		}
+		status := "active targets:\n" + promDescribeTargets(ts) + fmt.Sprintf("dropped targets: %d\n", len(ts.DroppedTargets))
+		seen := map[string]bool{}
+		for _, tg := range ts.ActiveTargets {
+			if tg.Health != "up" {
+				return false, status, nil
+			}
+			seen[tg.Labels["instance"]] = true
+		}
+		// Each shard discovers every device and drops those of the others.
+		if len(seen) < len(devices) || len(ts.DroppedTargets) < len(devices)*(modulus-1) {
+			return false, status, nil
+		}
+		return true, "", nil
+	})
+
+	shardOf := map[string][]string{}
+	for _, tg := range ts.ActiveTargets {
+		dev := tg.Labels["instance"]
+		shardOf[dev] = append(shardOf[dev], tg.Labels["job"])
+		if p := tg.DiscoveredLabels["__meta_hikvision_device"]; p != dev {
+			t.Errorf("target %s: instance %q, but __meta_hikvision_device %q", tg.ScrapeURL, dev, p)
+		}
+		if !strings.Contains(tg.ScrapeURL, "target="+dev) || !strings.Contains(tg.ScrapeURL, exp.addr+"/probe") {
+			t.Errorf("target %s: scrape URL %s does not probe %s through the exporter", dev, tg.ScrapeURL, dev)
+		}
+	}
+	var summary []string
+	for _, dev := range devices {
+		jobs := shardOf[dev]
+		want := fmt.Sprintf("hikvision-shard-%d", promHashmod(dev, uint64(modulus)))
+		switch {
+		case len(jobs) != 1:
+			t.Errorf("%s is scraped by %d shards %v, want exactly one", dev, len(jobs), jobs)
+		case jobs[0] != want:
+			t.Errorf("%s is scraped by %s, but its name hashes to %s", dev, jobs[0], want)
+		}
+		summary = append(summary, fmt.Sprintf("%s -> %v", dev, jobs))
+		delete(shardOf, dev)
+	}
+	for dev, jobs := range shardOf {
+		t.Errorf("%v scrape %q, which /sd does not offer", jobs, dev)
+	}
+	if len(ts.DroppedTargets) != len(devices)*(modulus-1) {
+		t.Errorf("%d dropped targets, want %d (each of the %d shards keeps only its own of the %d devices)",
+			len(ts.DroppedTargets), len(devices)*(modulus-1), modulus, len(devices))
+	}
+	t.Logf("shards: %s", strings.Join(summary, "; "))
+}
+
+// TestStaticAndFileSDConfigsWork runs Prometheus with the jobs of
+// examples/prometheus-static.yml and examples/prometheus-file-sd.yml
+// (targets: the demo device names, the file SD one with a site label as in
+// the example's comment) and checks that every device is scraped with
+// instance = device name and that hikvision_up is queryable for each.
+func TestStaticAndFileSDConfigsWork(t *testing.T) {
+	promTool(t, "prometheus")
+	promTool(t, "promtool")
+	exp := promStartDemoExporter(t)
+	devices := promSDDevices(t, exp)
+	dir := t.TempDir()
+
+	const staticWhat = "examples/prometheus-static.yml"
+	static := promJob(t, staticWhat, promExample(t, "prometheus-static.yml"), "hikvision")
+	sc, _ := static["static_configs"].([]any)
+	if len(sc) != 1 {
+		t.Fatalf("%s: %d static_configs, want 1", staticWhat, len(sc))
+	}
+	targets := make([]any, len(devices))
+	for i, d := range devices {
+		targets[i] = d
+	}
+	sc[0].(map[string]any)["targets"] = targets
+	static["job_name"] = "hikvision-static"
+	static = promPointAtExporter(t, staticWhat, static, exp.addr).(map[string]any)
+
+	const fileWhat = "examples/prometheus-file-sd.yml"
+	file := promJob(t, fileWhat, promExample(t, "prometheus-file-sd.yml"), "hikvision")
+	fsd, _ := file["file_sd_configs"].([]any)
+	if len(fsd) != 1 {
+		t.Fatalf("%s: %d file_sd_configs, want 1", fileWhat, len(fsd))
+	}
+	files, _ := fsd[0].(map[string]any)["files"].([]any)
+	if len(files) != 1 {
+		t.Fatalf("%s: files = %v, want one pattern", fileWhat, files)
+	}
+	targetsDir := filepath.Join(dir, filepath.Base(filepath.Dir(fmt.Sprint(files[0]))))
+	fsd[0].(map[string]any)["files"] = []any{filepath.Join(targetsDir, filepath.Base(fmt.Sprint(files[0])))}
+	file["job_name"] = "hikvision-file-sd"
+	file = promPointAtExporter(t, fileWhat, file, exp.addr).(map[string]any)
+	// The format in the example's comment.
+	groups, _ := json.Marshal([]map[string]any{{"targets": devices, "labels": map[string]string{"site": "hq"}}})
+	if err := os.MkdirAll(targetsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(targetsDir, "demo.json"), groups, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	promWriteConfig(t, dir, map[string]any{"global": promTestGlobal(), "scrape_configs": []any{static, file}})
+	prom := promStartPrometheus(t, dir)
+
+	jobs := []string{"hikvision-static", "hikvision-file-sd"}
+	promEventually(t, "both jobs to scrape every device and hikvision_up to be queryable", func() (bool, string, error) {
+		ts, err := promTargetsNow(prom)
+		if err != nil {
+			return false, "", err
+		}
+		status := "targets:\n" + promDescribeTargets(ts)
+		byJob := promTargetsByJob(ts)
+		for _, job := range jobs {
+			if len(byJob[job]) != len(devices) {
+				return false, status, nil
+			}
+			for _, tg := range byJob[job] {
+				if tg.Health == "up" {
+					continue
+				}
+				// A refusal by the exporter is not going to pass: say why now.
+				if code, body, err := promHTTPGet(tg.ScrapeURL); err == nil && code >= 400 && code < 500 {
+					t.Fatalf("job %s (derived from examples/prometheus-%s.yml): the exporter refuses the scrape %s with HTTP %d: %s",
+						job, strings.TrimPrefix(job, "hikvision-"), tg.ScrapeURL, code, strings.TrimSpace(string(body)))
+				}
+				return false, status, nil
+			}
+		}
+		res, err := promQuery(prom, `hikvision_up`)
+		if err != nil {
+			return false, status, err
+		}
+		if len(res) < len(jobs)*len(devices) {
+			return false, status + fmt.Sprintf("hikvision_up has %d series, want %d", len(res), len(jobs)*len(devices)), nil
+		}
+		return true, "", nil
+	})
+
+	ts, err := promTargetsNow(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range ts.ActiveTargets {
+		if tg.Labels["instance"] != tg.DiscoveredLabels["__address__"] {
+			t.Errorf("job %s: instance %q, want the device name %q", tg.Labels["job"], tg.Labels["instance"], tg.DiscoveredLabels["__address__"])
+		}
+		if tg.Labels["job"] == "hikvision-file-sd" && tg.Labels["site"] != "hq" {
+			t.Errorf("file SD target %s lost the file's site label: %v", tg.Labels["instance"], tg.Labels)
+		}
+	}
+	for _, job := range jobs {
+		res, err := promQuery(prom, fmt.Sprintf(`hikvision_up{job=%q}`, job))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, s := range res {
+			got[s.Metric["instance"]] = fmt.Sprint(s.Value[1])
+			if job == "hikvision-file-sd" && s.Metric["site"] != "hq" {
+				t.Errorf("%s: hikvision_up%v lacks site=\"hq\"", job, s.Metric)
+			}
+		}
+		for _, d := range devices {
+			want := "1"
+			if d == "wrong-password" {
+				want = "0"
+			}
+			if got[d] != want {
+				t.Errorf("%s: hikvision_up{instance=%q} = %q, want %s", job, d, got[d], want)
+			}
+		}
+		t.Logf("%s: hikvision_up by instance: %v", job, got)
+	}
+}
