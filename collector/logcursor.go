@@ -30,12 +30,11 @@ import (
 // Bounds per run: windows of at most an hour, at most 20 pages of 100
 // entries each (isapi.DefaultLogMaxPages), at most logMaxSearches searches,
 // and no new search once the probe has less time left than twice its
-// slowest search so far (at least logMinTimeLeft). A
-// window that comes back truncated (the device said MORE and sent nothing,
-// the page limit was hit, or it returned the 2000 entries where recorders
-// silently stop) is not counted but searched again in halves, down to
-// logWindowMin; a truncated window of that size is counted as returned and
-// logged. The cursor advances only over windows read completely; a run that
+// slowest search so far (at least logMinTimeLeft). A window that comes
+// back truncated (the device said MORE and sent nothing, the page limit was
+// hit, or it returned the 2000 entries where recorders silently stop) is
+// not counted but searched again in halves, down to logWindowMin; a
+// truncated window of that size is counted as returned and logged. The cursor advances only over windows read completely; a run that
 // stops early leaves the rest to the next probe.
 
 const (
@@ -49,9 +48,9 @@ const (
 
 var (
 	loginFailuresDesc = newDesc("login_failures_total",
-		"Failed logins (illlegealAccess entries of the device's Exception log) counted by the exporter. The first log search reads the last log_search_lookback (default 24h), so the counter starts at that period's count; later searches add new entries. The log is read every log_search_interval. Absent until that first pass is complete.")
+		"Failed logins (illlegealAccess entries of the device's Exception log) counted by the exporter. Its first pass reads the last log_search_lookback (default 24h), so the counter starts at that period's count; later searches add new entries. The log is read every log_search_interval. Absent until that first pass is complete.")
 	lastLoginFailureDesc = newDesc("last_login_failure_timestamp_seconds",
-		"Device log time of the newest failed login (illlegealAccess) the exporter has seen. Absent when it has seen none.")
+		"Device log time of the newest failed login (illlegealAccess) the exporter has seen. Absent when it has seen none, or before the first log pass is complete.")
 	logCursorDesc = newDesc("log_search_cursor_timestamp_seconds",
 		"The exporter has read the device log up to this time; it lags behind when log searches fail or fall behind.")
 )
