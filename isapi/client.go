@@ -20,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Options configures a Client. One Client serves one device and one set of
@@ -50,6 +52,7 @@ type Client struct {
 	guard   guard
 	sem     chan struct{}
 	cache   cache
+	fetches singleflight.Group
 
 	sent       atomic.Int64 // requests put on the wire, challenges included
 	certExpiry atomic.Int64 // unix seconds of the device's TLS certificate NotAfter
@@ -175,10 +178,18 @@ func (c *Client) GetCached(ctx context.Context, path string, ttl time.Duration) 
 	if b, err, ok := c.cache.get(path, c.now()); ok {
 		return b, err
 	}
-	b, err := c.Get(ctx, path)
-	if err == nil || IsNotSupported(err) {
-		c.cache.put(path, b, err, c.now().Add(ttl))
-	}
+	// Collectors that share an endpoint (capabilities) fetch it once.
+	v, err, _ := c.fetches.Do(path, func() (any, error) {
+		if b, err, ok := c.cache.get(path, c.now()); ok {
+			return b, err
+		}
+		b, err := c.Get(ctx, path)
+		if err == nil || IsNotSupported(err) {
+			c.cache.put(path, b, err, c.now().Add(ttl))
+		}
+		return b, err
+	})
+	b, _ := v.([]byte)
 	return b, err
 }
 
