@@ -1,0 +1,168 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hikvision-exporter/hikvision_exporter/collector"
+	"github.com/hikvision-exporter/hikvision_exporter/config"
+	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+)
+
+// countSteps are the probes of TestRequestCounts: once a minute on the
+// exporter's clock for a quarter of an hour, the cold one first. The log
+// search and cache_ttl (both 5m by default) come round three times.
+var countSteps = func() []time.Duration {
+	var out []time.Duration
+	for m := range 16 {
+		out = append(out, time.Duration(m)*time.Minute)
+	}
+	return out
+}()
+
+// countSteady is where the steady state starts: a cache_ttl after the
+// cold probe, once everything it fetched has been refreshed.
+const countSteady = 5
+
+// countRun is what one probe cost the device.
+type countRun struct {
+	registered                          bool
+	up                                  bool
+	requests, unauthorized, connections int
+	maxInFlight                         int
+	byPath                              map[string]int
+}
+
+// probeCounts probes one fresh simulated device with a module collecting
+// collectors, at the countSteps offsets of an exporter clock, and returns
+// what each probe asked of the device.
+func probeCounts(t *testing.T, collectors []string, maxConc int) []countRun {
+	t.Helper()
+	d, err := isapitest.New(DeviceProfile(0, time.Now()), isapitest.WithListenAddr("127.0.0.1:0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	// A little latency lets the requests of one probe overlap, as they do
+	// against a real device, so the in-flight limit is exercised.
+	d.SetLatency(2 * time.Millisecond)
+	yaml := fmt.Sprintf("modules:\n  default:\n    username: %s\n    password: %q\n    scheme: http\n    max_concurrent_requests: %d\n    collectors: [%s]\ndevices:\n  - name: dev\n    address: %s\n",
+		Username, Password, maxConc, strings.Join(collectors, ", "), d.Addr())
+	cfg, err := config.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	start := time.Now()
+	now := start
+	h := collector.NewHandler(collector.HandlerOptions{
+		Config: func() *config.Config { return cfg }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Resolver: net.DefaultResolver, TimeoutOffset: 500 * time.Millisecond, Registerer: prometheus.NewRegistry(),
+		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+	})
+	var runs []countRun
+	for _, at := range countSteps {
+		mu.Lock()
+		now = start.Add(at)
+		mu.Unlock()
+		d.ResetStats()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/probe?target=dev", nil))
+		s := d.Stats()
+		body := rec.Body.String()
+		r := countRun{
+			up: isUp([]byte(body)), registered: true, byPath: s.ByPath,
+			requests: s.Requests, unauthorized: s.Unauthorized, connections: s.Connections, maxInFlight: s.MaxInFlight,
+		}
+		for _, c := range collectors {
+			if !strings.Contains(body, fmt.Sprintf("hikvision_scrape_collector_success{collector=%q}", c)) {
+				r.registered = false
+			}
+		}
+		runs = append(runs, r)
+	}
+	return runs
+}
+
+// TestRequestCounts reports the device requests of a probe, cold, warm and
+// after cache_ttl, for each collector alone and for all of them, and checks
+// the frame's promises that do not depend on time: a warm probe makes no
+// 401 round trip and opens no connection, and no more than
+// max_concurrent_requests requests are ever in flight to the device.
+func TestRequestCounts(t *testing.T) {
+	const maxConc = config.DefaultMaxConcurrentRequests
+	var b strings.Builder
+	b.WriteString("| collectors | cold | warm +1m | warm +2m..+4m | steady (+5m..+15m): mean | max | endpoints read cold |\n|---|---|---|---|---|---|---|\n")
+	sets := [][]string{}
+	for _, c := range config.Collectors {
+		sets = append(sets, []string{c})
+	}
+	sets = append(sets, config.Collectors)
+	for _, set := range sets {
+		name := strings.Join(set, ",")
+		if len(set) > 1 {
+			name = "all"
+		}
+		runs := probeCounts(t, set, maxConc)
+		if !runs[0].registered {
+			fmt.Fprintf(&b, "| %s | not registered | | | | | |\n", name)
+			continue
+		}
+		for i, r := range runs {
+			if !r.up {
+				t.Errorf("%s: probe %d not up", name, i)
+			}
+			if r.maxInFlight > maxConc {
+				t.Errorf("%s: %d requests in flight to the device, max_concurrent_requests is %d", name, r.maxInFlight, maxConc)
+			}
+		}
+		reqs := field(runs, func(r countRun) int { return r.requests })
+		steady := reqs[countSteady:]
+		sum, most := 0, 0
+		for _, n := range steady {
+			sum += n
+			most = max(most, n)
+		}
+		paths := make([]string, 0, len(runs[0].byPath))
+		for p, n := range runs[0].byPath {
+			if n > 1 {
+				p += fmt.Sprintf(" ×%d", n)
+			}
+			paths = append(paths, strings.TrimPrefix(strings.Replace(p, " /ISAPI/", " ", 1), "GET "))
+		}
+		slices.Sort(paths)
+		fmt.Fprintf(&b, "| %s | %d | %d | %v | %.1f | %d | %s |\n", name, reqs[0], reqs[1], reqs[2:countSteady],
+			float64(sum)/float64(len(steady)), most, strings.Join(paths, ", "))
+		if name == "all" {
+			t.Logf("all collectors, probes once a minute: requests %v, 401s %v, new connections %v, most in flight %v",
+				reqs,
+				field(runs, func(r countRun) int { return r.unauthorized }),
+				field(runs, func(r countRun) int { return r.connections }),
+				field(runs, func(r countRun) int { return r.maxInFlight }))
+			for i, r := range runs[1:] {
+				if r.unauthorized > 0 || r.connections > 0 {
+					t.Errorf("warm probe at +%v: %d 401 answers and %d new connections; want none", countSteps[i+1], r.unauthorized, r.connections)
+				}
+			}
+		}
+	}
+	t.Log("device requests per probe, the credential check (userCheck) included:\n" + b.String())
+}
+
+func field(runs []countRun, f func(countRun) int) []int {
+	out := make([]int, len(runs))
+	for i, r := range runs {
+		out[i] = f(r)
+	}
+	return out
+}
