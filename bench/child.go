@@ -80,20 +80,6 @@ func (s *SimStats) add(o SimStats) {
 	}
 }
 
-func (s SimStats) sub(o SimStats) SimStats {
-	d := SimStats{
-		Requests: s.Requests - o.Requests, Unauthorized: s.Unauthorized - o.Unauthorized,
-		FailedLogins: s.FailedLogins - o.FailedLogins, Connections: s.Connections - o.Connections,
-		MaxInFlight: s.MaxInFlight, CPU: s.CPU - o.CPU, ByPath: map[string]int{},
-	}
-	for k, v := range s.ByPath {
-		if n := v - o.ByPath[k]; n != 0 {
-			d.ByPath[k] = n
-		}
-	}
-	return d
-}
-
 // runSimChild starts the devices HIKBENCH_SIM_FIRST .. +HIKBENCH_SIM_COUNT,
 // prints "ADDR <index> <host:port>" for each and then "READY", and answers
 // commands on stdin, one line each: "stats" (a JSON SimStats), "reset"
@@ -318,17 +304,13 @@ func (f simFleet) each(cmd string) error {
 }
 
 // paths lists the endpoints ("METHOD /path") the devices have been asked for.
-func (f simFleet) paths() ([]string, error) {
-	s, err := f.stats()
-	if err != nil {
-		return nil, err
-	}
+func (s SimStats) paths() []string {
 	var out []string
 	for k := range s.ByPath {
 		out = append(out, k)
 	}
 	slices.Sort(out)
-	return out, nil
+	return out
 }
 
 func (f simFleet) close() {

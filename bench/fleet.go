@@ -32,11 +32,11 @@ type FleetConfig struct {
 	Duration      time.Duration // measured window of the exporter
 	NaiveDuration time.Duration // measured window of the naive prober; 0 skips it
 	ScrapeTimeout time.Duration
-	MaxConcurrent int    // module max_concurrent_requests; 0 = default
-	ModuleExtra   string // more YAML lines for the module, indented by four spaces
-	CPUProfile    string // exporter CPU profile over the measured window
-	MemProfile    string // exporter heap profile after the measured window
-	Logf          func(format string, args ...any)
+	MaxConcurrent int                              // module max_concurrent_requests; 0 = default
+	ModuleExtra   string                           // more YAML lines for the module, indented by four spaces
+	CPUProfile    string                           // exporter CPU profile over the measured window
+	MemProfile    string                           // exporter heap profile after the measured window
+	Logf          func(format string, args ...any) `json:"-"`
 }
 
 // PhaseResult is one measured window, exporter or naive.
@@ -134,6 +134,21 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 	defer srv.Close()
 	url := "http://" + ln.Addr().String()
 
+	// Profile files are opened now: at the end of a window a large fleet
+	// may have used every file descriptor the process has.
+	var cpuProf, memProf *os.File
+	if fc.CPUProfile != "" {
+		if cpuProf, err = os.Create(fc.CPUProfile); err != nil {
+			return nil, err
+		}
+	}
+	if fc.MemProfile != "" {
+		if memProf, err = os.Create(fc.MemProfile); err != nil {
+			return nil, err
+		}
+		defer memProf.Close()
+	}
+
 	// The exporter.
 	var (
 		startCPU      time.Duration
@@ -149,26 +164,27 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 		phaseErr = errors.Join(phaseErr, err)
 	}
 	ph := PhaseResult{Mode: "exporter"}
-	var endSim SimStats
+	var startSim, endSim SimStats // the simulators' counters restart at the window, their CPU does not
 	load, err := runLoad(LoadSpec{URL: url, Path: "/probe", Devices: fc.Devices, Interval: fc.Interval,
 		Warmup: fc.Warmup, Duration: fc.Duration, ScrapeTimeout: fc.ScrapeTimeout},
 		func() {
 			fc.Logf("exporter: warm-up done, measuring for %v", fc.Duration)
 			// What a cold probe asked for is what the naive prober fetches.
-			if paths, err := sims.paths(); err == nil && len(paths) > 0 {
-				res.NaiveEndpoints = orderEndpoints(paths)
-			} else if err != nil {
+			var err error
+			if startSim, err = sims.stats(); err != nil {
 				fail(err)
+			}
+			if paths := startSim.paths(); len(paths) > 0 {
+				res.NaiveEndpoints = orderEndpoints(paths)
 			}
 			if err := sims.each("reset"); err != nil {
 				fail(err)
 			}
 			startOutcomes, startLogs = outcomes(reg), logs.count()
-			if fc.CPUProfile != "" {
-				if f, err := os.Create(fc.CPUProfile); err != nil {
-					fail(err)
-				} else if err := pprof.StartCPUProfile(f); err != nil {
-					fail(err)
+			if cpuProf != nil {
+				if err := pprof.StartCPUProfile(cpuProf); err != nil {
+					fc.Logf("no CPU profile: %v", err)
+					cpuProf = nil
 				}
 			}
 			startCPU, startBusy = selfCPU(), machineBusy()
@@ -176,13 +192,15 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 		func() {
 			ph.CPU = selfCPU() - startCPU
 			ph.MachineCores = (machineBusy() - startBusy).Seconds()
-			if fc.CPUProfile != "" {
+			if cpuProf != nil {
 				pprof.StopCPUProfile()
+				cpuProf.Close()
 			}
 			var err error
 			if endSim, err = sims.stats(); err != nil {
 				fail(err)
 			}
+			endSim.CPU -= startSim.CPU
 		})
 	if err != nil {
 		return nil, err
@@ -196,9 +214,10 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 	ph.LogErrors = logs.count() - startLogs
 	ph.FirstLogErrors = logs.first()
 	memory(&ph, base, fc.Devices)
-	if fc.MemProfile != "" {
-		if err := writeHeapProfile(fc.MemProfile); err != nil {
-			return nil, err
+	if memProf != nil {
+		runtime.GC()
+		if err := pprof.Lookup("heap").WriteTo(memProf, 0); err != nil {
+			fc.Logf("no heap profile: %v", err)
 		}
 	}
 	res.Exporter = ph
@@ -215,6 +234,10 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 	load, err = runLoad(LoadSpec{URL: url, Path: "/naive", Devices: fc.Devices, Interval: fc.Interval,
 		Duration: fc.NaiveDuration, ScrapeTimeout: fc.ScrapeTimeout},
 		func() {
+			var err error
+			if startSim, err = sims.stats(); err != nil {
+				fail(err)
+			}
 			if err := sims.each("reset"); err != nil {
 				fail(err)
 			}
@@ -227,6 +250,7 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 			if endSim, err = sims.stats(); err != nil {
 				fail(err)
 			}
+			endSim.CPU -= startSim.CPU
 		})
 	if err != nil {
 		return nil, err
@@ -322,16 +346,6 @@ func procStatus(field string) uint64 {
 		}
 	}
 	return 0
-}
-
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	runtime.GC()
-	return pprof.Lookup("heap").WriteTo(f, 0)
 }
 
 // fleetYAML is one module and every device, as an operator would write it.

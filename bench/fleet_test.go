@@ -57,13 +57,22 @@ func TestFleet(t *testing.T) {
 			fc.ModuleExtra += "    " + line + "\n"
 		}
 	}
+	var out *os.File // opened first: a large fleet may use every file descriptor
+	if *fleetJSON != "" {
+		var err error
+		if out, err = os.Create(*fleetJSON); err != nil {
+			t.Fatal(err)
+		}
+		defer out.Close()
+	}
 	res, err := RunFleet(context.Background(), fc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *fleetJSON != "" {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		if err := os.WriteFile(*fleetJSON, b, 0o644); err != nil {
+	if out != nil {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
 			t.Error(err)
 		}
 	}
