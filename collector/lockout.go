@@ -102,24 +102,36 @@ func lockDurationSeconds(v int64, capRange *isapi.CapRange) float64 {
 	return float64(v)
 }
 
+// illAccess is what the lockout area keeps of the event triggers: a
+// recorder's list has hundreds of triggers, of which one is read.
+type illAccess struct {
+	found   bool
+	methods []string
+}
+
 // lkTriggers reports whether failed logins raise an alert.
 func lkTriggers(ctx context.Context, d *Device, m *Metrics, ttl time.Duration) error {
-	var list isapi.EventTriggerList
-	err := d.Client.GetCachedXML(ctx, isapi.PathEventTriggers, ttl, &list)
+	v, err := d.Client.GetCachedValue(ctx, isapi.PathEventTriggers, ttl, "illaccess", func(b []byte) (any, error) {
+		var list isapi.EventTriggerList
+		if err := isapi.Decode(b, &list); err != nil {
+			return nil, err
+		}
+		t, found := list.IllegalAccess()
+		return illAccess{found: found, methods: t.Methods()}, nil
+	})
 	if ok, err := m.Optional("event_triggers", err); !ok {
 		return err
 	}
-	t, found := list.IllegalAccess()
-	if !found {
+	ia := v.(illAccess)
+	if !ia.found {
 		return nil
 	}
-	methods := t.Methods()
 	enabled := 0.0
-	if len(methods) > 0 {
+	if len(ia.methods) > 0 {
 		enabled = 1
 	}
 	m.Gauge(loginFailureNotifyDesc, enabled)
-	for _, method := range methods {
+	for _, method := range ia.methods {
 		m.Gauge(loginFailureMethodDesc, 1, method)
 	}
 	return nil

@@ -124,7 +124,17 @@ func lkCollectWithin(t *testing.T, c Collector, d *Device, clk *lkClock, timeout
 	defer cancel()
 	d.Now = clk.Now()
 	var m Metrics
-	err := c.Collect(ctx, d, &m)
+	// As a probe does: no background refresh meanwhile; the refreshes the
+	// collection queued run after it, and are done before the clock moves.
+	end, err := d.Client.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Collect(ctx, d, &m)
+	end()
+	if werr := d.Client.WaitRefreshed(ctx); werr != nil {
+		t.Fatal(werr)
+	}
 	if len(m.err) > 0 {
 		t.Fatalf("building metrics: %v", m.err)
 	}
@@ -397,8 +407,8 @@ func TestLockoutLogAcrossProbes(t *testing.T) {
 
 	lk("first probe", 4, lkT0.Add(-10*time.Second), lkT0)
 	searches := lkSearches(sim)
-	if searches < 24 || searches > 30 {
-		t.Fatalf("first probe: %d searches for a 24h lookback", searches)
+	if searches < 1 || searches > 2 { // one search, plus its Digest challenge on a new client
+		t.Fatalf("first probe: %d search requests for a 24h lookback of four entries, want one search", searches)
 	}
 
 	// Inside the interval: no search, the kept values.
@@ -564,27 +574,28 @@ func TestLockoutLogFloodAtSmallestWindow(t *testing.T) {
 
 func TestLockoutLogBudget(t *testing.T) {
 	clk := lkNewClock()
+	const days = logMaxSearches + 2
 	var evs []isapitest.LogEvent
-	for h := range 72 {
-		evs = append(evs, lkIllegal(lkT0.Add(-time.Duration(h)*time.Hour-30*time.Minute), "192.0.2.1"))
+	for day := range days {
+		evs = append(evs, lkIllegal(lkT0.Add(-time.Duration(day)*24*time.Hour-30*time.Minute), "192.0.2.1"))
 	}
-	sim, d := lkStart(t, isapitest.Profile{Log: evs}, clk, "    log_search_lookback: 72h\n")
+	sim, d := lkStart(t, isapitest.Profile{Log: evs}, clk, fmt.Sprintf("    log_search_lookback: %dh\n", days*24))
 	got, err := lkCollect(t, lockoutCollector{}, d, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 48 one-hour windows, then the rest is left for the next probe. The
-	// counter waits for the whole lookback.
-	if _, ok := got[lkCounter]; ok || got[lkCursor] != lkUnix(lkT0.Add(-24*time.Hour)) {
+	// logMaxSearches one-day windows, then the rest is left for the next
+	// probe. The counter waits for the whole lookback.
+	if _, ok := got[lkCounter]; ok || got[lkCursor] != lkUnix(lkT0.Add(-2*24*time.Hour)) {
 		t.Fatalf("first probe: %v", got)
 	}
-	if n := lkSearches(sim); n < 48 || n > 50 {
+	if n := lkSearches(sim); n < logMaxSearches || n > logMaxSearches+2 {
 		t.Fatalf("%d search requests", n)
 	}
 	// The next probe goes on at once, without waiting for the interval.
 	clk.Advance(15 * time.Second)
 	got, err = lkCollect(t, lockoutCollector{}, d, clk)
-	if err != nil || got[lkCursor] != lkUnix(clk.Now()) || got[lkCounter] != 72 || got[lkCounter+"@created"] != lkUnix(lkT0.Add(-72*time.Hour)) {
+	if err != nil || got[lkCursor] != lkUnix(clk.Now()) || got[lkCounter] != days || got[lkCounter+"@created"] != lkUnix(lkT0.Add(-days*24*time.Hour)) {
 		t.Fatalf("second probe: %v %v", err, got)
 	}
 }
@@ -595,10 +606,11 @@ func TestLockoutLogBudget(t *testing.T) {
 func TestLockoutLogShortProbeDeadline(t *testing.T) {
 	clk := lkNewClock()
 	var evs []isapitest.LogEvent
-	for h := range 24 {
-		evs = append(evs, lkIllegal(lkT0.Add(-time.Duration(h)*time.Hour-time.Minute), "192.0.2.1"))
+	// A month's lookback is 30 one-day searches, over a second at 40 ms each.
+	for day := range 30 {
+		evs = append(evs, lkIllegal(lkT0.Add(-time.Duration(day)*24*time.Hour-time.Minute), "192.0.2.1"))
 	}
-	sim, d := lkStart(t, isapitest.Profile{Log: evs}, clk, "")
+	sim, d := lkStart(t, isapitest.Profile{Log: evs}, clk, "    log_search_lookback: 720h\n")
 	sim.SetLatency(40 * time.Millisecond)
 	probes := 0
 	for {
@@ -608,7 +620,7 @@ func TestLockoutLogShortProbeDeadline(t *testing.T) {
 			t.Fatalf("probe %d: %v", probes, err) // a deadline hit on a loaded machine is allowed
 		}
 		if v, ok := got[lkCounter]; ok {
-			if v != 24 || got[lkCursor] != lkUnix(clk.Now()) {
+			if v != 30 || got[lkCursor] != lkUnix(clk.Now()) {
 				t.Fatalf("probe %d: counter %v cursor %v", probes, v, got[lkCursor])
 			}
 			break

@@ -27,7 +27,8 @@ import (
 //   - The log is searched every log_search_interval (default 5m), not on
 //     every probe; probes in between report the values kept in State.
 //
-// Bounds per run: windows of at most an hour, at most 20 pages of 100
+// Bounds per run: windows of at most a day (the default lookback is read
+// in one search when the log is sparse), at most 20 pages of 100
 // entries each (isapi.DefaultLogMaxPages), at most logMaxSearches searches,
 // and no new search once the probe has less time left than twice its
 // slowest search so far (at least logMinTimeLeft). A window that comes
@@ -39,7 +40,7 @@ import (
 
 const (
 	logStateKey     = "lockout/logcursor"
-	logWindowMax    = time.Hour
+	logWindowMax    = 24 * time.Hour
 	logWindowMin    = time.Minute
 	logMaxSearches  = 48
 	logMinTimeLeft  = 200 * time.Millisecond
@@ -133,6 +134,10 @@ func (lc *logCursor) advance(ctx context.Context, d *Device, now time.Time) (cau
 		span = logWindowMax
 	}
 	defer func() { lc.span = span }()
+	// After a truncated window, windows grow back no further than the size
+	// that read completely in this run, so a burst is not searched in full
+	// (and truncated, 20 pages at a time) over and over.
+	ceiling := logWindowMax
 	var slowest time.Duration
 	for searches := 0; lc.cursor.Before(now); searches++ {
 		if searches >= logMaxSearches {
@@ -156,6 +161,7 @@ func (lc *logCursor) advance(ctx context.Context, d *Device, now time.Time) (cau
 		if w.Truncated() {
 			if length := end.Sub(start); length > logWindowMin {
 				span = max((length / 2).Truncate(time.Second), logWindowMin)
+				ceiling = span
 				continue
 			}
 			if d.Logger != nil {
@@ -167,7 +173,7 @@ func (lc *logCursor) advance(ctx context.Context, d *Device, now time.Time) (cau
 		lc.cursor = end
 		lc.started = true
 		if !w.Truncated() && len(w.Entries) < logGrowBelowCap {
-			span = min(span*2, logWindowMax)
+			span = min(span*2, ceiling)
 		}
 	}
 	lc.seeded = lc.started

@@ -100,6 +100,13 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 		rejected(&m, d, until, cause)
 		return probeResult{metrics: m.out, outcome: outcomeRejected}
 	}
+	// No background cache refresh runs while the probe does (isapi.Begin).
+	end, err := st.client.Begin(ctx)
+	if err != nil {
+		logger.Error("Device busy with a background refresh past the probe's deadline", "err", err)
+		return down()
+	}
+	defer end()
 	uc, err := checkCredentials(ctx, d)
 	if err != nil {
 		var ae *isapi.AuthError

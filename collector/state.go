@@ -95,7 +95,7 @@ func (p *pool) get(t *config.Target, password string) (*State, error) {
 			TLSConfig: tlsConf, AllowBasic: m.AllowBasicAuth,
 			MaxConcurrent: m.MaxConcurrentRequests, MaxBodyBytes: m.MaxResponseBytes,
 			Backoff: time.Duration(m.AuthBackoff), BackoffMax: time.Duration(m.AuthBackoffMax),
-			Pinned: t.Pinned, Now: p.now,
+			Pinned: t.Pinned, Timeout: time.Duration(m.Timeout), Now: p.now,
 		}),
 	}
 	p.states[key] = s

@@ -3,7 +3,6 @@ package collector
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -91,15 +90,23 @@ func tfQuestions(ctx context.Context, d *Device, m *Metrics, ttl time.Duration) 
 }
 
 func tfEmail(ctx context.Context, d *Device, m *Metrics, ttl time.Duration) error {
-	body, err := d.Client.GetCached(ctx, isapi.PathSecurityEmail, ttl)
+	v, err := d.Client.GetCachedValue(ctx, isapi.PathSecurityEmail, ttl, "email configured", func(b []byte) (any, error) {
+		e, err := isapi.DecodeSecurityEmail(b)
+		if err != nil {
+			return nil, err
+		}
+		return e.Configured(), nil
+	})
+	if errors.As(err, new(*isapi.AnswerError)) {
+		// The device has the endpoint (the answer may be XML or JSON);
+		// what it sent was unreadable.
+		m.Feature("security_email", true)
+		return err
+	}
 	if ok, err := m.Optional("security_email", err); !ok {
 		return err
 	}
-	e, err := isapi.DecodeSecurityEmail(body)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", isapi.PathSecurityEmail, err)
-	}
-	m.Gauge(passwordRecoveryDesc, tfFloat(e.Configured()), "email")
+	m.Gauge(passwordRecoveryDesc, tfFloat(v.(bool)), "email")
 	return nil
 }
 

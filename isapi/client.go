@@ -17,7 +17,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +37,8 @@ type Options struct {
 	MaxBodyBytes  int64 // larger answers fail with ErrBodyTooLarge
 	Backoff       time.Duration
 	BackoffMax    time.Duration
-	Pinned        []netip.Addr // when set, connect only to these addresses
+	Pinned        []netip.Addr  // when set, connect only to these addresses
+	Timeout       time.Duration // bounds a background cache refresh; default 10s
 	Now           func() time.Time
 }
 
@@ -53,6 +53,11 @@ type Client struct {
 	sem     chan struct{}
 	cache   cache
 	fetches singleflight.Group
+	refresh refresher
+
+	life           context.Context // ends with Close; bounds background refreshes
+	stop           context.CancelFunc
+	refreshTimeout time.Duration
 
 	sent       atomic.Int64 // requests put on the wire, challenges included
 	certExpiry atomic.Int64 // unix seconds of the device's TLS certificate NotAfter
@@ -69,20 +74,33 @@ func New(o Options) *Client {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 4 << 20
 	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
 	c := &Client{
 		base:    (&url.URL{Scheme: o.Scheme, Host: o.Address}).String(),
 		maxBody: o.MaxBodyBytes,
 		now:     o.Now,
 		guard:   guard{base: o.Backoff, max: max(o.Backoff, o.BackoffMax)},
 		sem:     make(chan struct{}, o.MaxConcurrent),
+
+		refreshTimeout: o.Timeout,
 	}
+	c.refresh.busy = make(chan struct{}, 1)
+	c.life, c.stop = context.WithCancel(context.Background())
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		Proxy:               nil, // credentials go to the device and nowhere else
 		DialContext:         pinnedDial(dialer, o.Pinned),
 		TLSClientConfig:     o.TLSConfig,
 		TLSHandshakeTimeout: 10 * time.Second,
-		MaxIdleConnsPerHost: o.MaxConcurrent,
+		// A warm probe needs two connections at most (the credential check,
+		// then the clock and sometimes the log search); more idle ones
+		// would only hold memory and file descriptors, thousands of devices
+		// over. Headers are small, so are the buffers.
+		MaxIdleConnsPerHost: min(o.MaxConcurrent, 2),
+		ReadBufferSize:      2 << 10,
+		WriteBufferSize:     2 << 10,
 		MaxConnsPerHost:     o.MaxConcurrent,
 		IdleConnTimeout:     5 * time.Minute,
 		ForceAttemptHTTP2:   false,
@@ -129,8 +147,14 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
-// Close releases idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+// Close stops background refreshes and releases idle connections.
+func (c *Client) Close() {
+	c.refresh.mu.Lock()
+	c.refresh.closed = true
+	c.refresh.mu.Unlock()
+	c.stop()
+	c.http.CloseIdleConnections()
+}
 
 // RequestsSent counts the HTTP requests sent to the device, 401 round trips included.
 func (c *Client) RequestsSent() int64 { return c.sent.Load() }
@@ -172,42 +196,6 @@ func (c *Client) GetXML(ctx context.Context, path string, v any) error {
 	}
 	return nil
 }
-
-// GetCached is Get, reusing an answer (or a "not supported") younger than ttl.
-func (c *Client) GetCached(ctx context.Context, path string, ttl time.Duration) ([]byte, error) {
-	if b, err, ok := c.cache.get(path, c.now()); ok {
-		return b, err
-	}
-	// Collectors that share an endpoint (capabilities) fetch it once.
-	v, err, _ := c.fetches.Do(path, func() (any, error) {
-		if b, err, ok := c.cache.get(path, c.now()); ok {
-			return b, err
-		}
-		b, err := c.Get(ctx, path)
-		if err == nil || IsNotSupported(err) {
-			c.cache.put(path, b, err, c.now().Add(ttl))
-		}
-		return b, err
-	})
-	b, _ := v.([]byte)
-	return b, err
-}
-
-// GetCachedXML is GetCached followed by Decode.
-func (c *Client) GetCachedXML(ctx context.Context, path string, ttl time.Duration, v any) error {
-	b, err := c.GetCached(ctx, path, ttl)
-	if err != nil {
-		return err
-	}
-	if err := Decode(b, v); err != nil {
-		c.cache.drop(path)
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	return nil
-}
-
-// Forget drops cached answers, for example when the credentials changed.
-func (c *Client) Forget() { c.cache.clear() }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
 	release, err := c.guard.admit(c.now())
@@ -335,53 +323,4 @@ func LockStatus(s string) Bool {
 		return Bool{V: false, Set: true}
 	}
 	return Bool{}
-}
-
-// cache keeps GET answers of slow-changing endpoints for a while.
-type cache struct {
-	mu      sync.Mutex
-	entries map[string]cacheEntry
-}
-
-type cacheEntry struct {
-	body    []byte
-	err     error
-	expires time.Time
-}
-
-func (c *cache) get(path string, now time.Time) ([]byte, error, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[path]
-	if !ok || !now.Before(e.expires) {
-		return nil, nil, false
-	}
-	return e.body, e.err, true
-}
-
-func (c *cache) put(path string, body []byte, err error, expires time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil {
-		c.entries = map[string]cacheEntry{}
-	}
-	c.entries[path] = cacheEntry{body: body, err: err, expires: expires}
-}
-
-func (c *cache) drop(path string) {
-	c.mu.Lock()
-	delete(c.entries, path)
-	c.mu.Unlock()
-}
-
-func (c *cache) clear() {
-	c.mu.Lock()
-	c.entries = nil
-	c.mu.Unlock()
-}
-
-// Remember stores an answer fetched some other way (for example by the
-// credential check) as if GetCached had fetched it.
-func (c *Client) Remember(path string, body []byte, ttl time.Duration) {
-	c.cache.put(path, body, nil, c.now().Add(ttl))
 }

@@ -362,32 +362,6 @@ func TestDigestPreferredWhenBasicAlsoOffered(t *testing.T) {
 	}
 }
 
-func TestGetCachedReusesAnswersAndAbsence(t *testing.T) {
-	clock := newFakeClock()
-	dev := startDevice(t, camProfile())
-	c := clientFor(dev, "right-password", func(o *Options) { o.Now = clock.Now })
-	ctx := context.Background()
-	for range 3 {
-		if _, err := c.GetCached(ctx, PathDeviceInfo, time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.GetCached(ctx, "/ISAPI/System/Network/telnetd", time.Minute); !IsNotSupported(err) {
-			t.Fatalf("telnetd err = %v", err)
-		}
-	}
-	by := dev.Stats().ByPath
-	if by["GET "+PathDeviceInfo] != 2 || by["GET /ISAPI/System/Network/telnetd"] != 1 {
-		t.Errorf("requests by path %v; want deviceInfo once (+ its challenge) and telnetd once", by)
-	}
-	clock.Advance(2 * time.Minute)
-	if _, err := c.GetCached(ctx, PathDeviceInfo, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if got := dev.Stats().ByPath["GET "+PathDeviceInfo]; got != 3 {
-		t.Errorf("after expiry deviceInfo requests = %d, want 3", got)
-	}
-}
-
 func TestPinnedAddressesAreTheOnlyOnesDialled(t *testing.T) {
 	dev := startDevice(t, camProfile())
 	_, port, _ := net.SplitHostPort(dev.Addr())

@@ -199,6 +199,10 @@ func DecodeSecurityCap(body []byte) (*SecurityCap, error) {
 	return nil, nil
 }
 
+// decodeSecurityCapValue keeps only the SecurityCap of a capabilities
+// answer: the rest of System/capabilities (10-20 kB) is never read.
+func decodeSecurityCapValue(b []byte) (any, error) { return DecodeSecurityCap(b) }
+
 // SecurityCapabilities returns the device's SecurityCap, from
 // /ISAPI/System/capabilities (shared with other areas through the cache)
 // or, when that has none, /ISAPI/Security/capabilities. Both answers are
@@ -207,16 +211,12 @@ func DecodeSecurityCap(body []byte) (*SecurityCap, error) {
 func (c *Client) SecurityCapabilities(ctx context.Context, ttl time.Duration) (*SecurityCap, error) {
 	var errs []error
 	for _, path := range []string{PathSystemCapabilities, PathSecurityCapabilities} {
-		body, err := c.GetCached(ctx, path, ttl)
+		v, err := c.GetCachedValue(ctx, path, ttl, "SecurityCap", decodeSecurityCapValue)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		sc, err := DecodeSecurityCap(body)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("GET %s: %w", path, err))
-			continue
-		}
+		sc := v.(*SecurityCap)
 		if sc != nil {
 			return sc, nil
 		}

@@ -1,0 +1,376 @@
+package isapi
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"time"
+)
+
+// Slow-changing answers (device info, capabilities, users, service
+// settings) are cached per device as decoded values, not as bytes: a warm
+// probe neither asks the device nor decodes XML again, and the tens of
+// kilobytes of a capabilities or triggers answer are let go once decoded.
+//
+// An answer older than its ttl is still served, for at most one more ttl,
+// while a background refresh fetches it again. Refreshes run one request at
+// a time and only between probes (see Begin), so a probe never waits for
+// them, they reuse the connection the probe left idle, and a device sees
+// them as a short trickle instead of a burst.
+
+// Decoder turns an answer into the value a collector keeps. Several
+// decoders (told apart by key) may read the same path.
+type Decoder func([]byte) (any, error)
+
+// AnswerError is a 2xx answer that could not be decoded: the device has the
+// endpoint but sent something unreadable.
+type AnswerError struct {
+	Path string
+	Err  error
+}
+
+func (e *AnswerError) Error() string { return fmt.Sprintf("GET %s: %v", e.Path, e.Err) }
+func (e *AnswerError) Unwrap() error { return e.Err }
+
+type cache struct {
+	mu      sync.Mutex
+	entries map[string]*cacheEntry
+}
+
+type cacheEntry struct {
+	body     []byte // an answer stored by Remember, until first decoded
+	err      error  // a cached "not supported"
+	values   map[string]any
+	decoders map[string]Decoder
+	fetched  time.Time
+	ttl      time.Duration
+}
+
+// fresh and usable report an entry's age against its ttl: fresh answers are
+// served as they are, usable ones are served while a refresh is queued.
+func (e *cacheEntry) fresh(now time.Time) bool  { return now.Before(e.fetched.Add(e.ttl)) }
+func (e *cacheEntry) usable(now time.Time) bool { return now.Before(e.fetched.Add(2 * e.ttl)) }
+
+// GetCachedValue returns decode's value for path's answer, reusing it while
+// the answer is younger than ttl (and serving it while a refresh is queued
+// for another ttl). A "not supported" answer is cached the same way; other
+// failures are not cached. A 2xx answer decode refuses is an *AnswerError.
+func (c *Client) GetCachedValue(ctx context.Context, path string, ttl time.Duration, key string, decode Decoder) (any, error) {
+	now := c.now()
+	v, err, found, stale := c.cache.lookup(path, key, decode, now)
+	if found {
+		if stale {
+			c.refreshLater(path)
+		}
+		return v, err
+	}
+	// Collectors that share an endpoint (capabilities) fetch it once.
+	res, err, _ := c.fetches.Do(path, func() (any, error) {
+		if _, _, found, stale := c.cache.lookup(path, key, decode, c.now()); found && !stale {
+			return nil, nil // a flight that just ended stored it
+		}
+		return c.Get(ctx, path)
+	})
+	if err != nil {
+		if IsNotSupported(err) {
+			decoders := c.cache.decoders(path)
+			decoders[key] = decode
+			c.cache.store(path, decoders, nil, err, ttl, c.now())
+		}
+		return nil, err
+	}
+	body, _ := res.([]byte)
+	if body == nil {
+		if v, err, found, _ := c.cache.lookup(path, key, decode, c.now()); found {
+			return v, err
+		}
+		return nil, fmt.Errorf("GET %s: cached answer vanished", path)
+	}
+	decoders := c.cache.decoders(path)
+	decoders[key] = decode
+	values, errs := decodeAll(body, decoders)
+	if err := errs[key]; err != nil {
+		return nil, &AnswerError{Path: path, Err: err}
+	}
+	c.cache.store(path, decoders, values, nil, ttl, c.now())
+	return values[key], nil
+}
+
+// decodeAll runs every decoder that reads an answer, so that one fetch
+// serves them all.
+func decodeAll(body []byte, decoders map[string]Decoder) (map[string]any, map[string]error) {
+	values := make(map[string]any, len(decoders))
+	errs := map[string]error{}
+	for k, decode := range decoders {
+		v, err := decode(body)
+		if err != nil {
+			errs[k] = err
+			continue
+		}
+		values[k] = v
+	}
+	return values, errs
+}
+
+// GetCachedXML decodes path's answer into v (a pointer to a struct) through
+// the value cache. v receives a shallow copy of the cached value: callers
+// must not modify slices or maps in it.
+func (c *Client) GetCachedXML(ctx context.Context, path string, ttl time.Duration, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("GetCachedXML: need a non-nil pointer, got %T", v)
+	}
+	t := rv.Type().Elem()
+	val, err := c.GetCachedValue(ctx, path, ttl, "xml:"+t.String(), func(b []byte) (any, error) {
+		p := reflect.New(t)
+		if err := Decode(b, p.Interface()); err != nil {
+			return nil, err
+		}
+		return p.Interface(), nil
+	})
+	if err != nil {
+		return err
+	}
+	rv.Elem().Set(reflect.ValueOf(val).Elem())
+	return nil
+}
+
+// Remember stores an answer fetched some other way (for example by the
+// credential check) as if the cache had fetched it.
+func (c *Client) Remember(path string, body []byte, ttl time.Duration) {
+	c.cache.mu.Lock()
+	defer c.cache.mu.Unlock()
+	c.cache.init()
+	c.cache.entries[path] = &cacheEntry{body: body, fetched: c.now(), ttl: ttl}
+}
+
+// Forget drops cached answers, for example when the credentials changed.
+func (c *Client) Forget() {
+	c.cache.mu.Lock()
+	c.cache.entries = nil
+	c.cache.mu.Unlock()
+}
+
+func (c *cache) init() {
+	if c.entries == nil {
+		c.entries = map[string]*cacheEntry{}
+	}
+}
+
+// lookup finds key's value for path. A body left by Remember is decoded
+// here, once. stale is set when the value is past its ttl but still usable.
+func (c *cache) lookup(path, key string, decode Decoder, now time.Time) (v any, err error, found, stale bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[path]
+	if !ok || !e.usable(now) {
+		return nil, nil, false, false
+	}
+	stale = !e.fresh(now)
+	if e.err != nil {
+		return nil, e.err, true, stale
+	}
+	if v, ok := e.values[key]; ok {
+		return v, nil, true, stale
+	}
+	if e.body == nil || stale {
+		return nil, nil, false, false
+	}
+	if v, err = decode(e.body); err != nil {
+		delete(c.entries, path)
+		return nil, nil, false, false // fetch again; the answer decides
+	}
+	e.body = nil
+	e.set(key, v, decode)
+	return v, nil, true, false
+}
+
+// store records a fetched answer's values (or its "not supported") with
+// the decoders that read it.
+func (c *cache) store(path string, decoders map[string]Decoder, values map[string]any, err error, ttl time.Duration, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.init()
+	c.entries[path] = &cacheEntry{err: err, values: values, decoders: decoders, fetched: now, ttl: ttl}
+}
+
+// decoders returns a copy of the decoders that read path so far.
+func (c *cache) decoders(path string) map[string]Decoder {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]Decoder{}
+	if e, ok := c.entries[path]; ok {
+		for k, d := range e.decoders {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+func (e *cacheEntry) set(key string, v any, decode Decoder) {
+	if e.decoders == nil {
+		e.decoders = map[string]Decoder{}
+	}
+	e.decoders[key] = decode
+	if v != nil {
+		if e.values == nil {
+			e.values = map[string]any{}
+		}
+		e.values[key] = v
+	}
+}
+
+// refreshTarget returns what a background refresh of path needs, or false
+// when the entry is gone or was refreshed meanwhile.
+func (c *cache) refreshTarget(path string, now time.Time) (map[string]Decoder, time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[path]
+	if !ok || e.fresh(now) || (len(e.decoders) == 0 && e.err == nil) {
+		return nil, 0, false
+	}
+	out := make(map[string]Decoder, len(e.decoders))
+	for k, d := range e.decoders {
+		out[k] = d
+	}
+	return out, e.ttl, true
+}
+
+func (c *cache) drop(path string) {
+	c.mu.Lock()
+	delete(c.entries, path)
+	c.mu.Unlock()
+}
+
+// refresher works the queue of stale paths between probes.
+type refresher struct {
+	mu       sync.Mutex
+	queue    []string
+	queued   map[string]bool
+	sessions int  // probes in progress
+	running  bool // a refresh goroutine is working the queue
+	closed   bool
+	busy     chan struct{} // held while a refresh request is in flight
+}
+
+// Begin marks the start of a probe. It waits for a refresh request in
+// flight (at most one) to finish, so that no background request overlaps a
+// probe's: if the credentials stopped working, the probe's credential check
+// is the only request that can find out. The returned func ends the probe
+// and lets queued refreshes run.
+func (c *Client) Begin(ctx context.Context) (end func(), err error) {
+	r := &c.refresh
+	r.mu.Lock()
+	r.sessions++
+	r.mu.Unlock()
+	select {
+	case r.busy <- struct{}{}:
+		<-r.busy
+	case <-ctx.Done():
+		c.endSession()
+		return nil, fmt.Errorf("waiting for a background cache refresh: %w", context.Cause(ctx))
+	}
+	return c.endSession, nil
+}
+
+func (c *Client) endSession() {
+	r := &c.refresh
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sessions--
+	c.startRefresher()
+}
+
+// refreshLater queues path for a background refresh.
+func (c *Client) refreshLater(path string) {
+	r := &c.refresh
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.queued[path] {
+		return
+	}
+	if r.queued == nil {
+		r.queued = map[string]bool{}
+	}
+	r.queued[path] = true
+	r.queue = append(r.queue, path)
+	c.startRefresher()
+}
+
+// startRefresher starts the refresh goroutine when there is work, no probe
+// runs and none is working already. The caller holds refresh.mu.
+func (c *Client) startRefresher() {
+	r := &c.refresh
+	if r.running || r.closed || r.sessions > 0 || len(r.queue) == 0 {
+		return
+	}
+	r.running = true
+	go c.refreshQueued()
+}
+
+func (c *Client) refreshQueued() {
+	r := &c.refresh
+	for {
+		r.mu.Lock()
+		if r.closed || r.sessions > 0 || len(r.queue) == 0 {
+			r.running = false
+			r.mu.Unlock()
+			return
+		}
+		path := r.queue[0]
+		r.queue = r.queue[1:]
+		delete(r.queued, path)
+		r.busy <- struct{}{} // never blocks: only this goroutine fills it
+		r.mu.Unlock()
+		c.refreshOne(path)
+		<-r.busy
+	}
+}
+
+// refreshOne fetches path again and decodes it with every decoder that
+// read it. Any failure drops the entry, so that the next probe asks the
+// device itself and reports what went wrong.
+func (c *Client) refreshOne(path string) {
+	decoders, ttl, ok := c.cache.refreshTarget(path, c.now())
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.life, c.refreshTimeout)
+	defer cancel()
+	b, err := c.Get(ctx, path)
+	switch {
+	case IsNotSupported(err):
+		c.cache.store(path, decoders, nil, err, ttl, c.now())
+		return
+	case err != nil:
+		c.cache.drop(path)
+		return
+	}
+	values, errs := decodeAll(b, decoders)
+	if len(errs) > 0 {
+		c.cache.drop(path)
+		return
+	}
+	c.cache.store(path, decoders, values, nil, ttl, c.now())
+}
+
+// WaitRefreshed waits until no background refresh is queued or running
+// (queued work waits for probes in progress to end). Tests and benchmarks
+// use it to count a probe's requests, refreshes included, before the next.
+func (c *Client) WaitRefreshed(ctx context.Context) error {
+	r := &c.refresh
+	for {
+		r.mu.Lock()
+		idle := !r.running && (len(r.queue) == 0 || r.sessions > 0 || r.closed)
+		r.mu.Unlock()
+		if idle {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for background refreshes: %w", context.Cause(ctx))
+		case <-time.After(time.Millisecond):
+		}
+	}
+}

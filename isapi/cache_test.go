@@ -1,0 +1,238 @@
+package isapi
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+)
+
+const telnetPath = "/ISAPI/System/Network/telnetd"
+
+// cachedClient is a client on a fake clock, closed when the test ends.
+func cachedClient(t *testing.T, dev *isapitest.Device, clock *fakeClock) *Client {
+	t.Helper()
+	c := clientFor(dev, "right-password", func(o *Options) { o.Now = clock.Now })
+	t.Cleanup(c.Close)
+	return c
+}
+
+// waitRefreshed waits until the client's background refresher is idle.
+func waitRefreshed(t *testing.T, c *Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.WaitRefreshed(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// probeOnce reads deviceInfo and telnetd the way a probe does, inside a session.
+func probeOnce(t *testing.T, c *Client) (*DeviceInfo, error) {
+	t.Helper()
+	ctx := context.Background()
+	end, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer end()
+	di, err := c.DeviceInfo(ctx, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ Enabled Bool }
+	return di, c.GetCachedXML(ctx, telnetPath, time.Minute, &v)
+}
+
+func TestCacheReusesDecodedAnswersAndAbsence(t *testing.T) {
+	clock := newFakeClock()
+	dev := startDevice(t, camProfile())
+	c := cachedClient(t, dev, clock)
+	for range 3 {
+		if _, err := probeOnce(t, c); !IsNotSupported(err) {
+			t.Fatalf("telnetd err = %v, want not supported", err)
+		}
+	}
+	by := dev.Stats().ByPath
+	if by["GET "+PathDeviceInfo] != 2 || by["GET "+telnetPath] != 1 {
+		t.Errorf("requests by path %v; want deviceInfo once (+ its challenge) and telnetd once", by)
+	}
+	// The bytes are let go once decoded.
+	c.cache.mu.Lock()
+	for path, e := range c.cache.entries {
+		if e.body != nil {
+			t.Errorf("%s: cache still holds the raw answer", path)
+		}
+	}
+	c.cache.mu.Unlock()
+}
+
+func TestStaleAnswerIsServedAndRefreshedAfterTheProbe(t *testing.T) {
+	clock := newFakeClock()
+	dev := startDevice(t, camProfile())
+	c := cachedClient(t, dev, clock)
+	first, _ := probeOnce(t, c)
+	dev.ResetStats()
+
+	// Past the ttl the old answer is served, and nothing is fetched while
+	// the probe runs.
+	clock.Advance(90 * time.Second)
+	body := []byte(`<DeviceInfo xmlns="http://www.isapi.org/ver20/XMLSchema"><model>NEW-MODEL</model><firmwareVersion>V9.9.9</firmwareVersion></DeviceInfo>`)
+	dev.SetEndpoint("GET "+PathDeviceInfo, isapitest.Endpoint{Body: body})
+	ctx := context.Background()
+	end, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	di, err := c.DeviceInfo(ctx, time.Minute)
+	if err != nil || di.Model != first.Model {
+		t.Fatalf("stale read: %+v %v, want the cached model %q", di, err, first.Model)
+	}
+	var v struct{ Enabled Bool }
+	if err := c.GetCachedXML(ctx, telnetPath, time.Minute, &v); !IsNotSupported(err) {
+		t.Fatalf("stale absence: %v", err)
+	}
+	waitRefreshed(t, c)
+	if n := dev.Stats().Requests; n != 0 {
+		t.Fatalf("%d requests during the probe; refreshes must wait for it to end", n)
+	}
+	end()
+	waitRefreshed(t, c)
+	by := dev.Stats().ByPath
+	if by["GET "+PathDeviceInfo] != 1 || by["GET "+telnetPath] != 1 {
+		t.Fatalf("background refresh requests %v, want one of each path", by)
+	}
+	if di, _ := probeOnce(t, c); di.Model != "NEW-MODEL" {
+		t.Errorf("after the refresh model = %q, want NEW-MODEL", di.Model)
+	}
+	if n := dev.Stats().Requests; n != 2 {
+		t.Errorf("%d requests in all, want the 2 refreshes only", n)
+	}
+	// Older than two ttls, nothing is served from the cache.
+	clock.Advance(3 * time.Minute)
+	dev.ResetStats()
+	probeOnce(t, c)
+	if by := dev.Stats().ByPath; by["GET "+PathDeviceInfo] != 1 {
+		t.Errorf("an answer two ttls old must be fetched by the probe; requests %v", by)
+	}
+}
+
+func TestFailedRefreshLeavesTheErrorToTheNextProbe(t *testing.T) {
+	clock := newFakeClock()
+	dev := startDevice(t, camProfile())
+	c := cachedClient(t, dev, clock)
+	probeOnce(t, c)
+	clock.Advance(90 * time.Second)
+	dev.SetFault("GET "+PathDeviceInfo, isapitest.Fault{Malformed: true})
+	probeOnce(t, c) // stale answer served, refresh queued and run after
+	waitRefreshed(t, c)
+	ctx := context.Background()
+	end, _ := c.Begin(ctx)
+	defer end()
+	_, err := c.DeviceInfo(ctx, time.Minute)
+	var ae *AnswerError
+	if !errors.As(err, &ae) || ae.Path != PathDeviceInfo {
+		t.Fatalf("after a failed refresh the probe got %v, want the answer error", err)
+	}
+}
+
+func TestBeginWaitsForARefreshInFlight(t *testing.T) {
+	clock := newFakeClock()
+	dev := startDevice(t, camProfile())
+	c := cachedClient(t, dev, clock)
+	probeOnce(t, c)
+	clock.Advance(90 * time.Second)
+	dev.SetFault("GET "+PathDeviceInfo, isapitest.Fault{Latency: 300 * time.Millisecond})
+	ctx := context.Background()
+	end, _ := c.Begin(ctx)
+	c.DeviceInfo(ctx, time.Minute) // stale: queues the refresh
+	dev.ResetStats()
+	end() // the refresh starts now
+	for dev.Stats().Requests == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	end, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := dev.Stats(); st.Requests != 1 || st.MaxInFlight != 1 {
+		t.Fatalf("device saw %+v", st)
+	}
+	c.refresh.mu.Lock()
+	inFlight := len(c.refresh.busy)
+	c.refresh.mu.Unlock()
+	if inFlight != 0 {
+		t.Error("Begin returned while a refresh request was in flight")
+	}
+	// A deadline ends the wait.
+	end()
+	clock.Advance(3 * time.Minute)
+	probeOnce(t, c)
+	clock.Advance(90 * time.Second)
+	end, _ = c.Begin(ctx)
+	c.DeviceInfo(ctx, time.Minute)
+	end()
+	for len(c.refresh.busy) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := c.Begin(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Begin under a short deadline: %v", err)
+	}
+	waitRefreshed(t, c)
+}
+
+func TestDecodersOfOnePathShareOneFetch(t *testing.T) {
+	clock := newFakeClock()
+	dev := startDevice(t, camProfile())
+	c := cachedClient(t, dev, clock)
+	ctx := context.Background()
+	model := func(b []byte) (any, error) {
+		var d DeviceInfo
+		return d.Model, Decode(b, &d)
+	}
+	serial := func(b []byte) (any, error) {
+		var d DeviceInfo
+		return d.SerialNumber, Decode(b, &d)
+	}
+	if _, err := c.GetCachedValue(ctx, PathDeviceInfo, time.Minute, "model", model); err != nil {
+		t.Fatal(err)
+	}
+	// A second decoder of a cached path costs one fetch, once; after that a
+	// refresh decodes both.
+	if _, err := c.GetCachedValue(ctx, PathDeviceInfo, time.Minute, "serial", serial); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetCachedValue(ctx, PathDeviceInfo, time.Minute, "model", model); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(90 * time.Second)
+	c.GetCachedValue(ctx, PathDeviceInfo, time.Minute, "model", model)
+	waitRefreshed(t, c)
+	dev.ResetStats()
+	m, err1 := c.GetCachedValue(ctx, PathDeviceInfo, time.Minute, "model", model)
+	s, err2 := c.GetCachedValue(ctx, PathDeviceInfo, time.Minute, "serial", serial)
+	if err1 != nil || err2 != nil || m == "" || s == "" {
+		t.Fatalf("model %q %v, serial %q %v", m, err1, s, err2)
+	}
+	if n := dev.Stats().Requests; n != 0 {
+		t.Errorf("%d requests after the refresh; it should have decoded both", n)
+	}
+}
+
+func TestRememberedAnswerIsDecodedOnce(t *testing.T) {
+	clock := newFakeClock()
+	dev := startDevice(t, camProfile())
+	c := cachedClient(t, dev, clock)
+	c.Remember(PathDeviceInfo, isapitest.Capture("deviceInfo__hikvision_next_DS-2CD2146G2-ISU.xml"), time.Minute)
+	di, err := c.DeviceInfo(context.Background(), time.Minute)
+	if err != nil || di.Model != "DS-2CD2146G2-ISU" {
+		t.Fatalf("%+v %v", di, err)
+	}
+	if n := dev.Stats().Requests; n != 0 {
+		t.Errorf("%d requests; the remembered answer should have served", n)
+	}
+}
