@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 )
@@ -38,19 +39,38 @@ type cache struct {
 	entries map[string]*cacheEntry
 }
 
+// A cacheEntry is one path's answer. Its readers slice is never changed
+// in place once stored (a new answer gets a new slice), so a refresh can
+// work from a copy of the header without holding the lock. Thousands of
+// devices times a dozen paths: one small slice per entry, no maps.
 type cacheEntry struct {
-	body     []byte // an answer stored by Remember, until first decoded
-	err      error  // a cached "not supported"
-	values   map[string]any
-	decoders map[string]Decoder
-	fetched  time.Time
-	ttl      time.Duration
+	body    []byte // an answer stored by Remember, until first decoded
+	err     error  // a cached "not supported"
+	readers []reader
+	fetched time.Time
+	ttl     time.Duration
+}
+
+// reader is one decoder of a path, and what it made of the answer.
+type reader struct {
+	key    string
+	decode Decoder
+	value  any // nil until decoded
 }
 
 // fresh and usable report an entry's age against its ttl: fresh answers are
 // served as they are, usable ones are served while a refresh is queued.
 func (e *cacheEntry) fresh(now time.Time) bool  { return now.Before(e.fetched.Add(e.ttl)) }
 func (e *cacheEntry) usable(now time.Time) bool { return now.Before(e.fetched.Add(2 * e.ttl)) }
+
+func (e *cacheEntry) value(key string) (any, bool) {
+	for _, r := range e.readers {
+		if r.key == key && r.value != nil {
+			return r.value, true
+		}
+	}
+	return nil, false
+}
 
 // GetCachedValue returns decode's value for path's answer, reusing it while
 // the answer is younger than ttl (and serving it while a refresh is queued
@@ -72,11 +92,10 @@ func (c *Client) GetCachedValue(ctx context.Context, path string, ttl time.Durat
 		}
 		return c.Get(ctx, path)
 	})
+	readers := c.cache.readers(path, key, decode)
 	if err != nil {
 		if IsNotSupported(err) {
-			decoders := c.cache.decoders(path)
-			decoders[key] = decode
-			c.cache.store(path, decoders, nil, err, ttl, c.now())
+			c.cache.store(path, readers, err, ttl, c.now())
 		}
 		return nil, err
 	}
@@ -87,30 +106,20 @@ func (c *Client) GetCachedValue(ctx context.Context, path string, ttl time.Durat
 		}
 		return nil, fmt.Errorf("GET %s: cached answer vanished", path)
 	}
-	decoders := c.cache.decoders(path)
-	decoders[key] = decode
-	values, errs := decodeAll(body, decoders)
-	if err := errs[key]; err != nil {
-		return nil, &AnswerError{Path: path, Err: err}
-	}
-	c.cache.store(path, decoders, values, nil, ttl, c.now())
-	return values[key], nil
-}
-
-// decodeAll runs every decoder that reads an answer, so that one fetch
-// serves them all.
-func decodeAll(body []byte, decoders map[string]Decoder) (map[string]any, map[string]error) {
-	values := make(map[string]any, len(decoders))
-	errs := map[string]error{}
-	for k, decode := range decoders {
-		v, err := decode(body)
+	// One fetch serves every reader of the path; a reader whose decoder
+	// fails keeps no value and fetches again when next asked.
+	for i := range readers {
+		readers[i].value, err = readers[i].decode(body)
 		if err != nil {
-			errs[k] = err
-			continue
+			readers[i].value = nil
+			if readers[i].key == key {
+				return nil, &AnswerError{Path: path, Err: err}
+			}
 		}
-		values[k] = v
 	}
-	return values, errs
+	c.cache.store(path, readers, nil, ttl, c.now())
+	v, _ = (&cacheEntry{readers: readers}).value(key)
+	return v, nil
 }
 
 // GetCachedXML decodes path's answer into v (a pointer to a struct) through
@@ -145,13 +154,6 @@ func (c *Client) Remember(path string, body []byte, ttl time.Duration) {
 	c.cache.entries[path] = &cacheEntry{body: body, fetched: c.now(), ttl: ttl}
 }
 
-// Forget drops cached answers, for example when the credentials changed.
-func (c *Client) Forget() {
-	c.cache.mu.Lock()
-	c.cache.entries = nil
-	c.cache.mu.Unlock()
-}
-
 func (c *cache) init() {
 	if c.entries == nil {
 		c.entries = map[string]*cacheEntry{}
@@ -171,68 +173,56 @@ func (c *cache) lookup(path, key string, decode Decoder, now time.Time) (v any, 
 	if e.err != nil {
 		return nil, e.err, true, stale
 	}
-	if v, ok := e.values[key]; ok {
+	if v, ok := e.value(key); ok {
 		return v, nil, true, stale
 	}
 	if e.body == nil || stale {
 		return nil, nil, false, false
 	}
-	if v, err = decode(e.body); err != nil {
+	if v, err = decode(e.body); err != nil || v == nil {
 		delete(c.entries, path)
 		return nil, nil, false, false // fetch again; the answer decides
 	}
-	e.body = nil
-	e.set(key, v, decode)
+	c.entries[path] = &cacheEntry{readers: []reader{{key: key, decode: decode, value: v}}, fetched: e.fetched, ttl: e.ttl}
 	return v, nil, true, false
 }
 
-// store records a fetched answer's values (or its "not supported") with
-// the decoders that read it.
-func (c *cache) store(path string, decoders map[string]Decoder, values map[string]any, err error, ttl time.Duration, now time.Time) {
+// store records a fetched answer's readers (or its "not supported").
+func (c *cache) store(path string, readers []reader, err error, ttl time.Duration, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.init()
-	c.entries[path] = &cacheEntry{err: err, values: values, decoders: decoders, fetched: now, ttl: ttl}
+	c.entries[path] = &cacheEntry{err: err, readers: readers, fetched: now, ttl: ttl}
 }
 
-// decoders returns a copy of the decoders that read path so far.
-func (c *cache) decoders(path string) map[string]Decoder {
+// readers returns a new slice of path's readers, with key's added.
+func (c *cache) readers(path, key string, decode Decoder) []reader {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := map[string]Decoder{}
+	var out []reader
 	if e, ok := c.entries[path]; ok {
-		for k, d := range e.decoders {
-			out[k] = d
+		for _, r := range e.readers {
+			if r.key != key {
+				out = append(out, reader{key: r.key, decode: r.decode})
+			}
 		}
 	}
-	return out
+	return append(out, reader{key: key, decode: decode})
 }
 
-func (e *cacheEntry) set(key string, v any, decode Decoder) {
-	if e.decoders == nil {
-		e.decoders = map[string]Decoder{}
-	}
-	e.decoders[key] = decode
-	if v != nil {
-		if e.values == nil {
-			e.values = map[string]any{}
-		}
-		e.values[key] = v
-	}
-}
-
-// refreshTarget returns what a background refresh of path needs, or false
-// when the entry is gone or was refreshed meanwhile.
-func (c *cache) refreshTarget(path string, now time.Time) (map[string]Decoder, time.Duration, bool) {
+// refreshTarget returns path's readers (values cleared) and ttl for a
+// background refresh, or false when the entry is gone or was refreshed
+// meanwhile.
+func (c *cache) refreshTarget(path string, now time.Time) ([]reader, time.Duration, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[path]
-	if !ok || e.fresh(now) || (len(e.decoders) == 0 && e.err == nil) {
+	if !ok || e.fresh(now) || (len(e.readers) == 0 && e.err == nil) {
 		return nil, 0, false
 	}
-	out := make(map[string]Decoder, len(e.decoders))
-	for k, d := range e.decoders {
-		out[k] = d
+	out := make([]reader, len(e.readers))
+	for i, r := range e.readers {
+		out[i] = reader{key: r.key, decode: r.decode}
 	}
 	return out, e.ttl, true
 }
@@ -246,10 +236,9 @@ func (c *cache) drop(path string) {
 // refresher works the queue of stale paths between probes.
 type refresher struct {
 	mu       sync.Mutex
-	queue    []string
-	queued   map[string]bool
-	sessions int  // probes in progress
-	running  bool // a refresh goroutine is working the queue
+	queue    []string // a dozen paths at most: a slice, scanned
+	sessions int      // probes in progress
+	running  bool     // a refresh goroutine is working the queue
 	closed   bool
 	busy     chan struct{} // held while a refresh request is in flight
 }
@@ -287,13 +276,9 @@ func (c *Client) refreshLater(path string) {
 	r := &c.refresh
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.queued[path] {
+	if slices.Contains(r.queue, path) {
 		return
 	}
-	if r.queued == nil {
-		r.queued = map[string]bool{}
-	}
-	r.queued[path] = true
 	r.queue = append(r.queue, path)
 	c.startRefresher()
 }
@@ -320,7 +305,9 @@ func (c *Client) refreshQueued() {
 		}
 		path := r.queue[0]
 		r.queue = r.queue[1:]
-		delete(r.queued, path)
+		if len(r.queue) == 0 {
+			r.queue = nil // let the backing array go between refreshes
+		}
 		r.busy <- struct{}{} // never blocks: only this goroutine fills it
 		r.mu.Unlock()
 		c.refreshOne(path)
@@ -328,11 +315,11 @@ func (c *Client) refreshQueued() {
 	}
 }
 
-// refreshOne fetches path again and decodes it with every decoder that
-// read it. Any failure drops the entry, so that the next probe asks the
-// device itself and reports what went wrong.
+// refreshOne fetches path again and decodes it with every reader of it.
+// Any failure drops the entry, so that the next probe asks the device
+// itself and reports what went wrong.
 func (c *Client) refreshOne(path string) {
-	decoders, ttl, ok := c.cache.refreshTarget(path, c.now())
+	readers, ttl, ok := c.cache.refreshTarget(path, c.now())
 	if !ok {
 		return
 	}
@@ -341,18 +328,19 @@ func (c *Client) refreshOne(path string) {
 	b, err := c.Get(ctx, path)
 	switch {
 	case IsNotSupported(err):
-		c.cache.store(path, decoders, nil, err, ttl, c.now())
+		c.cache.store(path, readers, err, ttl, c.now())
 		return
 	case err != nil:
 		c.cache.drop(path)
 		return
 	}
-	values, errs := decodeAll(b, decoders)
-	if len(errs) > 0 {
-		c.cache.drop(path)
-		return
+	for i := range readers {
+		if readers[i].value, err = readers[i].decode(b); err != nil {
+			c.cache.drop(path)
+			return
+		}
 	}
-	c.cache.store(path, decoders, values, nil, ttl, c.now())
+	c.cache.store(path, readers, nil, ttl, c.now())
 }
 
 // WaitRefreshed waits until no background refresh is queued or running

@@ -119,13 +119,21 @@ func TestStaleAnswerIsServedAndRefreshedAfterTheProbe(t *testing.T) {
 	}
 }
 
-func TestFailedRefreshLeavesTheErrorToTheNextProbe(t *testing.T) {
+// staleDevice returns a client whose cached deviceInfo went stale (one ttl
+// and a half old) after the device started to answer it with fault.
+func staleDevice(t *testing.T, fault isapitest.Fault) (*fakeClock, *isapitest.Device, *Client) {
+	t.Helper()
 	clock := newFakeClock()
 	dev := startDevice(t, camProfile())
 	c := cachedClient(t, dev, clock)
 	probeOnce(t, c)
 	clock.Advance(90 * time.Second)
-	dev.SetFault("GET "+PathDeviceInfo, isapitest.Fault{Malformed: true})
+	dev.SetFault("GET "+PathDeviceInfo, fault)
+	return clock, dev, c
+}
+
+func TestFailedRefreshLeavesTheErrorToTheNextProbe(t *testing.T) {
+	_, _, c := staleDevice(t, isapitest.Fault{Malformed: true})
 	probeOnce(t, c) // stale answer served, refresh queued and run after
 	waitRefreshed(t, c)
 	ctx := context.Background()
@@ -139,12 +147,7 @@ func TestFailedRefreshLeavesTheErrorToTheNextProbe(t *testing.T) {
 }
 
 func TestBeginWaitsForARefreshInFlight(t *testing.T) {
-	clock := newFakeClock()
-	dev := startDevice(t, camProfile())
-	c := cachedClient(t, dev, clock)
-	probeOnce(t, c)
-	clock.Advance(90 * time.Second)
-	dev.SetFault("GET "+PathDeviceInfo, isapitest.Fault{Latency: 300 * time.Millisecond})
+	clock, dev, c := staleDevice(t, isapitest.Fault{Latency: 300 * time.Millisecond})
 	ctx := context.Background()
 	end, _ := c.Begin(ctx)
 	c.DeviceInfo(ctx, time.Minute) // stale: queues the refresh

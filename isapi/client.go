@@ -99,8 +99,8 @@ func New(o Options) *Client {
 		// would only hold memory and file descriptors, thousands of devices
 		// over. Headers are small, so are the buffers.
 		MaxIdleConnsPerHost: min(o.MaxConcurrent, 2),
-		ReadBufferSize:      2 << 10,
-		WriteBufferSize:     2 << 10,
+		ReadBufferSize:      1 << 10,
+		WriteBufferSize:     1 << 10,
 		MaxConnsPerHost:     o.MaxConcurrent,
 		IdleConnTimeout:     5 * time.Minute,
 		ForceAttemptHTTP2:   false,
