@@ -6,9 +6,8 @@ package collector
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -157,7 +156,7 @@ func (c constCollector) Collect(ch chan<- prometheus.Metric) {
 // dedupe drops a repeated series (same name and labels), keeping the first,
 // so that one sloppy collector cannot make the registry reject a whole probe.
 func dedupe(ms []prometheus.Metric) []prometheus.Metric {
-	seen := make(map[string]bool, len(ms))
+	seen := make(map[seriesID]bool, len(ms))
 	out := ms[:0]
 	for _, m := range ms {
 		k := seriesKey(m)
@@ -170,16 +169,25 @@ func dedupe(ms []prometheus.Metric) []prometheus.Metric {
 	return out
 }
 
-func seriesKey(m prometheus.Metric) string {
-	key := m.Desc().String()
+// seriesID identifies a series cheaply: every metric name has one Desc
+// (package variables), and a const metric's label pairs come sorted by name.
+type seriesID struct {
+	desc   *prometheus.Desc
+	labels string
+}
+
+func seriesKey(m prometheus.Metric) seriesID {
+	id := seriesID{desc: m.Desc()}
 	var pb dto.Metric
 	if err := m.Write(&pb); err == nil {
-		labels := make([]string, 0, len(pb.Label))
+		var b strings.Builder
 		for _, l := range pb.Label {
-			labels = append(labels, l.GetName()+"="+l.GetValue())
+			b.WriteString(l.GetName())
+			b.WriteByte('=')
+			b.WriteString(l.GetValue())
+			b.WriteByte(0xff)
 		}
-		sort.Strings(labels)
-		key += fmt.Sprint(labels)
+		id.labels = b.String()
 	}
-	return key
+	return id
 }
