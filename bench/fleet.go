@@ -166,7 +166,7 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 	ph := PhaseResult{Mode: "exporter"}
 	var startSim, endSim SimStats // the simulators' counters restart at the window, their CPU does not
 	load, err := runLoad(LoadSpec{URL: url, Path: "/probe", Devices: fc.Devices, Interval: fc.Interval,
-		Warmup: fc.Warmup, Duration: fc.Duration, ScrapeTimeout: fc.ScrapeTimeout},
+		Warmup: fc.Warmup, Duration: fc.Duration, ScrapeTimeout: fc.ScrapeTimeout, SlowOver: 3*fc.Latency + 50*time.Millisecond},
 		func() {
 			fc.Logf("exporter: warm-up done, measuring for %v", fc.Duration)
 			// What a cold probe asked for is what the naive prober fetches.

@@ -28,6 +28,7 @@ type LoadSpec struct {
 	Warmup        time.Duration // arrivals before this are not measured
 	Duration      time.Duration // measured arrivals: [Warmup, Warmup+Duration)
 	ScrapeTimeout time.Duration // sent as X-Prometheus-Scrape-Timeout-Seconds
+	SlowOver      time.Duration // record measured probes slower than this (0: none)
 }
 
 // LoadResult is what the load generator saw of the measured probes.
@@ -44,6 +45,18 @@ type LoadResult struct {
 	WarmProbes  int
 	WarmFailed  int      // warm-up probes that failed or were not up
 	WarmErrors  []string // the first few of them
+	// Slowest are the measured probes over 3·L + 50 ms (at most 20, the
+	// slowest), to tell where a tail comes from: At is the arrival within
+	// the window, Exporter the hikvision_probe_duration_seconds the
+	// exporter itself reported (0 when absent).
+	Slowest []SlowProbe `json:",omitempty"`
+	SlowAt  []int       `json:",omitempty"` // probes over that bound, by 10-second bucket of arrival
+}
+
+// SlowProbe is one slow measured probe.
+type SlowProbe struct {
+	Device                string
+	At, Latency, Exporter time.Duration
 }
 
 // prometheusAccept is the Accept header Prometheus 3 sends by default.
@@ -89,12 +102,14 @@ func generateLoad(spec LoadSpec, measuring func()) LoadResult {
 	timeout := strconv.FormatFloat(spec.ScrapeTimeout.Seconds(), 'f', -1, 64)
 
 	var (
-		mu         sync.Mutex
-		res        LoadResult
-		latencies  []time.Duration
-		lastAnswer time.Time
-		inFlight   atomic.Int64
-		wg         sync.WaitGroup
+		mu          sync.Mutex
+		res         LoadResult
+		latencies   []time.Duration
+		slow        []SlowProbe
+		lastAnswer  time.Time
+		windowStart time.Time
+		inFlight    atomic.Int64
+		wg          sync.WaitGroup
 	)
 	probe := func(device int, measured bool) {
 		defer wg.Done()
@@ -137,6 +152,9 @@ func generateLoad(spec LoadSpec, measuring func()) LoadResult {
 		res.Probes++
 		res.MaxInFlight = max(res.MaxInFlight, int(n))
 		latencies = append(latencies, end.Sub(start))
+		if spec.SlowOver > 0 && end.Sub(start) > spec.SlowOver {
+			slow = append(slow, SlowProbe{Device: DeviceName(device), At: start.Sub(windowStart), Latency: end.Sub(start), Exporter: probeDuration(body)})
+		}
 		if end.After(lastAnswer) {
 			lastAnswer = end
 		}
@@ -153,7 +171,6 @@ func generateLoad(spec LoadSpec, measuring func()) LoadResult {
 	}
 
 	start := time.Now()
-	var windowStart time.Time
 	var warm atomic.Int64 // warm-up probes not answered yet
 	for k := 0; ; k++ {
 		at := time.Duration(float64(k) * float64(spec.Interval) / float64(spec.Devices))
@@ -166,7 +183,9 @@ func generateLoad(spec LoadSpec, measuring func()) LoadResult {
 		// meanwhile and are sent, but not measured.
 		if at >= spec.Warmup && windowStart.IsZero() && warm.Load() == 0 {
 			measuring()
+			mu.Lock()
 			windowStart = time.Now()
+			mu.Unlock()
 		}
 		wg.Add(1)
 		switch {
@@ -199,7 +218,27 @@ func generateLoad(spec LoadSpec, measuring func()) LoadResult {
 		res.Max = latencies[len(latencies)-1]
 		res.Window = lastAnswer.Sub(windowStart)
 	}
+	slices.SortFunc(slow, func(a, b SlowProbe) int { return int(b.Latency - a.Latency) })
+	for _, p := range slow {
+		b := int(p.At / (10 * time.Second))
+		for len(res.SlowAt) <= b {
+			res.SlowAt = append(res.SlowAt, 0)
+		}
+		res.SlowAt[b]++
+	}
+	res.Slowest = slow[:min(len(slow), 20)]
 	return res
+}
+
+// probeDuration reads hikvision_probe_duration_seconds from a probe's answer.
+func probeDuration(body []byte) time.Duration {
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, "hikvision_probe_duration_seconds "); ok {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return time.Duration(f * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 // percentile is the nearest-rank percentile of sorted values.
