@@ -358,6 +358,7 @@ func TestDeviceCollectorProbe(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			res := p.probe(ctx, cfg, target, logger)
+			res.done()
 			if res.outcome != outcomeSuccess {
 				t.Errorf("outcome %s", res.outcome)
 			}

@@ -96,6 +96,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	logger := h.opts.Logger.With("target", t.Name, "module", t.ModuleName)
 	logger.Debug("Probe starting", "address", t.Address, "timeout", timeout)
 	res := h.prober.probe(ctx, cfg, t, logger)
+	defer res.done() // after the answer is written
 	h.probes.WithLabelValues(string(res.outcome)).Inc()
 
 	var m Metrics

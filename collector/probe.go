@@ -43,6 +43,15 @@ const (
 type probeResult struct {
 	metrics []prometheus.Metric
 	outcome outcome
+	release func() // ends the probe's device session once the answer is written
+}
+
+// done ends the probe's session with the device, letting background
+// cache refreshes run.
+func (r probeResult) done() {
+	if r.release != nil {
+		r.release()
+	}
 }
 
 // prober runs probes against devices, one collection per device at a time.
@@ -67,6 +76,21 @@ func (p *prober) probe(ctx context.Context, cfg *config.Config, t *config.Target
 		logger.Error("Cannot set up a client for the device", "err", err)
 		return down()
 	}
+	// No background cache refresh of this device runs from here until the
+	// answer is written (isapi.Client.Begin).
+	end, err := st.client.Begin(ctx)
+	if err != nil {
+		logger.Error("Device busy with a background refresh past the probe's deadline", "err", err)
+		return down()
+	}
+	res := p.shared(ctx, cfg, t, st, password, logger)
+	res.release = end
+	return res
+}
+
+// shared runs the collection, or joins one already running for the same
+// device and credentials.
+func (p *prober) shared(ctx context.Context, cfg *config.Config, t *config.Target, st *State, password string, logger *slog.Logger) probeResult {
 	deadline, _ := ctx.Deadline()
 	ch := st.flight.DoChan("probe", func() (any, error) {
 		fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
@@ -100,13 +124,6 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 		rejected(&m, d, until, cause)
 		return probeResult{metrics: m.out, outcome: outcomeRejected}
 	}
-	// No background cache refresh runs while the probe does (isapi.Begin).
-	end, err := st.client.Begin(ctx)
-	if err != nil {
-		logger.Error("Device busy with a background refresh past the probe's deadline", "err", err)
-		return down()
-	}
-	defer end()
 	uc, err := checkCredentials(ctx, d)
 	if err != nil {
 		var ae *isapi.AuthError

@@ -3,6 +3,7 @@ package isapi
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"reflect"
 	"slices"
 	"sync"
@@ -37,6 +38,7 @@ func (e *AnswerError) Unwrap() error { return e.Err }
 type cache struct {
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
+	device  string // scheme://host:port, for each path's refresh phase
 }
 
 // A cacheEntry is one path's answer. Its readers slice is never changed
@@ -48,6 +50,7 @@ type cacheEntry struct {
 	err     error  // a cached "not supported"
 	readers []reader
 	fetched time.Time
+	expires time.Time // fresh until; at most ttl after fetched
 	ttl     time.Duration
 }
 
@@ -60,7 +63,7 @@ type reader struct {
 
 // fresh and usable report an entry's age against its ttl: fresh answers are
 // served as they are, usable ones are served while a refresh is queued.
-func (e *cacheEntry) fresh(now time.Time) bool  { return now.Before(e.fetched.Add(e.ttl)) }
+func (e *cacheEntry) fresh(now time.Time) bool  { return now.Before(e.expires) }
 func (e *cacheEntry) usable(now time.Time) bool { return now.Before(e.fetched.Add(2 * e.ttl)) }
 
 func (e *cacheEntry) value(key string) (any, bool) {
@@ -151,7 +154,8 @@ func (c *Client) Remember(path string, body []byte, ttl time.Duration) {
 	c.cache.mu.Lock()
 	defer c.cache.mu.Unlock()
 	c.cache.init()
-	c.cache.entries[path] = &cacheEntry{body: body, fetched: c.now(), ttl: ttl}
+	now := c.now()
+	c.cache.entries[path] = &cacheEntry{body: body, fetched: now, expires: c.cache.expiry(path, now, ttl), ttl: ttl}
 }
 
 func (c *cache) init() {
@@ -183,7 +187,7 @@ func (c *cache) lookup(path, key string, decode Decoder, now time.Time) (v any, 
 		delete(c.entries, path)
 		return nil, nil, false, false // fetch again; the answer decides
 	}
-	c.entries[path] = &cacheEntry{readers: []reader{{key: key, decode: decode, value: v}}, fetched: e.fetched, ttl: e.ttl}
+	c.entries[path] = &cacheEntry{readers: []reader{{key: key, decode: decode, value: v}}, fetched: e.fetched, expires: e.expires, ttl: e.ttl}
 	return v, nil, true, false
 }
 
@@ -192,7 +196,30 @@ func (c *cache) store(path string, readers []reader, err error, ttl time.Duratio
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.init()
-	c.entries[path] = &cacheEntry{err: err, readers: readers, fetched: now, ttl: ttl}
+	c.entries[path] = &cacheEntry{err: err, readers: readers, fetched: now, expires: c.expiry(path, now, ttl), ttl: ttl}
+}
+
+// expiry spreads refreshes over time. Each path of each device has its own
+// phase within the ttl period (from a hash of both), and an answer stays
+// fresh until the next time the clock passes that phase: at most ttl, and
+// exactly ttl from one refresh to the next. Without it every device
+// probed in the same minute after a restart would refresh all its answers
+// in the same minute, every ttl, and the whole fleet's refresh load would
+// come in waves; with it each probe refreshes a few answers.
+func (c *cache) expiry(path string, now time.Time, ttl time.Duration) time.Time {
+	if ttl <= 0 {
+		return now
+	}
+	h := fnv.New64a()
+	h.Write([]byte(c.device))
+	h.Write([]byte{0})
+	h.Write([]byte(path))
+	phase := time.Duration(h.Sum64() % uint64(ttl))
+	next := now.Truncate(ttl).Add(phase) // Truncate works on absolute time
+	for !next.After(now) {
+		next = next.Add(ttl)
+	}
+	return next
 }
 
 // readers returns a new slice of path's readers, with key's added.

@@ -3,6 +3,7 @@ package isapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -237,5 +238,28 @@ func TestRememberedAnswerIsDecodedOnce(t *testing.T) {
 	}
 	if n := dev.Stats().Requests; n != 0 {
 		t.Errorf("%d requests; the remembered answer should have served", n)
+	}
+}
+
+func TestRefreshPhasesSpreadOverTheTTL(t *testing.T) {
+	const ttl = 5 * time.Minute
+	now := time.Date(2026, 11, 26, 3, 0, 7, 0, time.UTC)
+	seen := map[time.Time]bool{}
+	for dev := range 20 {
+		c := &cache{device: fmt.Sprintf("http://10.0.0.%d:80", dev)}
+		for _, path := range []string{PathDeviceInfo, PathUsers, PathSystemCapabilities, PathEventTriggers} {
+			e := c.expiry(path, now, ttl)
+			if !e.After(now) || e.After(now.Add(ttl)) {
+				t.Fatalf("%s %s: expiry %v not within (now, now+ttl]", c.device, path, e)
+			}
+			// From one refresh to the next is exactly ttl.
+			if next := c.expiry(path, e.Add(time.Millisecond), ttl); next.Sub(e) != ttl {
+				t.Fatalf("%s %s: period %v, want %v", c.device, path, next.Sub(e), ttl)
+			}
+			seen[e] = true
+		}
+	}
+	if len(seen) < 70 {
+		t.Errorf("80 paths of 20 devices expire at only %d distinct times; refreshes would come in waves", len(seen))
 	}
 }

@@ -87,6 +87,7 @@ func New(o Options) *Client {
 		refreshTimeout: o.Timeout,
 	}
 	c.refresh.busy = make(chan struct{}, 1)
+	c.cache.device = c.base
 	c.life, c.stop = context.WithCancel(context.Background())
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
