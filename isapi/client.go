@@ -103,8 +103,13 @@ func New(o Options) *Client {
 		ReadBufferSize:      1 << 10,
 		WriteBufferSize:     1 << 10,
 		MaxConnsPerHost:     o.MaxConcurrent,
-		IdleConnTimeout:     5 * time.Minute,
-		ForceAttemptHTTP2:   false,
+		// Longer than the gaps between uses of the second connection (the
+		// log search, every log_search_interval, 5m by default, plus up to
+		// a scrape interval): at 5m it was closed just before it was needed
+		// again. A device that closes idle connections sooner is handled by
+		// net/http, which retries an idempotent request on a new one.
+		IdleConnTimeout:   15 * time.Minute,
+		ForceAttemptHTTP2: false,
 	}
 	c.auth = &authTransport{next: countingTransport{tr, &c.sent}, username: o.Username, password: o.Password, allowBasic: o.AllowBasic}
 	c.http = &http.Client{
