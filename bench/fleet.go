@@ -165,6 +165,14 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 	}
 	ph := PhaseResult{Mode: "exporter"}
 	var startSim, endSim SimStats // the simulators' counters restart at the window, their CPU does not
+	// endPhase reads what the simulators did over a measured phase.
+	endPhase := func() {
+		var err error
+		if endSim, err = sims.stats(); err != nil {
+			fail(err)
+		}
+		endSim.CPU -= startSim.CPU
+	}
 	load, err := runLoad(LoadSpec{URL: url, Path: "/probe", Devices: fc.Devices, Interval: fc.Interval,
 		Warmup: fc.Warmup, Duration: fc.Duration, ScrapeTimeout: fc.ScrapeTimeout, SlowOver: 3*fc.Latency + 50*time.Millisecond},
 		func() {
@@ -196,17 +204,10 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 				pprof.StopCPUProfile()
 				cpuProf.Close()
 			}
-			var err error
-			if endSim, err = sims.stats(); err != nil {
-				fail(err)
-			}
-			endSim.CPU -= startSim.CPU
+			endPhase()
 		})
-	if err != nil {
+	if err := errors.Join(err, phaseErr); err != nil {
 		return nil, err
-	}
-	if phaseErr != nil {
-		return nil, phaseErr
 	}
 	ph.LoadResult = load
 	ph.finish(fc, endSim)
@@ -246,17 +247,10 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 		func() {
 			nph.CPU = selfCPU() - startCPU
 			nph.MachineCores = (machineBusy() - startBusy).Seconds()
-			var err error
-			if endSim, err = sims.stats(); err != nil {
-				fail(err)
-			}
-			endSim.CPU -= startSim.CPU
+			endPhase()
 		})
-	if err != nil {
+	if err := errors.Join(err, phaseErr); err != nil {
 		return nil, err
-	}
-	if phaseErr != nil {
-		return nil, phaseErr
 	}
 	nph.LoadResult = load
 	nph.finish(fc, endSim)
