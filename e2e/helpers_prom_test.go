@@ -109,24 +109,6 @@ func promExporterBinary(t *testing.T) string {
 	return promBinPath
 }
 
-// promLog collects a process's output.
-type promLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *promLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *promLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // promTail returns the last n lines of s.
 func promTail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
@@ -141,7 +123,7 @@ func promTail(s string, n int) string {
 type promProc struct {
 	name    string
 	addr    string // host:port it listens on
-	out     *promLog
+	out     *lockedBuffer
 	exited  chan struct{}
 	waitErr error
 }
@@ -183,7 +165,7 @@ func promStartOnce(t *testing.T, name string, env []string, bin string, args []s
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
-	p := &promProc{name: name, addr: addr, out: &promLog{}, exited: make(chan struct{})}
+	p := &promProc{name: name, addr: addr, out: &lockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.WaitDelay = 5 * time.Second
 	if len(env) > 0 {
