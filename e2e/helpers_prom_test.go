@@ -65,48 +65,49 @@ func promRoot(t *testing.T) string {
 }
 
 var (
-	promBuildOnce sync.Once
-	promBinPath   string
-	promBuildErr  error
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
 )
 
-// promExporterBinary builds the exporter once per test process. The binary
+// exporterBinary builds the exporter once per test process, for every
+// e2e test. The binary
 // goes to a fixed place under the system temp directory, one per checkout
 // (so repeated runs replace it instead of leaving a new copy each time; go
 // build renames the finished file into place, so a concurrent run keeps
 // executing the file it started).
-func promExporterBinary(t *testing.T) string {
+func exporterBinary(t *testing.T) string {
 	t.Helper()
-	promBuildOnce.Do(func() {
+	buildOnce.Do(func() {
 		root, err := alerts.Root()
 		if err != nil {
-			promBuildErr = err
+			buildErr = err
 			return
 		}
 		sum := sha256.Sum256([]byte(root))
 		dir := filepath.Join(os.TempDir(), fmt.Sprintf("hikvision-e2e-prom-%x", sum[:6]))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			promBuildErr = err
+			buildErr = err
 			return
 		}
 		goCmd, err := exec.LookPath("go")
 		if err != nil {
-			promBuildErr = fmt.Errorf("the go command is not on PATH: %w", err)
+			buildErr = fmt.Errorf("the go command is not on PATH: %w", err)
 			return
 		}
 		bin := filepath.Join(dir, "hikvision_exporter")
 		cmd := exec.Command(goCmd, "build", "-o", bin, ".")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			promBuildErr = fmt.Errorf("go build -o %s . (in %s): %v\n%s", bin, root, err, out)
+			buildErr = fmt.Errorf("go build -o %s . (in %s): %v\n%s", bin, root, err, out)
 			return
 		}
-		promBinPath = bin
+		binPath = bin
 	})
-	if promBuildErr != nil {
-		t.Fatal(promBuildErr)
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return promBinPath
+	return binPath
 }
 
 // promTail returns the last n lines of s.
@@ -239,14 +240,14 @@ func promMustGet(t *testing.T, u string) []byte {
 func promStartDemoExporter(t *testing.T) *promProc {
 	t.Helper()
 	tmp := t.TempDir() // before the process: removed after it is killed
-	return promStart(t, "hikvision_exporter --demo", []string{"TMPDIR=" + tmp}, promExporterBinary(t),
+	return promStart(t, "hikvision_exporter --demo", []string{"TMPDIR=" + tmp}, exporterBinary(t),
 		func(addr string) []string { return []string{"--demo", "--web.listen-address=" + addr} }, "/-/ready")
 }
 
 // promStartExporter runs the exporter on the configuration file cfg.
 func promStartExporter(t *testing.T, cfg string) *promProc {
 	t.Helper()
-	return promStart(t, "hikvision_exporter", nil, promExporterBinary(t),
+	return promStart(t, "hikvision_exporter", nil, exporterBinary(t),
 		func(addr string) []string { return []string{"--config.file=" + cfg, "--web.listen-address=" + addr} }, "/-/ready")
 }
 
