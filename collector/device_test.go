@@ -354,7 +354,7 @@ func TestDeviceCollectorProbe(t *testing.T) {
 				t.Fatal(err)
 			}
 			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-			p := &prober{pool: newPool(time.Now), logger: logger, now: time.Now}
+			p := &prober{pool: newPool(time.Now, isapi.NewLedger(time.Now), nil), logger: logger, now: time.Now}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			res := p.probe(ctx, cfg, target, logger)

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
+	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
 
 // HandlerOptions configures the /probe handler.
@@ -23,12 +24,16 @@ type HandlerOptions struct {
 	MaxInFlight   int                   // exporter-wide probes at once; more get 503
 	Registerer    prometheus.Registerer // for the exporter's own metrics
 	Now           func() time.Time      // for tests; time.Now by default
+	// StoragePath is where hold-offs and log cursors are kept across
+	// restarts; empty runs without persistence.
+	StoragePath string
 }
 
 // Handler serves /probe.
 type Handler struct {
 	opts     HandlerOptions
 	prober   *prober
+	persist  *persister
 	inFlight chan struct{}
 	probes   *prometheus.CounterVec
 }
@@ -41,9 +46,12 @@ func NewHandler(o HandlerOptions) *Handler {
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = 256
 	}
+	ledger := isapi.NewLedger(o.Now)
+	pl := newPool(o.Now, ledger, o.Resolver)
 	h := &Handler{
 		opts:     o,
-		prober:   &prober{pool: newPool(o.Now), logger: o.Logger, now: o.Now},
+		prober:   &prober{pool: pl, logger: o.Logger, now: o.Now},
+		persist:  startPersister(o.StoragePath, ledger, pl, o.Logger),
 		inFlight: make(chan struct{}, o.MaxInFlight),
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "exporter", Name: "probes_total",
@@ -57,6 +65,13 @@ func NewHandler(o HandlerOptions) *Handler {
 		o.Registerer.MustRegister(h.probes)
 	}
 	return h
+}
+
+// Close saves the persisted state and closes every device client. Probes
+// still running finish on their own; call it after the server stopped.
+func (h *Handler) Close() {
+	h.persist.close()
+	h.prober.pool.close()
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
+	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
 )
 
@@ -55,6 +56,7 @@ func (c *hClock) Advance(d time.Duration) {
 // hExporter is a /probe handler over a config, served on a real listener.
 type hExporter struct {
 	t      *testing.T
+	h      *Handler
 	srv    *httptest.Server
 	cfg    atomic.Pointer[config.Config]
 	logs   *syncBuffer
@@ -95,9 +97,30 @@ func hStart(t *testing.T, yaml string, mod func(*HandlerOptions)) *hExporter {
 	if mod != nil {
 		mod(&o)
 	}
-	e.srv = httptest.NewServer(NewHandler(o))
-	t.Cleanup(e.srv.Close)
+	e.h = NewHandler(o)
+	e.srv = httptest.NewServer(e.h)
+	t.Cleanup(func() { e.srv.Close(); e.h.Close() })
 	return e
+}
+
+// settle waits until no device client of the exporter is testing
+// credentials in the background, so that a test counts failed logins only
+// once the device has answered them.
+func (e *hExporter) settle() {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e.h.prober.pool.mu.Lock()
+	var clients []*isapi.Client
+	for _, s := range e.h.prober.pool.states {
+		clients = append(clients, s.client)
+	}
+	e.h.prober.pool.mu.Unlock()
+	for _, c := range clients {
+		if err := c.WaitTrial(ctx); err != nil {
+			e.t.Fatalf("waiting for a background credential check: %v", err)
+		}
+	}
 }
 
 func (e *hExporter) reload(yaml string) {
@@ -475,5 +498,4 @@ func TestProbeMetricsAreFresh(t *testing.T) {
 	if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_password_default 1") {
 		t.Errorf("userCheck is read on every probe; want the new state:\n%s", body)
 	}
-	_ = context.Background
 }

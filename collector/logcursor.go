@@ -2,7 +2,10 @@ package collector
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,6 +70,9 @@ type logKey struct {
 type logCursor struct {
 	sem chan struct{}
 
+	savedMu sync.Mutex
+	saved   []byte // the persisted form, as of the last search
+
 	started  bool      // a window has been read completely
 	seeded   bool      // the first pass reached now: the counter is valid
 	since    time.Time // start of counting
@@ -97,9 +103,80 @@ func (lc *logCursor) collect(ctx context.Context, d *Device, m *Metrics) error {
 	var err error
 	if !now.Before(lc.next) {
 		err = lc.search(ctx, d, now)
+		lc.save()
 	}
 	lc.emit(m)
 	return err
+}
+
+// persistedCursor is what survives a restart: a restart then neither
+// counts the lookback again (a counter reset) nor loses what the device
+// logged while the exporter was down.
+type persistedCursor struct {
+	Since    time.Time      `json:"since"`
+	Cursor   time.Time      `json:"cursor"`
+	Total    uint64         `json:"total"`
+	Last     time.Time      `json:"last,omitzero"`
+	Seeded   bool           `json:"seeded"`
+	Boundary []boundaryItem `json:"boundary,omitempty"`
+}
+
+type boundaryItem struct {
+	Unix   int64  `json:"t"`
+	IP     string `json:"ip,omitempty"`
+	User   string `json:"user,omitempty"`
+	MetaID string `json:"meta,omitempty"`
+	N      int    `json:"n"`
+}
+
+// save records the persisted form; the caller holds sem.
+func (lc *logCursor) save() {
+	if !lc.started {
+		return
+	}
+	p := persistedCursor{Since: lc.since, Cursor: lc.cursor, Total: lc.total, Last: lc.last, Seeded: lc.seeded}
+	for k, n := range lc.boundary {
+		p.Boundary = append(p.Boundary, boundaryItem{Unix: k.unix, IP: k.ip, User: k.user, MetaID: k.metaID, N: n})
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return
+	}
+	lc.savedMu.Lock()
+	lc.saved = b
+	lc.savedMu.Unlock()
+}
+
+// MarshalJSON returns the cursor as of its last search, without waiting
+// for one in progress.
+func (lc *logCursor) MarshalJSON() ([]byte, error) {
+	lc.savedMu.Lock()
+	defer lc.savedMu.Unlock()
+	if lc.saved == nil {
+		return nil, errors.New("log cursor not started")
+	}
+	return lc.saved, nil
+}
+
+// UnmarshalJSON restores a persisted cursor into a new one.
+func (lc *logCursor) UnmarshalJSON(b []byte) error {
+	var p persistedCursor
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	if p.Cursor.IsZero() || p.Since.After(p.Cursor) {
+		return errors.New("log cursor: implausible persisted state")
+	}
+	lc.started, lc.seeded = true, p.Seeded
+	lc.since, lc.cursor, lc.total, lc.last = p.Since, p.Cursor, p.Total, p.Last
+	lc.boundary = map[logKey]int{}
+	for _, it := range p.Boundary {
+		lc.boundary[logKey{unix: it.Unix, ip: it.IP, user: it.User, metaID: it.MetaID}] = it.N
+	}
+	lc.savedMu.Lock()
+	lc.saved = b
+	lc.savedMu.Unlock()
+	return nil
 }
 
 func (lc *logCursor) search(ctx context.Context, d *Device, now time.Time) error {

@@ -3,8 +3,8 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -71,7 +71,7 @@ func (p *prober) probe(ctx context.Context, cfg *config.Config, t *config.Target
 		return down()
 	}
 	p.pool.observe(t, password)
-	st, err := p.pool.get(t, password)
+	st, err := p.pool.get(ctx, t, password)
 	if err != nil {
 		logger.Error("Cannot set up a client for the device", "err", err)
 		return down()
@@ -119,27 +119,14 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 		Target: t, Module: t.Module, Config: cfg, Client: st.client,
 		State: st, Logger: logger, Now: p.now(),
 	}
-	if until, cause, holding := st.client.HoldOff(); holding && d.Now.Before(until) {
-		logger.Debug("Holding off: the device rejected the credentials earlier", "until", until)
+	if until, cause, holding := st.client.HoldOff(); holding {
+		logger.Debug("Holding off: the device rejected the credentials earlier, or is locked", "until", until)
 		rejected(&m, d, until, cause)
 		return probeResult{metrics: m.out, outcome: outcomeRejected}
 	}
 	uc, err := checkCredentials(ctx, d)
 	if err != nil {
-		var ae *isapi.AuthError
-		var he *isapi.HoldOffError
-		switch {
-		case errors.As(err, &ae):
-			until, _, _ := st.client.HoldOff()
-			logger.Warn("Device rejected the credentials; holding off", "err", err, "retry_at", until)
-			rejected(&m, d, until, ae)
-			return probeResult{metrics: m.out, outcome: outcomeRejected}
-		case errors.As(err, &he):
-			rejected(&m, d, he.Until, he.Cause)
-			return probeResult{metrics: m.out, outcome: outcomeRejected}
-		}
-		logger.Error("Device did not answer the credential check", "err", err)
-		return down()
+		return p.failedCheck(d, err)
 	}
 	d.UserCheck = uc
 	d.PasswordChangedAt = p.pool.accepted(t, password)
@@ -156,12 +143,35 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 	return out
 }
 
+// failedCheck turns a failed credential check into the probe's answer.
+func (p *prober) failedCheck(d *Device, err error) probeResult {
+	var m Metrics
+	var ae *isapi.AuthError
+	var he *isapi.HoldOffError
+	var pe *isapi.PendingError
+	switch {
+	case errors.As(err, &ae):
+		until, _, _ := d.Client.HoldOff()
+		d.Logger.Warn("Device rejected the credentials, or may have; holding off", "err", err, "retry_at", until)
+		rejected(&m, d, until, ae)
+		return probeResult{metrics: m.out, outcome: outcomeRejected}
+	case errors.As(err, &he):
+		rejected(&m, d, he.Until, he.Cause)
+		return probeResult{metrics: m.out, outcome: outcomeRejected}
+	case errors.As(err, &pe):
+		d.Logger.Warn("Device did not answer the credential check in time; the answer is awaited in the background", "err", err)
+	default:
+		d.Logger.Error("Device did not answer the credential check", "err", err)
+	}
+	return down()
+}
+
 // checkCredentials makes the probe's one credentialed request before any
 // fan-out, so that a wrong password costs the device one failed login, not
 // one per endpoint. userCheck also carries the account's password state;
 // firmware without it is checked with deviceInfo.
 func checkCredentials(ctx context.Context, d *Device) (*isapi.UserCheck, error) {
-	body, err := d.Client.Get(ctx, isapi.PathUserCheck)
+	body, err := d.Client.CheckCredentials(ctx, isapi.PathUserCheck)
 	if err == nil {
 		var uc isapi.UserCheck
 		if derr := isapi.Decode(body, &uc); derr == nil {
@@ -181,7 +191,7 @@ func checkCredentials(ctx context.Context, d *Device) (*isapi.UserCheck, error) 
 	}
 	// No usable userCheck: deviceInfo proves the credentials instead, and
 	// its answer is kept for the device collector.
-	body, err = d.Client.Get(ctx, isapi.PathDeviceInfo)
+	body, err = d.Client.CheckCredentials(ctx, isapi.PathDeviceInfo)
 	if err != nil {
 		return nil, err
 	}
@@ -201,38 +211,88 @@ func rejected(m *Metrics, d *Device, until time.Time, cause *isapi.AuthError) {
 }
 
 type collectorRun struct {
+	i       int
 	metrics []prometheus.Metric
 	err     error
 }
 
+// collectorMargin is the time kept between the collectors' deadline and
+// the probe's: a collector that overruns (a hung endpoint) fails alone,
+// and the probe still answers with everything else it read.
+func collectorMargin(ctx context.Context) time.Duration {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return 0
+	}
+	return min(max(time.Until(dl)/10, 50*time.Millisecond), time.Second)
+}
+
 func (p *prober) runCollectors(ctx context.Context, d *Device) []collectorRun {
 	names := d.Module.Collectors
-	runs := make([]collectorRun, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		c, ok := lookupCollector(name)
-		if !ok {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var m Metrics
-			start := time.Now()
-			err := c.Collect(ctx, d, &m)
-			if err == nil && len(m.err) > 0 {
-				err = errors.Join(m.err...)
-			}
-			success := 1.0
-			if err != nil {
-				success = 0
-				d.Logger.Error("Collector failed", "collector", name, "err", err)
-			}
-			m.Gauge(collectorSuccessDesc, success, name)
-			m.Gauge(collectorDurationDesc, time.Since(start).Seconds(), name)
-			runs[i] = collectorRun{metrics: m.out, err: err}
-		}()
+	margin := collectorMargin(ctx)
+	cctx := ctx
+	giveUp := ctx.Done()
+	if margin > 0 {
+		dl, _ := ctx.Deadline()
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
+		defer cancel()
+		// Wait half the margin past the collectors' deadline for them to
+		// notice it, then answer without the ones that did not.
+		wctx, stop := context.WithDeadline(ctx, dl.Add(-margin/2))
+		defer stop()
+		giveUp = wctx.Done()
 	}
-	wg.Wait()
+	done := make(chan collectorRun, len(names))
+	started := 0
+	for i, name := range names {
+		if c, ok := lookupCollector(name); ok {
+			started++
+			go func() { done <- runCollector(cctx, d, i, name, c) }()
+		}
+	}
+	runs := make([]collectorRun, len(names))
+	finished := make([]bool, len(names))
+wait:
+	for range started {
+		select {
+		case r := <-done:
+			runs[r.i], finished[r.i] = r, true
+		case <-giveUp:
+			break wait
+		}
+	}
+	for i, name := range names {
+		if _, ok := lookupCollector(name); ok && !finished[i] {
+			runs[i] = unfinished(d, i, name)
+		}
+	}
 	return runs
+}
+
+func runCollector(ctx context.Context, d *Device, i int, name string, c Collector) collectorRun {
+	var m Metrics
+	start := time.Now()
+	err := c.Collect(ctx, d, &m)
+	if err == nil && len(m.err) > 0 {
+		err = errors.Join(m.err...)
+	}
+	success := 1.0
+	if err != nil {
+		success = 0
+		d.Logger.Error("Collector failed", "collector", name, "err", err)
+	}
+	m.Gauge(collectorSuccessDesc, success, name)
+	m.Gauge(collectorDurationDesc, time.Since(start).Seconds(), name)
+	return collectorRun{i: i, metrics: m.out, err: err}
+}
+
+// unfinished reports a collector that ignored its deadline; its goroutine
+// ends when its requests do, and what it collects is dropped.
+func unfinished(d *Device, i int, name string) collectorRun {
+	err := fmt.Errorf("collector %s did not finish before the probe's deadline", name)
+	d.Logger.Error("Collector failed", "collector", name, "err", err)
+	var m Metrics
+	m.Gauge(collectorSuccessDesc, 0, name)
+	return collectorRun{i: i, metrics: m.out, err: err}
 }

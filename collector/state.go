@@ -1,10 +1,15 @@
 package collector
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
+	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,18 +21,27 @@ import (
 )
 
 // State is what the exporter remembers about one device and credential
-// between probes: its client (connections, Digest challenge, hold-off,
-// cache) and whatever a collector keeps, such as a log cursor.
+// between probes: its client (connections, Digest challenge, cache) and
+// whatever a collector keeps, such as a log cursor. The lockout hold-off
+// is not here but in the ledger shared by every client of the device
+// account, so that no other name, module or reload can reset it.
 type State struct {
 	client   *isapi.Client
 	flight   singleflight.Group
+	id         string // the device account, for persisted values
+	rotation   string // key of the password rotation it follows
+	configured bool
+	restore    map[string]json.RawMessage
+
 	mu       sync.Mutex
 	values   map[string]any
 	lastUsed time.Time
 }
 
 // Load returns the value a collector keeps under key, creating it with
-// init on first use. Values must be safe for concurrent use themselves.
+// init on first use. Values must be safe for concurrent use themselves. A
+// value that is a json.Unmarshaler starts from what was persisted for the
+// device before a restart, if anything.
 func (s *State) Load(key string, init func() any) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -37,20 +51,42 @@ func (s *State) Load(key string, init func() any) any {
 	v, ok := s.values[key]
 	if !ok {
 		v = init()
+		if u, ok := v.(json.Unmarshaler); ok && s.restore[key] != nil {
+			_ = u.UnmarshalJSON(s.restore[key]) // a stale shape starts afresh
+		}
 		s.values[key] = v
 	}
 	return v
 }
 
+// persisted returns the values that can be saved across restarts.
+func (s *State) persisted() map[string]json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]json.RawMessage{}
+	for k, v := range s.values {
+		if m, ok := v.(json.Marshaler); ok {
+			if b, err := m.MarshalJSON(); err == nil {
+				out[k] = b
+			}
+		}
+	}
+	return out
+}
+
 // pool keeps one State per device and credential. A config reload that
-// leaves a device's address and credentials unchanged keeps its State, and
-// with it any hold-off after rejected credentials.
+// leaves a device's client settings unchanged keeps its State; one that
+// changes them gets a new client, but the hold-off stays in the ledger.
 type pool struct {
-	now func() time.Time
+	now      func() time.Time
+	ledger   *isapi.Ledger
+	resolver config.Resolver
 
 	mu        sync.Mutex
 	states    map[[32]byte]*State
 	rotations map[string]rotation // address+user -> last accepted password
+	names     map[string]resolved // host -> addresses, for ledger accounts
+	restored  map[string]map[string]json.RawMessage
 	lastSweep time.Time
 }
 
@@ -64,21 +100,83 @@ type rotation struct {
 	changedAt   time.Time
 }
 
-// idleLimit is how long an unused State is kept; one that is holding off is
-// kept at least until its hold-off ends, so forgetting cannot reset it.
-const idleLimit = time.Hour
-
-func newPool(now func() time.Time) *pool {
-	return &pool{now: now, states: map[[32]byte]*State{}, rotations: map[string]rotation{}}
+type resolved struct {
+	addrs   []netip.Addr
+	expires time.Time
 }
 
-func (p *pool) get(t *config.Target, password string) (*State, error) {
+const (
+	// idleLimit is how long an unused State is kept.
+	idleLimit = time.Hour
+	// maxAdhocStates bounds the States of targets that are not configured
+	// devices: any /probe caller can name new ones inside allowed_targets.
+	// The least recently used goes first; its hold-off stays in the ledger.
+	maxAdhocStates = 1024
+	// nameTTL is how long a host name's addresses key its ledger accounts.
+	nameTTL = 5 * time.Minute
+	maxNames = 4096
+)
+
+func newPool(now func() time.Time, ledger *isapi.Ledger, r config.Resolver) *pool {
+	return &pool{
+		now: now, ledger: ledger, resolver: r,
+		states: map[[32]byte]*State{}, rotations: map[string]rotation{}, names: map[string]resolved{},
+	}
+}
+
+// clientSpec is everything that shapes a device client. The pool keys its
+// States by it and builds the client from it, so the two cannot disagree.
+type clientSpec struct {
+	Source        string // the module
+	Scheme        string
+	Address, Host string
+	Username      string
+	Password      string
+	TLS           promconfig.TLSConfig
+	AllowBasic    bool
+	MaxConcurrent int
+	MaxBody       int64
+	Backoff       time.Duration
+	BackoffMax    time.Duration
+	Timeout       time.Duration
+	Pinned        []netip.Addr
+	Accounts      []isapi.Account
+}
+
+func (s *clientSpec) key() [32]byte {
+	return sha256.Sum256(fmt.Appendf(nil, "%#v", *s))
+}
+
+func (p *pool) spec(ctx context.Context, t *config.Target, password string) clientSpec {
 	m := t.Module
-	tlsConf, err := tlsConfig(m, t)
+	return clientSpec{
+		Source: t.ModuleName, Scheme: m.Scheme, Address: t.Address, Host: t.Host,
+		Username: m.Username, Password: password, TLS: m.TLSConfig, AllowBasic: m.AllowBasicAuth,
+		MaxConcurrent: m.MaxConcurrentRequests, MaxBody: m.MaxResponseBytes,
+		Backoff: time.Duration(m.AuthBackoff), BackoffMax: time.Duration(m.AuthBackoffMax),
+		Timeout: time.Duration(m.Timeout), Pinned: t.Pinned,
+		Accounts: p.accounts(ctx, t),
+	}
+}
+
+func (p *pool) build(s clientSpec) (*isapi.Client, error) {
+	tlsConf, err := tlsConfig(s.Scheme, &s.TLS, s.Host)
 	if err != nil {
 		return nil, err
 	}
-	key := stateKey(t, m, password)
+	return isapi.New(isapi.Options{
+		Scheme: s.Scheme, Address: s.Address, Username: s.Username, Password: s.Password,
+		TLSConfig: tlsConf, AllowBasic: s.AllowBasic,
+		MaxConcurrent: s.MaxConcurrent, MaxBodyBytes: s.MaxBody,
+		Backoff: s.Backoff, BackoffMax: s.BackoffMax,
+		Pinned: s.Pinned, Timeout: s.Timeout, Now: p.now,
+		Ledger: p.ledger, Accounts: s.Accounts, Source: s.Source,
+	}), nil
+}
+
+func (p *pool) get(ctx context.Context, t *config.Target, password string) (*State, error) {
+	spec := p.spec(ctx, t, password)
+	key := spec.key()
 	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -87,25 +185,110 @@ func (p *pool) get(t *config.Target, password string) (*State, error) {
 		s.lastUsed = now
 		return s, nil
 	}
+	client, err := p.build(spec)
+	if err != nil {
+		return nil, err
+	}
+	id := accountID(spec.Accounts[0])
 	s := &State{
-		lastUsed: now,
-		client: isapi.New(isapi.Options{
-			Scheme: m.Scheme, Address: t.Address,
-			Username: m.Username, Password: password,
-			TLSConfig: tlsConf, AllowBasic: m.AllowBasicAuth,
-			MaxConcurrent: m.MaxConcurrentRequests, MaxBodyBytes: m.MaxResponseBytes,
-			Backoff: time.Duration(m.AuthBackoff), BackoffMax: time.Duration(m.AuthBackoffMax),
-			Pinned: t.Pinned, Timeout: time.Duration(m.Timeout), Now: p.now,
-		}),
+		client: client, id: id, rotation: rotationKey(t), configured: t.Configured,
+		restore: p.restored[id], lastUsed: now,
 	}
 	p.states[key] = s
+	if !t.Configured {
+		p.limitAdhoc()
+	}
 	return s, nil
+}
+
+func accountID(a isapi.Account) string { return a.User + "@" + a.Endpoint }
+
+// accounts lists the device accounts a target's requests reach: one per
+// address the target stands for, so that every name of a device (its
+// configured name, an IP, "localhost", a DNS alias) shares one hold-off.
+func (p *pool) accounts(ctx context.Context, t *config.Target) []isapi.Account {
+	_, port, _ := net.SplitHostPort(t.Address)
+	addrs := t.Pinned
+	if len(addrs) == 0 {
+		addrs = p.lookup(ctx, t.Host)
+	}
+	if len(addrs) == 0 {
+		return []isapi.Account{{Endpoint: t.Address, User: t.Module.Username}}
+	}
+	out := make([]isapi.Account, 0, len(addrs))
+	for _, a := range addrs {
+		out = append(out, isapi.Account{Endpoint: netip.AddrPortFrom(a.Unmap(), portNumber(port)).String(), User: t.Module.Username})
+	}
+	slices.SortFunc(out, func(a, b isapi.Account) int { return strings.Compare(a.Endpoint, b.Endpoint) })
+	return slices.Compact(out)
+}
+
+func portNumber(s string) uint16 {
+	var n uint16
+	_, _ = fmt.Sscan(s, &n)
+	return n
+}
+
+// lookup returns a host's addresses: an IP as itself, a name resolved (and
+// kept for nameTTL); nil when it cannot be resolved.
+func (p *pool) lookup(ctx context.Context, host string) []netip.Addr {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{ip}
+	}
+	now := p.now()
+	p.mu.Lock()
+	r, ok := p.names[host]
+	p.mu.Unlock()
+	if ok && now.Before(r.expires) {
+		return r.addrs
+	}
+	if p.resolver == nil {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	addrs, err := p.resolver.LookupNetIP(lctx, "ip", host)
+	if err != nil {
+		return nil
+	}
+	p.mu.Lock()
+	if len(p.names) >= maxNames {
+		clear(p.names)
+	}
+	p.names[host] = resolved{addrs: addrs, expires: now.Add(nameTTL)}
+	p.mu.Unlock()
+	return addrs
+}
+
+// limitAdhoc closes the least recently used ad-hoc States past the limit.
+// The caller holds mu.
+func (p *pool) limitAdhoc() {
+	var adhoc []*State
+	keys := map[*State][32]byte{}
+	for k, s := range p.states {
+		if !s.configured {
+			adhoc = append(adhoc, s)
+			keys[s] = k
+		}
+	}
+	if len(adhoc) <= maxAdhocStates {
+		return
+	}
+	slices.SortFunc(adhoc, func(a, b *State) int { return a.lastUsed.Compare(b.lastUsed) })
+	for _, s := range adhoc[:len(adhoc)-maxAdhocStates] {
+		p.drop(keys[s], s)
+	}
+}
+
+func (p *pool) drop(key [32]byte, s *State) {
+	s.client.Close()
+	delete(p.states, key)
 }
 
 // observe notes the password configured for a device account on every
 // probe, so that a change of password_file can be told from a restart.
 func (p *pool) observe(t *config.Target, password string) {
-	id := t.Address + "\x00" + t.Module.Username
+	id := rotationKey(t)
 	h := sha256.Sum256([]byte(password))
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -117,11 +300,13 @@ func (p *pool) observe(t *config.Target, password string) {
 	p.rotations[id] = r
 }
 
+func rotationKey(t *config.Target) string { return t.Address + "\x00" + t.Module.Username }
+
 // accepted records that the device took this password, and returns when
 // the exporter saw the configured password change to one the device
 // accepted (zero when it has not).
 func (p *pool) accepted(t *config.Target, password string) time.Time {
-	id := t.Address + "\x00" + t.Module.Username
+	id := rotationKey(t)
 	h := sha256.Sum256([]byte(password))
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -134,51 +319,76 @@ func (p *pool) accepted(t *config.Target, password string) time.Time {
 	return r.changedAt
 }
 
+// sweep closes States unused for idleLimit and forgets the password
+// rotations of targets that have no State left. The caller holds mu.
 func (p *pool) sweep(now time.Time) {
 	if now.Sub(p.lastSweep) < time.Minute {
 		return
 	}
 	p.lastSweep = now
 	for k, s := range p.states {
-		if now.Sub(s.lastUsed) < idleLimit {
-			continue
+		if now.Sub(s.lastUsed) >= idleLimit {
+			p.drop(k, s)
 		}
-		if until, _, holding := s.client.HoldOff(); holding && now.Before(until) {
-			continue
+	}
+	live := map[string]bool{}
+	for _, s := range p.states {
+		live[s.rotation] = true
+	}
+	for id := range p.rotations {
+		if !live[id] {
+			delete(p.rotations, id)
 		}
-		s.client.Close()
-		delete(p.states, k)
 	}
 }
 
-// stateKey identifies everything that makes a client different: where it
-// connects, with which credentials (hashed, never stored in clear here) and
-// how. Module settings that do not shape the client are left out so that
-// changing, say, the collector list keeps the State.
-func stateKey(t *config.Target, m *config.Module, password string) [32]byte {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", m.Scheme, t.Address, m.Username, password)
-	fmt.Fprintf(h, "%+v\x00%v\x00%d\x00%d\x00%d\x00%d\x00", m.TLSConfig, m.AllowBasicAuth, m.MaxConcurrentRequests, m.MaxResponseBytes, m.AuthBackoff, m.AuthBackoffMax)
-	for _, ip := range t.Pinned {
-		fmt.Fprintf(h, "%s,", ip)
+// snapshot returns every State's persisted values by device account.
+func (p *pool) snapshot() map[string]map[string]json.RawMessage {
+	p.mu.Lock()
+	states := make([]*State, 0, len(p.states))
+	for _, s := range p.states {
+		states = append(states, s)
 	}
-	var k [32]byte
-	copy(k[:], h.Sum(nil))
-	return k
+	out := map[string]map[string]json.RawMessage{}
+	for id, v := range p.restored { // devices not probed since the restart
+		out[id] = v
+	}
+	p.mu.Unlock()
+	for _, s := range states {
+		if v := s.persisted(); len(v) > 0 {
+			out[s.id] = v
+		}
+	}
+	return out
 }
 
-func tlsConfig(m *config.Module, t *config.Target) (*tls.Config, error) {
-	if m.Scheme != "https" {
+// restore sets the values States start from, by device account.
+func (p *pool) restore(v map[string]map[string]json.RawMessage) {
+	p.mu.Lock()
+	p.restored = v
+	p.mu.Unlock()
+}
+
+func (p *pool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, s := range p.states {
+		p.drop(k, s)
+	}
+}
+
+func tlsConfig(scheme string, c *promconfig.TLSConfig, host string) (*tls.Config, error) {
+	if scheme != "https" {
 		return nil, nil
 	}
-	c, err := promconfig.NewTLSConfig(&m.TLSConfig)
+	tc, err := promconfig.NewTLSConfig(c)
 	if err != nil {
 		return nil, fmt.Errorf("tls_config: %w", err)
 	}
-	if c.ServerName == "" {
-		if _, err := netip.ParseAddr(t.Host); err != nil {
-			c.ServerName = t.Host
+	if tc.ServerName == "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			tc.ServerName = host
 		}
 	}
-	return c, nil
+	return tc, nil
 }

@@ -40,6 +40,16 @@ type Options struct {
 	Pinned        []netip.Addr  // when set, connect only to these addresses
 	Timeout       time.Duration // bounds a background cache refresh; default 10s
 	Now           func() time.Time
+
+	// Ledger holds the lockout state shared by every client of the same
+	// device account; a client without one gets a ledger of its own.
+	Ledger *Ledger
+	// Accounts are the device accounts this client's requests reach (one
+	// per resolved address); default: Address and Username as given.
+	Accounts []Account
+	// Source names where the password comes from (a module), so that a
+	// password the operator changed there is tried at once (see Ledger).
+	Source string
 }
 
 // Client talks to one device.
@@ -49,15 +59,17 @@ type Client struct {
 	now     func() time.Time
 	http    *http.Client
 	auth    *authTransport
-	guard   guard
+	guard   *guard
+	denied  deniedPaths
 	sem     chan struct{}
 	cache   cache
 	fetches singleflight.Group
 	refresh refresher
 
-	life           context.Context // ends with Close; bounds background refreshes
+	life           context.Context // ends with Close; bounds background work
 	stop           context.CancelFunc
 	refreshTimeout time.Duration
+	trialTimeout   time.Duration // how long a credential test may go on past its caller
 
 	sent       atomic.Int64 // requests put on the wire, challenges included
 	certExpiry atomic.Int64 // unix seconds of the device's TLS certificate NotAfter
@@ -77,14 +89,21 @@ func New(o Options) *Client {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
+	if o.Ledger == nil {
+		o.Ledger = NewLedger(o.Now)
+	}
+	if len(o.Accounts) == 0 {
+		o.Accounts = []Account{{Endpoint: o.Address, User: o.Username}}
+	}
 	c := &Client{
 		base:    (&url.URL{Scheme: o.Scheme, Host: o.Address}).String(),
 		maxBody: o.MaxBodyBytes,
 		now:     o.Now,
-		guard:   guard{base: o.Backoff, max: max(o.Backoff, o.BackoffMax)},
+		guard:   o.Ledger.guard(o.Accounts, o.Source, o.Password, o.Backoff, o.BackoffMax),
 		sem:     make(chan struct{}, o.MaxConcurrent),
 
 		refreshTimeout: o.Timeout,
+		trialTimeout:   2 * o.Timeout,
 	}
 	c.refresh.busy = make(chan struct{}, 1)
 	c.cache.device = c.base
@@ -172,23 +191,37 @@ func (c *Client) CertificateExpiry() (time.Time, bool) {
 	return time.Unix(s, 0), s != 0
 }
 
-// HoldOff reports whether the client is holding off after rejected credentials.
+// HoldOff reports whether the client is holding off after rejected
+// credentials or a device lock.
 func (c *Client) HoldOff() (until time.Time, cause *AuthError, holding bool) {
 	return c.guard.state()
 }
 
+// WaitTrial waits until no request is testing this client's credentials:
+// a credential check that outlived its probe goes on in the background
+// (see trial), and tests wait for its outcome before counting logins.
+func (c *Client) WaitTrial(ctx context.Context) error { return c.guard.waitTrial(ctx) }
+
 // Reject records a rejection the caller found in an answer body (some
 // firmware answers userCheck with HTTP 200 and statusValue 401).
-func (c *Client) Reject(cause *AuthError) time.Time { return c.guard.reject(c.now(), cause) }
+func (c *Client) Reject(cause *AuthError) time.Time { return c.guard.reject(cause) }
 
 // Get fetches path and returns the body of a 2xx answer.
 func (c *Client) Get(ctx context.Context, path string) ([]byte, error) {
-	return c.do(ctx, http.MethodGet, path, nil)
+	return c.do(ctx, http.MethodGet, path, nil, false)
+}
+
+// CheckCredentials is a GET whose 401 always means the credentials were
+// rejected: the probe's credential check. A 401 on any other request,
+// shortly after the device accepted the same credentials, may instead mean
+// the account lacks permission for that endpoint (see do).
+func (c *Client) CheckCredentials(ctx context.Context, path string) ([]byte, error) {
+	return c.do(ctx, http.MethodGet, path, nil, true)
 }
 
 // Post sends an XML body to path and returns the body of a 2xx answer.
 func (c *Client) Post(ctx context.Context, path string, body []byte) ([]byte, error) {
-	return c.do(ctx, http.MethodPost, path, body)
+	return c.do(ctx, http.MethodPost, path, body, false)
 }
 
 // GetXML fetches path and decodes the answer into v.
@@ -203,12 +236,75 @@ func (c *Client) GetXML(ctx context.Context, path string, v any) error {
 	return nil
 }
 
-func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
-	release, err := c.guard.admit(c.now())
+// errAmbiguous401 is a 401 on an ordinary request while the credentials
+// were verified: either they stopped working or the account may not read
+// this endpoint. do tells the two apart.
+var errAmbiguous401 = errors.New("401 on a request whose credentials were verified")
+
+func (c *Client) do(ctx context.Context, method, path string, body []byte, check bool) ([]byte, error) {
+	if err := c.denied.check(method, path, c.now()); err != nil {
+		return nil, err
+	}
+	release, trial, err := c.guard.admit(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	var b []byte
+	if trial {
+		b, err = c.trial(ctx, method, path, body, release)
+	} else {
+		b, err = c.send(ctx, method, path, body, check)
+		release()
+	}
+	if errors.Is(err, errAmbiguous401) {
+		return nil, c.classify401(ctx, method, path)
+	}
+	return b, err
+}
+
+// trial sends a request that tests credentials the device has not accepted
+// yet. It goes on after the caller's deadline, for up to trialTimeout, so
+// that a slow device's answer (accepted, rejected, locked) is still known
+// before the credentials are sent again; the caller gets a *PendingError.
+func (c *Client) trial(ctx context.Context, method, path string, body []byte, release func()) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	tctx, cancel := context.WithTimeout(c.life, c.trialTimeout)
+	go func() {
+		defer cancel()
+		defer release()
+		b, err := c.send(tctx, method, path, body, true)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-ctx.Done():
+		return nil, &PendingError{Path: path, Err: context.Cause(ctx)}
+	}
+}
+
+// classify401 handles a 401 on an ordinary request. The credentials are
+// checked again, once, while every other request of the device account
+// waits: if the device takes them, the account lacks permission for path,
+// which is then not asked for again with credentials for one backoff; if
+// not, the check's rejection stands (one more failed login at most).
+func (c *Client) classify401(ctx context.Context, method, path string) error {
+	c.guard.unverify()
+	_, err := c.CheckCredentials(ctx, PathUserCheck)
+	var se *StatusError
+	if err != nil && !errors.As(err, &se) {
+		return err
+	}
+	c.denied.add(path, c.now().Add(c.guard.base))
+	return &StatusError{Method: method, Path: path, HTTPStatus: http.StatusUnauthorized, Permission: true}
+}
+
+// send makes one request. check marks a request whose 401 is a rejection.
+func (c *Client) send(ctx context.Context, method, path string, body []byte, check bool) ([]byte, error) {
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -216,7 +312,8 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 	}
 	defer func() { <-c.sem }()
 
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bodyReader(body))
+	att := &attempt{}
+	req, err := http.NewRequestWithContext(withAttempt(ctx, att), method, c.base+path, bodyReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
@@ -226,10 +323,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		if errors.Is(err, errBasicOnly) {
-			return nil, &AuthError{Path: path, BasicOnly: true}
-		}
-		return nil, fmt.Errorf("%s %s: %w", method, path, unwrapURLError(err))
+		return nil, c.failed(method, path, unwrapURLError(err), att, check)
 	}
 	defer res.Body.Close()
 	if res.TLS != nil && len(res.TLS.PeerCertificates) > 0 {
@@ -238,9 +332,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 	b, readErr := readLimited(res.Body, c.maxBody)
 	switch {
 	case res.StatusCode == http.StatusUnauthorized:
-		ae := parseAuthError(path, b)
-		c.guard.reject(c.now(), ae)
-		return nil, ae
+		return nil, c.unauthorized(path, b, check)
 	case res.StatusCode >= 300 && res.StatusCode < 400:
 		return nil, fmt.Errorf("%s %s: device answered HTTP %d redirecting to %s; redirects are never followed", method, path, res.StatusCode, redactLocation(res.Header.Get("Location")))
 	case res.StatusCode < 200 || res.StatusCode >= 300:
@@ -260,6 +352,32 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 		return nil, fmt.Errorf("%s %s: device answered an HTML page (Content-Type %s), not XML: %q", method, path, ct, snippet(b))
 	}
 	return b, nil
+}
+
+// failed turns a request that got no HTTP answer into an error, recording
+// a device-reported lock, or a credential test that went unanswered.
+func (c *Client) failed(method, path string, err error, att *attempt, check bool) error {
+	var ae *AuthError
+	switch {
+	case errors.As(err, &ae) && ae.Unauthenticated:
+		c.guard.locked(ae)
+		return ae
+	case errors.Is(err, ErrBasicOnly), errors.Is(err, ErrNoChallenge):
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	case check && att.wrote.Load():
+		c.guard.reject(&AuthError{Path: path, NoAnswer: true})
+	}
+	return fmt.Errorf("%s %s: %w", method, path, err)
+}
+
+// unauthorized handles a 401 to a request that carried credentials.
+func (c *Client) unauthorized(path string, body []byte, check bool) error {
+	ae := parseAuthError(path, body)
+	if !check && !(ae.Locked.Set && ae.Locked.V) {
+		return errAmbiguous401
+	}
+	c.guard.reject(ae)
+	return ae
 }
 
 func bodyReader(b []byte) io.Reader {

@@ -149,11 +149,11 @@ func TestWrongPasswordCostsOneLoginThenHoldsOff(t *testing.T) {
 }
 
 func TestBackoffIsCapped(t *testing.T) {
-	g := guard{base: 30 * time.Minute, max: 2 * time.Hour}
 	now := time.Unix(0, 0)
+	g := NewLedger(func() time.Time { return now }).guard([]Account{{Endpoint: "127.0.0.1:80", User: "u"}}, "m", "pw", 30*time.Minute, 2*time.Hour)
 	var got []time.Duration
 	for range 5 {
-		got = append(got, g.reject(now, nil).Sub(now))
+		got = append(got, g.reject(nil).Sub(now))
 	}
 	want := []time.Duration{30 * time.Minute, time.Hour, 2 * time.Hour, 2 * time.Hour, 2 * time.Hour}
 	for i := range want {
@@ -337,8 +337,11 @@ func TestBasicOnlyDevice(t *testing.T) {
 	refuse := clientFor(dev, "right-password", func(o *Options) { o.Scheme = "https"; o.TLSConfig = tlsConf })
 	_, err := refuse.Get(context.Background(), PathDeviceInfo)
 	var ae *AuthError
-	if !errors.As(err, &ae) || !ae.BasicOnly || !strings.Contains(err.Error(), "Basic") {
-		t.Fatalf("err = %v, want a Basic-only AuthError", err)
+	if !errors.Is(err, ErrBasicOnly) || errors.As(err, &ae) || !strings.Contains(err.Error(), "Basic") {
+		t.Fatalf("err = %v, want ErrBasicOnly and no AuthError (no credentials were sent)", err)
+	}
+	if _, _, holding := refuse.HoldOff(); holding {
+		t.Error("holding off although no credentials were sent")
 	}
 	if s := dev.Stats(); s.FailedLogins != 0 || s.Requests != 1 {
 		t.Errorf("without allow_basic_auth the password must not be sent: %+v", s)
@@ -400,13 +403,46 @@ func TestRejectedCachedChallengeIsNotRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The password is changed on the device while the client holds a valid
-	// challenge: retrying with a fresh challenge would be a second failed login.
+	// challenge: retrying with a fresh challenge would be a second failed
+	// login. The credential check does not retry.
+	dev.SetPassword("rotated")
+	var ae *AuthError
+	if _, err := c.CheckCredentials(ctx, PathUserCheck); !errors.As(err, &ae) {
+		t.Fatalf("err = %v, want AuthError", err)
+	}
+	if s := dev.Stats(); s.FailedLogins != 1 {
+		t.Errorf("failed logins = %d, want exactly 1", s.FailedLogins)
+	}
+	if _, _, holding := c.HoldOff(); !holding {
+		t.Error("not holding off after the rejection")
+	}
+}
+
+// TestRejectedOrdinaryRequestIsCheckedOnce: a 401 on an ordinary request
+// after the device accepted the password is ambiguous (changed password,
+// or no permission for that endpoint). One credential check tells: here
+// the password changed, so the client holds off after at most one more
+// failed login, and every request waits for that check instead of adding
+// its own.
+func TestRejectedOrdinaryRequestIsCheckedOnce(t *testing.T) {
+	dev := startDevice(t, camProfile())
+	c := clientFor(dev, "right-password", nil)
+	ctx := context.Background()
+	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
+		t.Fatal(err)
+	}
 	dev.SetPassword("rotated")
 	var ae *AuthError
 	if _, err := c.Get(ctx, PathDeviceInfo); !errors.As(err, &ae) {
 		t.Fatalf("err = %v, want AuthError", err)
 	}
-	if s := dev.Stats(); s.FailedLogins != 1 {
-		t.Errorf("failed logins = %d, want exactly 1", s.FailedLogins)
+	for range 5 {
+		var he *HoldOffError
+		if _, err := c.Get(ctx, PathTime); !errors.As(err, &he) {
+			t.Fatalf("err = %v, want HoldOffError", err)
+		}
+	}
+	if s := dev.Stats(); s.FailedLogins != 2 {
+		t.Errorf("failed logins = %d, want 2 (the request, then one check)", s.FailedLogins)
 	}
 }

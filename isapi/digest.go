@@ -1,8 +1,8 @@
 package isapi
 
 import (
+	"bytes"
 	"encoding/base64"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -31,9 +31,6 @@ type authTransport struct {
 	basic bool              // the device offered only Basic and the module allows it
 }
 
-// errBasicOnly is wrapped in an AuthError when the device offers only Basic.
-var errBasicOnly = errors.New("device offers only Basic auth")
-
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	authorized, err := t.authorize(req)
 	if err != nil {
@@ -52,19 +49,28 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case cerr != nil && offersBasic(res.Header) && !authorized:
 		if !t.allowBasic {
 			drain(res)
-			return nil, errBasicOnly
+			return nil, ErrBasicOnly
 		}
 		t.mu.Lock()
 		t.basic = true
 		t.mu.Unlock()
+	case cerr != nil && !authorized:
+		drain(res)
+		return nil, ErrNoChallenge
 	case cerr != nil:
-		// A 401 without a usable challenge: hand it to the caller as a rejection.
+		// Credentials went out and the device refused them without a new
+		// challenge: hand it to the caller as a rejection.
 		return res, nil
 	case authorized && !chal.Stale:
 		// The device saw our credentials and refused them. No second try.
 		t.forget()
 		return res, nil
 	default:
+		if ae := lockedChallenge(req.URL.Path, res); ae != nil {
+			// Locked already (by anyone): a password sent now would be one
+			// more failed login and, on some firmware, restart the lock.
+			return nil, ae
+		}
 		t.remember(chal)
 	}
 	drain(res)
@@ -92,6 +98,24 @@ func (t *authTransport) send(req *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(req)
 }
 
+// lockedChallenge reads the body of a plain challenge (a 401 to a request
+// without credentials) and returns the lock it reports, if any. It drains
+// and closes the body when it returns an error.
+func lockedChallenge(path string, res *http.Response) *AuthError {
+	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	res.Body = io.NopCloser(bytes.NewReader(b))
+	if err != nil || !bytes.Contains(b, []byte("lockStatus")) {
+		return nil
+	}
+	ae := parseAuthError(path, b)
+	if !ae.Locked.V {
+		return nil
+	}
+	drain(res)
+	ae.Unauthenticated = true
+	return ae
+}
+
 // authorize sets the Authorization header from the cached challenge, and
 // reports whether credentials went out.
 func (t *authTransport) authorize(req *http.Request) (bool, error) {
@@ -100,6 +124,7 @@ func (t *authTransport) authorize(req *http.Request) (bool, error) {
 	if t.basic {
 		cred := base64.StdEncoding.EncodeToString([]byte(t.username + ":" + t.password))
 		req.Header.Set("Authorization", "Basic "+cred)
+		markCredentials(req.Context())
 		return true, nil
 	}
 	if t.chal == nil {
@@ -118,6 +143,7 @@ func (t *authTransport) authorize(req *http.Request) (bool, error) {
 		return false, err
 	}
 	req.Header.Set("Authorization", cred.String())
+	markCredentials(req.Context())
 	return true, nil
 }
 

@@ -24,10 +24,16 @@ type StatusError struct {
 	Path       string
 	HTTPStatus int
 	Status     *ResponseStatus // nil when the body was not a ResponseStatus
+	// Permission marks a 401 on one endpoint after the device had just
+	// accepted the credentials: the account may not read it.
+	Permission bool
 }
 
 func (e *StatusError) Error() string {
 	msg := fmt.Sprintf("%s %s: HTTP %d", e.Method, e.Path, e.HTTPStatus)
+	if e.Permission {
+		return msg + " although the device accepted the credentials: the account lacks permission for this endpoint"
+	}
 	if e.Status != nil {
 		if e.Status.SubStatusCode != "" {
 			msg += " " + e.Status.SubStatusCode
@@ -43,6 +49,9 @@ func (e *StatusError) Error() string {
 // account permission for it (which, for a read-only exporter account, is the
 // same thing from the dashboard's point of view).
 func (e *StatusError) NotSupported() bool {
+	if e.Permission {
+		return true
+	}
 	switch e.HTTPStatus {
 	case http.StatusNotFound, http.StatusNotImplemented, http.StatusMethodNotAllowed:
 		return true
@@ -75,14 +84,24 @@ type AuthError struct {
 	RetriesLeft Int       // retryLoginTime: logins left before the device locks
 	UnlockIn    Int       // unlockTime: seconds until the lock lifts
 	UnlockAt    time.Time // UnlockIn as a point in time, set when recorded
-	BasicOnly   bool
+	// NoAnswer: the credentials were sent to a device whose password was
+	// not verified, and no answer came; the device may have counted a
+	// failed login, so the exporter holds off as if it had.
+	NoAnswer bool
+	// Unauthenticated: the device reported the lock in its answer to a
+	// request that carried no credentials.
+	Unauthenticated bool
 }
 
 func (e *AuthError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: credentials rejected by device", e.Path)
-	if e.BasicOnly {
-		b.WriteString(" (device offers only Basic auth, which this module does not allow)")
+	switch {
+	case e.NoAnswer:
+		fmt.Fprintf(&b, "%s: no answer after the credentials were sent; holding off as after a failed login", e.Path)
+	case e.Unauthenticated:
+		fmt.Fprintf(&b, "%s: device reports the account locked; no credentials sent", e.Path)
+	default:
+		fmt.Fprintf(&b, "%s: credentials rejected by device", e.Path)
 	}
 	if e.Locked.Set && e.Locked.V {
 		b.WriteString(", account locked")
@@ -106,6 +125,32 @@ type HoldOffError struct {
 func (e *HoldOffError) Error() string {
 	return fmt.Sprintf("not contacting device until %s after credentials were rejected", e.Until.UTC().Format(time.RFC3339))
 }
+
+// PendingError is returned when the caller's deadline passed while a
+// request testing unverified credentials was still out. That request goes
+// on in the background, so its outcome (accepted, rejected, locked) is
+// known to the next probe.
+type PendingError struct {
+	Path string
+	Err  error
+}
+
+func (e *PendingError) Error() string {
+	if e.Path == "" {
+		return fmt.Sprintf("waiting for another request to test the credentials: %v", e.Err)
+	}
+	return fmt.Sprintf("%s: credentials sent, answer still pending at the deadline: %v", e.Path, e.Err)
+}
+
+func (e *PendingError) Unwrap() error { return e.Err }
+
+// ErrBasicOnly means the device offers only Basic auth and the module does
+// not allow it: no credentials were sent.
+var ErrBasicOnly = errors.New("device offers only Basic auth, which this module does not allow (allow_basic_auth)")
+
+// ErrNoChallenge means the device answered 401 without an authentication
+// challenge the client can answer: no credentials were sent.
+var ErrNoChallenge = errors.New("device answered 401 without a usable authentication challenge; no credentials were sent")
 
 // ErrBodyTooLarge is returned when a device answer exceeds the size limit.
 var ErrBodyTooLarge = errors.New("answer exceeds the size limit")

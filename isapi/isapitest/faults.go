@@ -12,18 +12,22 @@ import (
 
 // Fault makes the device misbehave the way broken or hostile devices do,
 // so tests can check the client's timeouts, size limits and parsing.
-// Latency, Hang and Reset act before authentication; the others replace
+// Latency, Hang, Reset and NoChallenge act before authentication; the others replace
 // the answer of an authenticated request.
 type Fault struct {
-	Latency     time.Duration // real time added before answering anything
-	Hang        bool          // never answer (until the client gives up or the device closes)
-	Malformed   bool          // truncated / broken XML with status 200
-	HTML        bool          // 200 with an HTML error page, Content-Type text/html
-	Oversize    int64         // answer with this many bytes of valid-looking XML padding
-	Reset       bool          // close the TCP connection with RST without answering
-	RedirectTo  string        // 302 to this URL
-	Status      int           // answer this status with a short body
-	ContentType string        // override the content type
+	Latency time.Duration // real time added before answering anything
+	// AnswerLatency is real time added after the login was checked (and a
+	// failed one counted, as firmware does), before the answer is sent.
+	AnswerLatency time.Duration
+	Hang          bool   // never answer (until the client gives up or the device closes)
+	Malformed     bool   // truncated / broken XML with status 200
+	HTML          bool   // 200 with an HTML error page, Content-Type text/html
+	Oversize      int64  // answer with this many bytes of valid-looking XML padding
+	Reset         bool   // close the TCP connection with RST without answering
+	NoChallenge   bool   // answer 401 with no WWW-Authenticate header, before any login check
+	RedirectTo    string // 302 to this URL
+	Status        int    // answer this status with a short body
+	ContentType   string // override the content type
 }
 
 // faultFor merges the device-wide fault with the one for key: latencies
@@ -33,15 +37,17 @@ func (d *Device) faultFor(key string) (Fault, time.Duration) {
 	defer d.mu.Unlock()
 	g, k := d.faults[""], d.faults[key]
 	f := Fault{
-		Latency:     g.Latency + k.Latency,
-		Hang:        g.Hang || k.Hang,
-		Malformed:   g.Malformed || k.Malformed,
-		HTML:        g.HTML || k.HTML,
-		Reset:       g.Reset || k.Reset,
-		Oversize:    pick(k.Oversize, g.Oversize),
-		RedirectTo:  pick(k.RedirectTo, g.RedirectTo),
-		Status:      pick(k.Status, g.Status),
-		ContentType: pick(k.ContentType, g.ContentType),
+		Latency:       g.Latency + k.Latency,
+		AnswerLatency: g.AnswerLatency + k.AnswerLatency,
+		Hang:          g.Hang || k.Hang,
+		Malformed:     g.Malformed || k.Malformed,
+		HTML:          g.HTML || k.HTML,
+		Reset:         g.Reset || k.Reset,
+		NoChallenge:   g.NoChallenge || k.NoChallenge,
+		Oversize:      pick(k.Oversize, g.Oversize),
+		RedirectTo:    pick(k.RedirectTo, g.RedirectTo),
+		Status:        pick(k.Status, g.Status),
+		ContentType:   pick(k.ContentType, g.ContentType),
 	}
 	return f, d.latency
 }

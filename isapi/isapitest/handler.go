@@ -42,7 +42,11 @@ func (d *Device) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resetConn(w)
 		return
 	}
-	if !d.authenticate(w, r) {
+	if f.NoChallenge {
+		http.Error(w, "401 Unauthorized", http.StatusUnauthorized)
+		return
+	}
+	if !d.authenticate(w, r, f.AnswerLatency) {
 		return
 	}
 	rep := d.route(r, key)

@@ -10,8 +10,23 @@ import (
 
 // authenticate runs the login check and the illegal-login lock (isapi.md
 // §3). It answers the request itself and returns false unless the request
-// may proceed to routing.
-func (d *Device) authenticate(w http.ResponseWriter, r *http.Request) bool {
+// may proceed to routing. The answer waits delay after the check, so a
+// slow device has counted a failed login before the client hears of it.
+func (d *Device) authenticate(w http.ResponseWriter, r *http.Request, delay time.Duration) bool {
+	ok, answer := d.checkLogin(r)
+	if delay > 0 && !d.sleep(r.Context(), delay) {
+		panic(http.ErrAbortHandler) // client gone: the login still counted
+	}
+	if ok {
+		return true
+	}
+	answer(w)
+	return false
+}
+
+// checkLogin checks a request's credentials, counting a failed login, and
+// returns whether it may proceed, or how to answer it.
+func (d *Device) checkLogin(r *http.Request) (bool, func(http.ResponseWriter)) {
 	now := d.now()
 	d.mu.Lock()
 	d.expireLockLocked(now)
@@ -24,32 +39,40 @@ func (d *Device) authenticate(w http.ResponseWriter, r *http.Request) bool {
 		if !locked {
 			d.failures = 0
 			d.mu.Unlock()
-			return true
+			return true, nil
 		}
 	case authWrong:
 		d.failedLoginLocked(now, user, remoteIP(r))
 	case authBad:
 		d.mu.Unlock()
-		http.Error(w, "400 Bad Request: digest uri does not match the request", http.StatusBadRequest)
-		return false
+		return false, func(w http.ResponseWriter) {
+			http.Error(w, "400 Bad Request: digest uri does not match the request", http.StatusBadRequest)
+		}
 	case authNone, authUnknown, authStale:
 		d.stats.Unauthorized++
+		// A locked device says so to anyone who asks, credentials or not.
+		body, ctype := challengeBody, "text/html"
+		if locked {
+			body, ctype = d.rejectBodyLocked(now), "application/xml"
+		}
 		d.mu.Unlock()
-		d.challengeHeaders(w.Header(), &p, now, res == authStale)
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusUnauthorized)
-		w.Write(challengeBody)
-		return false
+		return false, func(w http.ResponseWriter) {
+			d.challengeHeaders(w.Header(), &p, now, res == authStale)
+			w.Header().Set("Content-Type", ctype)
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write(body)
+		}
 	}
 	// A rejection: wrong credentials, refused Basic, or anything while locked.
 	d.stats.Unauthorized++
 	body := d.rejectBodyLocked(now)
 	d.mu.Unlock()
-	d.challengeHeaders(w.Header(), &p, now, false)
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(http.StatusUnauthorized)
-	w.Write(body)
-	return false
+	return false, func(w http.ResponseWriter) {
+		d.challengeHeaders(w.Header(), &p, now, false)
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write(body)
+	}
 }
 
 // challengeBody is the short page sent with a plain challenge.

@@ -1,0 +1,220 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+)
+
+// The lockout budget: with a wrong password, at most one failed login per
+// hold-off window reaches a device account, whatever the device's speed,
+// the names and modules that reach it, reloads and restarts. Each test
+// counts the failed logins the simulated device saw, after waiting for any
+// credential check still out in the background.
+
+// mapResolver answers host names from a fixed table.
+type mapResolver map[string][]netip.Addr
+
+func (r mapResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if a, ok := r[host]; ok {
+		return a, nil
+	}
+	return nil, fmt.Errorf("no such host %q", host)
+}
+
+var loopbackNames = mapResolver{"localhost": {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}}
+
+func budgetDevice(t *testing.T, clock *hClock) *isapitest.Device {
+	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+	p.Password, p.LockAfter, p.LockDuration, p.ExtendLock = "device-password", 5, 30*time.Minute, true
+	return hDevice(t, p, isapitest.WithClock(clock.Now))
+}
+
+func newBudgetClock() *hClock { return &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)} }
+
+func wantFailedLogins(t *testing.T, dev *isapitest.Device, want int) {
+	t.Helper()
+	if s := dev.Stats(); s.FailedLogins != want || dev.Locked() {
+		t.Fatalf("device saw %d failed logins (locked %v); want %d and never locked", s.FailedLogins, dev.Locked(), want)
+	}
+}
+
+// TestLockoutBudgetSlowDevice: the device answers a credentialed request
+// only after the probe's deadline, having counted the failed login. The
+// check goes on in the background and its rejection holds off the next
+// probes; a check that gets no answer at all holds off too.
+func TestLockoutBudgetSlowDevice(t *testing.T) {
+	for _, tc := range []struct {
+		name, module, header string
+	}{
+		{"answer after the scrape timeout", "", "0.3"},
+		{"no answer within twice the module timeout", "    timeout: 300ms\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newBudgetClock()
+			dev := budgetDevice(t, clock)
+			dev.SetFault("", isapitest.Fault{AnswerLatency: 400 * time.Millisecond})
+			e := hStart(t, hYAML("wrong-password", map[string]*isapitest.Device{"cam": dev}, tc.module),
+				func(o *HandlerOptions) { o.Now = clock.Now })
+			var header []string
+			if tc.header != "" {
+				header = []string{"X-Prometheus-Scrape-Timeout-Seconds", tc.header}
+			}
+			for probe := range 7 {
+				code, body := e.probe("target=cam", header...)
+				if code != 200 || !hasLine(body, "hikvision_up 0") {
+					t.Fatalf("probe %d: HTTP %d\n%s", probe, code, body)
+				}
+				e.settle()
+				clock.Advance(15 * time.Second)
+			}
+			wantFailedLogins(t, dev, 1)
+			if _, body := e.probe("target=cam", header...); !hasLine(body, "hikvision_auth_rejected 1") {
+				t.Errorf("not reported as holding off:\n%s", body)
+			}
+		})
+	}
+}
+
+// TestLockoutBudgetAliases: the configured name, the address, "localhost",
+// an IPv4-mapped address and another module all reach one device account.
+func TestLockoutBudgetAliases(t *testing.T) {
+	clock := newBudgetClock()
+	dev := budgetDevice(t, clock)
+	_, port, _ := strings.Cut(dev.Addr(), ":")
+	yaml := fmt.Sprintf(`modules:
+  default:
+    username: admin
+    password: wrong-password
+    scheme: http
+    allowed_targets: [127.0.0.0/8, "::1/128"]
+  other:
+    username: admin
+    password: another-wrong-password
+    scheme: http
+    allowed_targets: [127.0.0.0/8, "::1/128"]
+devices:
+  - {name: cam1, address: %q}
+  - {name: cam1-by-name, address: "localhost:%s", module: other}
+`, dev.Addr(), port)
+	e := hStart(t, yaml, func(o *HandlerOptions) { o.Now = clock.Now; o.Resolver = loopbackNames })
+	targets := []string{
+		"target=cam1", "target=cam1-by-name",
+		"target=127.0.0.1:" + port, "target=localhost:" + port,
+		"target=127.0.0.1:" + port + "&module=other", "target=localhost:" + port + "&module=other",
+		"target=[::ffff:127.0.0.1]:" + port + "&module=other",
+	}
+	for round := range 3 {
+		for _, q := range targets {
+			if code, body := e.probe(q); code != 200 || !hasLine(body, "hikvision_up 0") {
+				t.Fatalf("round %d %s: HTTP %d\n%s", round, q, code, body)
+			}
+			e.settle()
+		}
+		clock.Advance(time.Minute)
+	}
+	wantFailedLogins(t, dev, 1)
+}
+
+// TestLockoutBudgetRestarts: hold-offs are kept in --storage.path, so a
+// restarted exporter sends no credentials before the hold-off ends; a
+// corrupt state file is ignored with a warning.
+func TestLockoutBudgetRestarts(t *testing.T) {
+	clock := newBudgetClock()
+	dev := budgetDevice(t, clock)
+	dir := t.TempDir()
+	yaml := hYAML("wrong-password", map[string]*isapitest.Device{"cam": dev}, "")
+	withStorage := func(o *HandlerOptions) { o.Now = clock.Now; o.StoragePath = dir }
+	for restart := range 6 {
+		e := hStart(t, yaml, withStorage)
+		if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_auth_rejected 1") {
+			t.Fatalf("restart %d:\n%s", restart, body)
+		}
+		e.settle()
+		e.h.Close() // as on SIGTERM: saves the state
+		clock.Advance(time.Minute)
+	}
+	wantFailedLogins(t, dev, 1)
+
+	// Past the hold-off a restarted exporter tries once more, and the wait doubles.
+	clock.Advance(35 * time.Minute)
+	e := hStart(t, yaml, withStorage)
+	e.probe("target=cam")
+	e.settle()
+	e.h.Close()
+	wantFailedLogins(t, dev, 2)
+	clock.Advance(36 * time.Minute)
+	e = hStart(t, yaml, withStorage)
+	if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_auth_rejected 1") {
+		t.Fatalf("after a restart within the doubled hold-off:\n%s", body)
+	}
+	e.settle()
+	wantFailedLogins(t, dev, 2)
+}
+
+// TestLockoutBudgetReloads: a reload that changes how the device is
+// reached (concurrency, backoff, timeout) builds a new client but keeps
+// the hold-off.
+func TestLockoutBudgetReloads(t *testing.T) {
+	clock := newBudgetClock()
+	dev := budgetDevice(t, clock)
+	devices := map[string]*isapitest.Device{"cam": dev}
+	e := hStart(t, hYAML("wrong-password", devices, ""), func(o *HandlerOptions) { o.Now = clock.Now })
+	e.probe("target=cam")
+	e.settle()
+	for _, extra := range []string{
+		"    max_concurrent_requests: 2\n",
+		"    auth_backoff: 40m\n",
+		"    timeout: 5s\n",
+		"    cache_ttl: 1m\n    max_response_bytes: 100000\n",
+	} {
+		e.reload(hYAML("wrong-password", devices, extra))
+		if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_auth_rejected 1") {
+			t.Fatalf("after a reload with %q:\n%s", extra, body)
+		}
+		e.settle()
+		clock.Advance(time.Minute)
+	}
+	wantFailedLogins(t, dev, 1)
+}
+
+// TestLockedDeviceGetsNoCredentials: someone else locked the account. The
+// device says so in its answer to the exporter's unauthenticated first
+// request, and the exporter sends no password before the unlock time.
+func TestLockedDeviceGetsNoCredentials(t *testing.T) {
+	clock := newBudgetClock()
+	dev := budgetDevice(t, clock)
+	intruder := hStart(t, hYAML("guess", map[string]*isapitest.Device{"cam": dev}, "    auth_backoff: 1s\n    auth_backoff_max: 1s\n"), func(o *HandlerOptions) { o.Now = clock.Now })
+	for range 5 {
+		intruder.probe("target=cam")
+		intruder.settle()
+		clock.Advance(2 * time.Second)
+	}
+	if !dev.Locked() {
+		t.Fatal("the intruder did not lock the device")
+	}
+	before := dev.Stats().FailedLogins
+
+	e := hStart(t, hYAML("device-password", map[string]*isapitest.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
+	for range 3 {
+		_, body := e.probe("target=cam")
+		if !hasLine(body, "hikvision_auth_rejected 1") || !hasLine(body, "hikvision_account_locked 1") ||
+			!hasLine(body, "hikvision_auth_retry_timestamp_seconds ") {
+			t.Fatalf("locked device:\n%s", body)
+		}
+		e.settle()
+		clock.Advance(time.Minute)
+	}
+	if got := dev.Stats().FailedLogins; got != before {
+		t.Fatalf("the exporter sent credentials to a locked device: %d more failed logins", got-before)
+	}
+	clock.Advance(30 * time.Minute)
+	if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_up 1") {
+		t.Fatalf("after the unlock time:\n%s", body)
+	}
+}
