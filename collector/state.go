@@ -26,8 +26,8 @@ import (
 // is not here but in the ledger shared by every client of the device
 // account, so that no other name, module or reload can reset it.
 type State struct {
-	client   *isapi.Client
-	flight   singleflight.Group
+	client     *isapi.Client
+	flight     singleflight.Group
 	id         string // the device account, for persisted values
 	rotation   string // key of the password rotation it follows
 	configured bool
@@ -113,7 +113,7 @@ const (
 	// The least recently used goes first; its hold-off stays in the ledger.
 	maxAdhocStates = 1024
 	// nameTTL is how long a host name's addresses key its ledger accounts.
-	nameTTL = 5 * time.Minute
+	nameTTL  = 5 * time.Minute
 	maxNames = 4096
 )
 
