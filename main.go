@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -40,6 +41,7 @@ func main() {
 		demo          = kingpin.Flag("demo", "Start simulated devices on loopback and probe them; needs no configuration file.").Bool()
 		timeoutOffset = kingpin.Flag("timeout-offset", "Subtracted from Prometheus' scrape timeout to leave time to answer.").Default("0.5s").Duration()
 		maxInFlight   = kingpin.Flag("probe.max-concurrent", "Probes served at once across all devices; more are answered 503.").Default("512").Int()
+		storagePath   = kingpin.Flag("storage.path", "Directory for state that must survive restarts (lockout hold-offs, log cursors); empty disables persistence.").Default("data/").String()
 		webConfig     = kingpinflag.AddFlags(kingpin.CommandLine, defaultAddress)
 		logConfig     = &promslog.Config{}
 	)
@@ -58,6 +60,9 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+		for _, w := range cfg.Warnings() {
+			fmt.Fprintln(os.Stderr, "warning:", w)
+		}
 		fmt.Println("OK")
 		return
 	}
@@ -70,6 +75,7 @@ func main() {
 		}
 		defer stop()
 		*configFile = path
+		*storagePath = filepath.Dir(path) // the demo's state is thrown away with it
 	}
 
 	cfg, err := config.Load(*configFile)
@@ -78,15 +84,18 @@ func main() {
 		os.Exit(1)
 	}
 	logger.Info("Starting hikvision_exporter", "version", version.Info(), "devices", len(cfg.Devices))
+	for _, w := range cfg.Warnings() {
+		logger.Warn("Risky configuration", "warning", w)
+	}
 	prometheus.MustRegister(versioncollector.NewCollector("hikvision_exporter"))
 	store := config.NewStore(*configFile, cfg, prometheus.DefaultRegisterer)
-	reload := reloader(store, logger)
-
 	probe := collector.NewHandler(collector.HandlerOptions{
 		Config: store.Get, Logger: logger, Resolver: net.DefaultResolver,
 		TimeoutOffset: *timeoutOffset, MaxInFlight: *maxInFlight,
-		Registerer: prometheus.DefaultRegisterer,
+		Registerer: prometheus.DefaultRegisterer, StoragePath: *storagePath,
 	})
+	probe.WarnDuplicates(context.Background(), cfg)
+	reload := reloader(store, logger, func(c *config.Config) { probe.WarnDuplicates(context.Background(), c) })
 
 	mux := http.NewServeMux()
 	mux.Handle("/probe", probe)
@@ -126,15 +135,31 @@ func main() {
 	mux.Handle("/", landing)
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	if err := web.ListenAndServe(srv, webConfig, logger); err != nil {
+	served := make(chan error, 1)
+	go func() { served <- web.ListenAndServe(srv, webConfig, logger) }()
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	select {
+	case err := <-served:
+		probe.Close()
 		logger.Error("HTTP server stopped", "err", err)
 		os.Exit(1)
+	case sig := <-stop:
+		logger.Info("Shutting down; letting probes in flight finish", "signal", sig.String())
 	}
+	// In-flight probes end by their own deadlines, at most a module timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		logger.Warn("Probes still running at shutdown", "err", err)
+	}
+	probe.Close() // saves hold-offs and log cursors
+	logger.Info("Stopped")
 }
 
 // reloader serialises reloads from SIGHUP and POST /-/reload through one
 // goroutine and returns the function the HTTP handler calls.
-func reloader(store *config.Store, logger *slog.Logger) func() error {
+func reloader(store *config.Store, logger *slog.Logger, loaded func(*config.Config)) func() error {
 	requests := make(chan chan error)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -150,6 +175,10 @@ func reloader(store *config.Store, logger *slog.Logger) func() error {
 				logger.Error("Reload failed; keeping the old configuration", "err", err)
 			} else {
 				logger.Info("Configuration reloaded")
+				for _, w := range store.Get().Warnings() {
+					logger.Warn("Risky configuration", "warning", w)
+				}
+				loaded(store.Get())
 			}
 			if reply != nil {
 				reply <- err
@@ -210,13 +239,5 @@ func startDemo(logger *slog.Logger, listen string) (string, func(), error) {
 	}
 	logger.Info("Demo fleet started", "devices", len(fleet.Devices), "config", path)
 	stop := func() { fleet.Close(); _ = os.RemoveAll(dir) }
-	// Clean up the demo's temporary config on Ctrl-C or SIGTERM.
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-sig
-		stop()
-		os.Exit(0)
-	}()
 	return path, stop, nil
 }

@@ -218,3 +218,59 @@ func TestLockedDeviceGetsNoCredentials(t *testing.T) {
 		t.Fatalf("after the unlock time:\n%s", body)
 	}
 }
+
+// TestDevicesConfiguredTwiceAreReported: two names of one device share one
+// lockout budget; the exporter says so when it loads the configuration.
+func TestDevicesConfiguredTwiceAreReported(t *testing.T) {
+	clock := newBudgetClock()
+	dev := budgetDevice(t, clock)
+	_, port, _ := strings.Cut(dev.Addr(), ":")
+	yaml := fmt.Sprintf("modules:\n  default:\n    username: admin\n    password: p\n    scheme: http\n"+
+		"devices:\n  - {name: by-ip, address: %q}\n  - {name: by-name, address: \"localhost:%s\"}\n  - {name: elsewhere, address: \"127.0.0.9:%s\"}\n",
+		dev.Addr(), port, port)
+	e := hStart(t, yaml, func(o *HandlerOptions) { o.Resolver = loopbackNames })
+	e.h.WarnDuplicates(context.Background(), e.cfg.Load())
+	logs := e.logs.String()
+	if !strings.Contains(logs, "device=by-name same_as=by-ip") || strings.Contains(logs, "device=elsewhere") {
+		t.Errorf("want one warning, for by-name:\n%s", logs)
+	}
+}
+
+// TestLogCursorSurvivesRestarts: the failed-login counter goes on from its
+// saved cursor after a restart, counting what the device logged while the
+// exporter was down once, with no counter reset.
+func TestLogCursorSurvivesRestarts(t *testing.T) {
+	clock := newBudgetClock()
+	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+	p.Password = "device-password"
+	dev := hDevice(t, p, isapitest.WithClock(clock.Now))
+	dev.AddLog(lkIllegal(clock.Now().Add(-2*time.Hour), "10.9.9.9"), lkIllegal(clock.Now().Add(-time.Hour), "10.9.9.9"))
+	dir := t.TempDir()
+	yaml := hYAML("device-password", map[string]*isapitest.Device{"cam": dev}, "    collectors: [lockout]\n")
+	opts := func(o *HandlerOptions) { o.Now = clock.Now; o.StoragePath = dir }
+	counter := func(body string) string {
+		for _, l := range strings.Split(body, "\n") {
+			if strings.HasPrefix(l, lkCounter+" ") {
+				return strings.TrimPrefix(l, lkCounter+" ")
+			}
+		}
+		return "absent"
+	}
+	e := hStart(t, yaml, opts)
+	if _, body := e.probe("target=cam"); counter(body) != "2" {
+		t.Fatalf("first probe: counter %s, want 2\n%s", counter(body), body)
+	}
+	e.h.Close()
+	// Down for most of a day: a fresh 24h lookback would no longer see the
+	// first two failures.
+	clock.Advance(23*time.Hour + 30*time.Minute)
+	dev.AddLog(lkIllegal(clock.Now().Add(-5*time.Minute), "10.9.9.9"))
+	searches := lkSearches(dev)
+	e = hStart(t, yaml, opts)
+	if _, body := e.probe("target=cam"); counter(body) != "3" {
+		t.Fatalf("after a restart: counter %s, want 3 (2 kept, 1 new)\n%s", counter(body), body)
+	}
+	if n := lkSearches(dev) - searches; n != 1 {
+		t.Errorf("the restarted exporter made %d log searches; want 1, from the saved cursor", n)
+	}
+}

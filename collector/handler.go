@@ -160,3 +160,24 @@ func probeTimeout(r *http.Request, offset, moduleTimeout time.Duration) (time.Du
 	}
 	return min(t, moduleTimeout), nil
 }
+
+// WarnDuplicates logs configured devices that reach the same device
+// account under different names (say 127.0.0.1 and localhost): they share
+// one lockout budget, and the device is probed twice as often.
+func (h *Handler) WarnDuplicates(ctx context.Context, cfg *config.Config) {
+	seen := map[isapi.Account]string{}
+	for _, d := range cfg.Devices {
+		t, err := cfg.Resolve(ctx, nil, d.Name, "")
+		if err != nil {
+			continue
+		}
+		for _, a := range h.prober.pool.accounts(ctx, t) {
+			if other, dup := seen[a]; dup && other != d.Name {
+				h.opts.Logger.Warn("Two configured devices reach the same device account; they share one lockout budget",
+					"device", d.Name, "same_as", other, "endpoint", a.Endpoint, "user", a.User)
+				break
+			}
+			seen[a] = d.Name
+		}
+	}
+}

@@ -33,6 +33,7 @@ type Config struct {
 
 	byName    map[string]*Device
 	byAddress map[string]*Device
+	warnings  []string
 }
 
 // Module is a collection profile: how to reach and log in to a device and what to collect.
@@ -102,8 +103,19 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-// Parse decodes YAML strictly (unknown keys are errors), applies defaults and validates.
+// Parse decodes YAML strictly (unknown keys are errors), applies defaults and
+// validates, reporting every validation error at once. No error it returns
+// contains the value of a secret field: errors reach --config.check, the log
+// and the /-/reload answer.
 func Parse(b []byte) (*Config, error) {
+	c, err := parse(b)
+	if err != nil {
+		return nil, scanSecrets(b).scrub(err)
+	}
+	return c, nil
+}
+
+func parse(b []byte) (*Config, error) {
 	c := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -111,12 +123,43 @@ func Parse(b []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("config is empty")
 		}
-		return nil, fmt.Errorf("parsing config: %w", err)
+		return nil, &decodeError{err}
 	}
-	if err := c.validate(); err != nil {
+	if err := onlyOneDocument(dec); err != nil {
+		return nil, &decodeError{err}
+	}
+	if err := c.validate(&lineFinder{src: b}); err != nil {
 		return nil, err
 	}
+	c.warnings = c.riskWarnings()
+	if len(c.warnings) > 0 {
+		c.warnings = scanSecrets(b).scrubAll(c.warnings)
+	}
 	return c, nil
+}
+
+// onlyOneDocument refuses a second YAML document, which the decoder would
+// otherwise silently ignore: an operator who appends one expects it to count.
+// Empty trailing documents ("---" alone, or only comments) are harmless.
+func onlyOneDocument(dec *yaml.Decoder) error {
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !emptyDocument(&doc) {
+			return fmt.Errorf("line %d: only one YAML document is allowed, a second one starts here", doc.Line)
+		}
+	}
+}
+
+func emptyDocument(doc *yaml.Node) bool {
+	return len(doc.Content) == 0 ||
+		len(doc.Content) == 1 && doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null"
 }
 
 // String renders the config as YAML with every secret shown as <secret>.
@@ -130,163 +173,6 @@ func (c *Config) String() string {
 
 // Device returns the configured device with this name, or nil.
 func (c *Config) Device(name string) *Device { return c.byName[name] }
-
-func (c *Config) validate() error {
-	if len(c.Modules) == 0 {
-		return errors.New("modules: at least one module is required")
-	}
-	names := make([]string, 0, len(c.Modules))
-	for name := range c.Modules {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		m := c.Modules[name]
-		if m == nil {
-			return fmt.Errorf("modules.%s: empty module", name)
-		}
-		if err := m.validate(); err != nil {
-			return fmt.Errorf("modules.%s.%w", name, err)
-		}
-	}
-	c.byName = make(map[string]*Device, len(c.Devices))
-	c.byAddress = make(map[string]*Device, len(c.Devices))
-	for i, d := range c.Devices {
-		if d == nil {
-			return fmt.Errorf("devices[%d]: empty entry", i)
-		}
-		if err := c.validateDevice(d); err != nil {
-			return fmt.Errorf("devices[%d] (%s): %w", i, d.Name, err)
-		}
-	}
-	for i := range c.FirmwareAdvisories {
-		if err := c.FirmwareAdvisories[i].validate(); err != nil {
-			return fmt.Errorf("firmware_advisories[%d]: %w", i, err)
-		}
-	}
-	for i := range c.FirmwareMinimums {
-		if err := c.FirmwareMinimums[i].validate(); err != nil {
-			return fmt.Errorf("firmware_minimums[%d]: %w", i, err)
-		}
-	}
-	return nil
-}
-
-func (c *Config) validateDevice(d *Device) error {
-	if d.Name == "" {
-		return errors.New("name: required")
-	}
-	if strings.ContainsAny(d.Name, " \t\r\n/?#&=") {
-		return fmt.Errorf("name: %q must not contain spaces or URL delimiters", d.Name)
-	}
-	if _, dup := c.byName[d.Name]; dup {
-		return fmt.Errorf("name: duplicate device name %q", d.Name)
-	}
-	if d.Module == "" {
-		d.Module = "default"
-	}
-	m, ok := c.Modules[d.Module]
-	if !ok {
-		return fmt.Errorf("module: unknown module %q", d.Module)
-	}
-	t, err := parseTarget(d.Address, m.Scheme)
-	if err != nil {
-		return fmt.Errorf("address: %w", err)
-	}
-	d.Address = t.hostPort()
-	for k := range d.Labels {
-		if !labelNameRE.MatchString(k) {
-			return fmt.Errorf("labels: %q is not a valid label name", k)
-		}
-	}
-	if other, dup := c.byAddress[d.Address]; dup {
-		return fmt.Errorf("address: %s is already device %q", d.Address, other.Name)
-	}
-	c.byName[d.Name] = d
-	c.byAddress[d.Address] = d
-	return nil
-}
-
-func (m *Module) validate() error {
-	if m.Username == "" {
-		return errors.New("username: required")
-	}
-	switch {
-	case m.Password != "" && m.PasswordFile != "":
-		return errors.New("password: set either password or password_file, not both")
-	case m.Password == "" && m.PasswordFile == "":
-		return errors.New("password: one of password or password_file is required")
-	}
-	switch m.Scheme {
-	case "":
-		m.Scheme = "https"
-	case "http", "https":
-	default:
-		return fmt.Errorf("scheme: %q is not http or https", m.Scheme)
-	}
-	if err := m.TLSConfig.Validate(); err != nil {
-		return fmt.Errorf("tls_config: %w", err)
-	}
-	if m.AllowBasicAuth && m.Scheme != "https" {
-		return errors.New("allow_basic_auth: Basic auth sends the password in clear and needs scheme https")
-	}
-	for _, d := range []struct {
-		name string
-		v    *model.Duration
-		def  time.Duration
-	}{
-		{"timeout", &m.Timeout, DefaultTimeout},
-		{"auth_backoff", &m.AuthBackoff, DefaultAuthBackoff},
-		{"auth_backoff_max", &m.AuthBackoffMax, DefaultAuthBackoffMax},
-		{"cache_ttl", &m.CacheTTL, DefaultCacheTTL},
-		{"log_search_interval", &m.LogSearchInterval, DefaultLogSearchInterval},
-		{"log_search_lookback", &m.LogSearchLookback, DefaultLogSearchLookback},
-	} {
-		if *d.v < 0 {
-			return fmt.Errorf("%s: must not be negative", d.name)
-		}
-		if *d.v == 0 {
-			*d.v = model.Duration(d.def)
-		}
-	}
-	if m.AuthBackoffMax < m.AuthBackoff {
-		return errors.New("auth_backoff_max: must be at least auth_backoff")
-	}
-	if m.MaxConcurrentRequests < 0 {
-		return errors.New("max_concurrent_requests: must not be negative")
-	}
-	if m.MaxConcurrentRequests == 0 {
-		m.MaxConcurrentRequests = DefaultMaxConcurrentRequests
-	}
-	if m.MaxResponseBytes < 0 {
-		return errors.New("max_response_bytes: must not be negative")
-	}
-	if m.MaxResponseBytes == 0 {
-		m.MaxResponseBytes = DefaultMaxResponseBytes
-	}
-	if len(m.Collectors) == 0 {
-		m.Collectors = slices.Clone(Collectors)
-	}
-	seen := map[string]bool{}
-	for _, name := range m.Collectors {
-		if !slices.Contains(Collectors, name) {
-			return fmt.Errorf("collectors: unknown collector %q (known: %s)", name, strings.Join(Collectors, ", "))
-		}
-		if seen[name] {
-			return fmt.Errorf("collectors: %q listed twice", name)
-		}
-		seen[name] = true
-	}
-	if m.PasswordChangedAt != nil && m.PasswordChangedAt.Time.After(time.Now().Add(24*time.Hour)) {
-		return errors.New("password_changed_at: date is in the future")
-	}
-	allowed, err := parseAllowList(m.AllowedTargets)
-	if err != nil {
-		return fmt.Errorf("allowed_targets: %w", err)
-	}
-	m.allowed = allowed
-	return nil
-}
 
 // Enabled reports whether the module collects the named area.
 func (m *Module) Enabled(collector string) bool { return slices.Contains(m.Collectors, collector) }

@@ -328,9 +328,13 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(validYAML))
 	f.Add([]byte("modules:\n  m: {username: u, password: p}\ndevices:\n  - {name: a, address: \"[::1]:80\"}\n"))
 	f.Add([]byte("modules: {m: {username: u, password: p, allowed_targets: [\"*.x\", 10.0.0.0/8]}}"))
+	f.Add([]byte("modules:\n  m:\n    username: u\n    password: *Secr3t-pw # c\n  n: {token: !!int \"x\\x41\", password: 'a}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Parse(b)
 		if err != nil {
+			if strings.Contains(err.Error(), placeholder) {
+				t.Fatalf("redaction placeholder left in %q", err)
+			}
 			return
 		}
 		_ = c.String()

@@ -51,44 +51,50 @@ func validModels(models []string) error {
 	return nil
 }
 
-func (a *Advisory) validate() error {
+// validate returns all the advisory's errors; each names the advisory by ID
+// when it has one.
+func (a *Advisory) validate() []error {
 	if a.ID == "" {
-		return errors.New("id: required")
+		return []error{errors.New("id: required")}
 	}
+	var errs []error
+	add := func(err error) { errs = append(errs, fmt.Errorf("%s: %w", a.ID, err)) }
 	if len(a.Models) > 0 || len(a.DeviceTypes) == 0 {
 		if err := validModels(a.Models); err != nil {
-			return fmt.Errorf("%s: %w", a.ID, err)
+			add(err)
 		}
 	}
 	for _, t := range a.DeviceTypes {
 		if strings.TrimSpace(t) == "" {
-			return fmt.Errorf("%s: device_types: empty entry", a.ID)
+			add(errors.New("device_types: empty entry"))
+			break // one report for any number of empty entries
 		}
 	}
 	for _, v := range []struct{ name, val string }{{"min_version", a.MinVersion}, {"max_version", a.MaxVersion}} {
 		if v.val != "" && !versionRE.MatchString(v.val) {
-			return fmt.Errorf("%s: %s: %q is not a version like V5.4.0", a.ID, v.name, v.val)
+			add(fmt.Errorf("%s: %q is not a version like V5.4.0", v.name, v.val))
 		}
 	}
 	for _, b := range []struct{ name, val string }{{"min_build", a.MinBuild}, {"max_build", a.MaxBuild}} {
 		if b.val != "" && !buildRE.MatchString(b.val) {
-			return fmt.Errorf("%s: %s: %q is not a build date YYMMDD", a.ID, b.name, b.val)
+			add(fmt.Errorf("%s: %q is not a build date YYMMDD", b.name, b.val))
 		}
 	}
 	if a.MinVersion == "" && a.MaxVersion == "" && a.MinBuild == "" && a.MaxBuild == "" {
-		return fmt.Errorf("%s: needs at least one version or build bound", a.ID)
+		add(errors.New("needs at least one version or build bound"))
 	}
-	return nil
+	return errs
 }
 
-func (f *FirmwareMinimum) validate() error {
+func (f *FirmwareMinimum) validate() []error {
+	var errs []error
 	if err := validModels(f.Models); err != nil {
-		return err
+		errs = append(errs, err)
 	}
 	if !versionRE.MatchString(f.Version) {
-		return fmt.Errorf("version: %q is not a version like V5.7.18", f.Version)
+		errs = append(errs, fmt.Errorf("version: %q is not a version like V5.7.18", f.Version))
 	}
-	return nil
+	return errs
 }
 
 // MatchModel reports whether a device model matches any of the patterns

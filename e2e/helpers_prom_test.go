@@ -247,8 +247,10 @@ func promStartDemoExporter(t *testing.T) *promProc {
 // promStartExporter runs the exporter on the configuration file cfg.
 func promStartExporter(t *testing.T, cfg string) *promProc {
 	t.Helper()
-	return promStart(t, "hikvision_exporter", nil, exporterBinary(t),
-		func(addr string) []string { return []string{"--config.file=" + cfg, "--web.listen-address=" + addr} }, "/-/ready")
+	storage := t.TempDir()
+	return promStart(t, "hikvision_exporter", nil, exporterBinary(t), func(addr string) []string {
+		return []string{"--config.file=" + cfg, "--web.listen-address=" + addr, "--storage.path=" + storage}
+	}, "/-/ready")
 }
 
 // promStartPrometheus runs Prometheus on dir/prometheus.yml with its TSDB in

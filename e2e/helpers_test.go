@@ -55,7 +55,7 @@ func (l *lockedBuffer) String() string {
 func startExporter(t *testing.T, scheme string, args ...string) *exporter {
 	t.Helper()
 	e := &exporter{addr: freeAddr(t), output: &lockedBuffer{}, scheme: scheme}
-	args = append(args, "--web.listen-address="+e.addr)
+	args = append(args, "--web.listen-address="+e.addr, "--storage.path="+t.TempDir())
 	e.cmd = exec.Command(exporterBinary(t), args...)
 	e.cmd.Stdout, e.cmd.Stderr = e.output, e.output
 	// The demo writes its config under TMPDIR; keep it inside the test's own dir.

@@ -1,0 +1,273 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hikvision-exporter/hikvision_exporter/config"
+	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+)
+
+// pResolver answers made-up host names from a table and counts lookups.
+type pResolver struct {
+	names   map[string]string // host -> IP
+	lookups atomic.Int64
+}
+
+func (r *pResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	r.lookups.Add(1)
+	if ip, ok := r.names[host]; ok {
+		return []netip.Addr{netip.MustParseAddr(ip)}, nil // a fresh slice: callers may edit it
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+func pPort(d *isapitest.Device) string {
+	_, port, _ := net.SplitHostPort(d.Addr())
+	return port
+}
+
+// README "Security": a host name is resolved once, checked against allowed_targets,
+// and the connection goes to exactly the checked addresses.
+func TestHostNameTargetConnectsOnlyToCheckedAddresses(t *testing.T) {
+	t.Run("pinned", func(t *testing.T) {
+		dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+		r := &pResolver{names: map[string]string{"cam.promise.test": "127.0.0.1"}}
+		e := hStart(t, hYAML("password", nil, "    allowed_targets: [127.0.0.0/8]\n    collectors: [account]\n"), func(o *HandlerOptions) { o.Resolver = r })
+		const probes = 2
+		for i := range probes {
+			// The system resolver does not know the name: only the pinned address can reach the device.
+			code, body := e.probe("target=cam.promise.test:" + pPort(dev))
+			if code != 200 || !hasLine(body, "hikvision_up 1") {
+				t.Fatalf("probe %d: HTTP %d\n%s\nlogs:\n%s", i, code, body, e.logs.String())
+			}
+		}
+		if n := r.lookups.Load(); n < 1 || n > probes {
+			t.Errorf("resolver asked %d times for %d probes; want at most once per probe", n, probes)
+		}
+	})
+	t.Run("refused", func(t *testing.T) {
+		dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+		r := &pResolver{names: map[string]string{"cam.promise.test": "127.0.0.2"}}
+		e := hStart(t, hYAML("password", nil, "    allowed_targets: [127.0.0.1/32]\n"), func(o *HandlerOptions) { o.Resolver = r })
+		code, body := e.probe("target=cam.promise.test:" + pPort(dev))
+		if code != http.StatusBadRequest || !strings.Contains(body, "outside the module's allowed_targets") {
+			t.Errorf("HTTP %d %q; want 400 naming allowed_targets", code, body)
+		}
+		if s := dev.Stats(); s.Connections != 0 || s.Requests != 0 {
+			t.Errorf("a refused target was contacted: %+v", s)
+		}
+	})
+}
+
+// README "Security": proxy environment variables are ignored.
+//
+// net/http reads the proxy variables once per process, at its first request,
+// so the probe runs in a child process that starts with them set.
+func TestProxyEnvironmentIsIgnoredByProbes(t *testing.T) {
+	const child = "HIKVISION_PROMISE_PROXY_CHILD"
+	if os.Getenv(child) == "1" {
+		dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+		r := &pResolver{names: map[string]string{"cam.promise.test": "127.0.0.1"}}
+		e := hStart(t, hYAML("password", nil, "    allowed_targets: [127.0.0.0/8]\n    collectors: [account]\n"), func(o *HandlerOptions) { o.Resolver = r })
+		code, body := e.probe("target=cam.promise.test:" + pPort(dev))
+		if code != 200 || !hasLine(body, "hikvision_up 1") {
+			t.Fatalf("HTTP %d\n%s\nlogs:\n%s", code, body, e.logs.String())
+		}
+		return
+	}
+	var proxied atomic.Int64
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxied.Add(1)
+		http.Error(w, "proxied", http.StatusBadGateway)
+	}))
+	defer proxy.Close()
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+		t.Setenv(k, proxy.URL)
+	}
+	t.Setenv("NO_PROXY", "")
+	t.Setenv("no_proxy", "")
+	t.Setenv(child, "1")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestProxyEnvironmentIsIgnoredByProbes$", "-test.count=1", "-test.v").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestProxyEnvironmentIsIgnoredByProbes") {
+		t.Errorf("probe in a child process with proxy variables set: %v\n%s", err, out)
+	}
+	if n := proxied.Load(); n != 0 {
+		t.Errorf("the proxy from the environment received %d requests", n)
+	}
+}
+
+// README "Bad input": oversized answers fail only their collector; max_response_bytes sets the limit.
+func TestModuleMaxResponseBytesIsApplied(t *testing.T) {
+	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev.SetFault("GET /ISAPI/System/deviceInfo", isapitest.Fault{Oversize: 64 << 10})
+	devices := map[string]*isapitest.Device{"cam": dev}
+	e := hStart(t, hYAML("password", devices, "    max_response_bytes: 2048\n    collectors: [device]\n"), nil)
+	_, body := e.probe("target=cam")
+	for _, want := range []string{"hikvision_up 1", `hikvision_scrape_collector_success{collector="device"} 0`} {
+		if !hasLine(body, want) {
+			t.Errorf("64 KiB answer, 2048-byte limit: no %q in\n%s", want, body)
+		}
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "size limit of 2048 bytes") {
+		t.Errorf("log does not name the size limit:\n%s", logs)
+	}
+	dev.SetFault("GET /ISAPI/System/deviceInfo", isapitest.Fault{})
+	e.reload(hYAML("password", devices, "    collectors: [device]\n"))
+	if _, body := e.probe("target=cam"); !hasLine(body, `hikvision_scrape_collector_success{collector="device"} 1`) {
+		t.Errorf("fault removed, default limit: device collector failed\n%s", body)
+	}
+}
+
+// README "Bad input": a hang fails only the collector that read it; the probe returns by its deadline.
+func TestHangingEndpointFailsOnlyItsCollector(t *testing.T) {
+	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev.SetFault("GET /ISAPI/System/deviceInfo", isapitest.Fault{Hang: true})
+	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"cam": dev}, ""), nil)
+	start := time.Now()
+	code, body := e.probe("target=cam", "X-Prometheus-Scrape-Timeout-Seconds", "2")
+	if took := time.Since(start); took >= 2500*time.Millisecond {
+		t.Errorf("probe with a 2s scrape timeout answered after %v", took)
+	}
+	if code != 200 {
+		t.Fatalf("HTTP %d\n%s", code, body)
+	}
+	for _, want := range []string{"hikvision_up 1", `hikvision_scrape_collector_success{collector="device"} 0`,
+		`hikvision_scrape_collector_success{collector="account"} 1`, `hikvision_scrape_collector_success{collector="time"} 1`} {
+		if !hasLine(body, want) {
+			t.Errorf("no %q in\n%s", want, body)
+		}
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "target=cam") || !strings.Contains(logs, "collector=device") {
+		t.Errorf("no log line naming the device and the failed collector:\n%s", logs)
+	}
+}
+
+// README "Security": only a rejection of credentials holds off; a 401 without a challenge is none.
+func TestChallengelessUnauthorizedIsNotARejection(t *testing.T) {
+	clock := &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)}
+	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"), isapitest.WithClock(clock.Now))
+	dev.SetFault("", isapitest.Fault{NoChallenge: true})
+	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
+	_, body := e.probe("target=cam")
+	if !hasLine(body, "hikvision_up 0") || !hasLine(body, "hikvision_auth_rejected 0") {
+		t.Fatalf("challengeless 401: want up 0, auth_rejected 0\n%s", body)
+	}
+	dev.SetFault("", isapitest.Fault{})
+	if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_up 1") || !hasLine(body, "hikvision_auth_rejected 0") {
+		t.Errorf("fault removed, same instant: want up 1 (no hold-off)\n%s\nlogs:\n%s", body, e.logs.String())
+	}
+	if s := dev.Stats(); s.FailedLogins != 0 {
+		t.Errorf("%d failed logins", s.FailedLogins)
+	}
+}
+
+// README "Security": Basic is never sent unless allowed; a Basic-only device gets a clear error, not a hold-off.
+func TestBasicOnlyDeviceWithoutAllowBasicIsNotHeldOff(t *testing.T) {
+	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+	p.BasicOnly = true
+	dev := hDevice(t, p, isapitest.WithTLS())
+	yaml := fmt.Sprintf("modules:\n  default:\n    username: admin\n    password: password\n    scheme: https\n"+
+		"    tls_config: {insecure_skip_verify: true}\ndevices:\n  - {name: cam, address: %q}\n", dev.Addr())
+	e := hStart(t, yaml, nil)
+	_, body := e.probe("target=cam")
+	if !hasLine(body, "hikvision_up 0") || !hasLine(body, "hikvision_auth_rejected 0") {
+		t.Errorf("want up 0, auth_rejected 0\n%s", body)
+	}
+	s := dev.Stats()
+	if s.Requests == 0 || s.FailedLogins != 0 || s.Unauthorized != s.Requests {
+		// Every request answered with the bare challenge carried no credentials.
+		t.Errorf("credentials reached the device: %+v", s)
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, "Basic") || strings.Contains(logs, "0001-01-01") || strings.Contains(logs, "holding off") {
+		t.Errorf("want a log line about Basic auth and no hold-off:\n%s", logs)
+	}
+}
+
+// README "Security" (least privilege): an endpoint the account may not read reports
+// feature_supported 0, is not a wrong password, and is not asked for again within auth_backoff.
+func TestPermissionDeniedEndpointIsNotAWrongPassword(t *testing.T) {
+	clock := &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)}
+	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"), isapitest.WithClock(clock.Now))
+	dev.SetEndpoint("GET /ISAPI/Security/users", isapitest.Endpoint{Status: http.StatusUnauthorized,
+		Body: isapitest.ResponseStatusXML(isapitest.NamespaceHikvision20, "/ISAPI/Security/users", 4, "Invalid Operation", "noPermission")})
+	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
+	for minute := 0; minute <= 80; minute++ {
+		_, body := e.probe("target=cam")
+		for _, want := range []string{"hikvision_up 1", "hikvision_auth_rejected 0", `hikvision_feature_supported{feature="users"} 0`} {
+			if !hasLine(body, want) {
+				t.Fatalf("minute %d: no %q in\n%s", minute, want, body)
+			}
+		}
+		clock.Advance(time.Minute)
+	}
+	s := dev.Stats()
+	if n := s.ByPath["GET /ISAPI/Security/users"]; n < 1 || n > 3 {
+		t.Errorf("users requested %d times in 80 minutes; want 1 to 3 (once per 35m auth_backoff)", n)
+	}
+	if s.FailedLogins != 0 {
+		t.Errorf("%d failed logins", s.FailedLogins)
+	}
+}
+
+// README "Security": any /probe caller can name ad-hoc targets; what the exporter keeps for them is bounded.
+func TestAdhocTargetsAreBounded(t *testing.T) {
+	clock := &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)}
+	cfg, err := config.Parse([]byte(hYAML("password", nil, "    allowed_targets: [127.0.0.0/8]\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewHandler(HandlerOptions{Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler), Now: clock.Now})
+	t.Cleanup(h.Close)
+	e := &hExporter{t: t, srv: httptest.NewServer(h), logs: &syncBuffer{}}
+	t.Cleanup(e.srv.Close)
+
+	const targets = 1100
+	target := func(i int) string { return fmt.Sprintf("target=127.0.%d.%d:9", i/250, i%250+1) } // port 9: closed
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if code, body := e.probe(target(i), "X-Prometheus-Scrape-Timeout-Seconds", "1"); code != 200 || !hasLine(body, "hikvision_up 0") {
+					t.Errorf("%s: HTTP %d\n%s", target(i), code, body)
+				}
+			}
+		}()
+	}
+	for i := range targets {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	clock.Advance(2 * time.Minute) // the next probe sweeps
+	e.probe(target(targets-1), "X-Prometheus-Scrape-Timeout-Seconds", "1")
+	pl := h.prober.pool
+	pl.mu.Lock()
+	states, rotations := len(pl.states), len(pl.rotations)
+	pl.mu.Unlock()
+	if states > maxAdhocStates {
+		t.Errorf("%d ad-hoc targets left %d States; want at most %d", targets, states, maxAdhocStates)
+	}
+	if rotations > states {
+		t.Errorf("%d password rotations kept for %d States after a sweep", rotations, states)
+	}
+}
