@@ -149,14 +149,25 @@ func TestFailedRefreshLeavesTheErrorToTheNextProbe(t *testing.T) {
 
 func TestBeginWaitsForARefreshInFlight(t *testing.T) {
 	clock, dev, c := staleDevice(t, isapitest.Fault{Latency: 300 * time.Millisecond})
-	ctx := context.Background()
+	// Every wait is bounded: if the behaviour under test broke, the test
+	// must fail, not hang the package run.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("gave up waiting for %s: %v", what, ctx.Err())
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
 	end, _ := c.Begin(ctx)
 	c.DeviceInfo(ctx, time.Minute) // stale: queues the refresh
 	dev.ResetStats()
 	end() // the refresh starts now
-	for dev.Stats().Requests == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor("the refresh request", func() bool { return dev.Stats().Requests != 0 })
 	end, err := c.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -178,11 +189,9 @@ func TestBeginWaitsForARefreshInFlight(t *testing.T) {
 	end, _ = c.Begin(ctx)
 	c.DeviceInfo(ctx, time.Minute)
 	end()
-	for len(c.refresh.busy) == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-	defer cancel()
+	waitFor("the second refresh to start", func() bool { return len(c.refresh.busy) != 0 })
+	short, cancelShort := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancelShort()
 	if _, err := c.Begin(short); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Begin under a short deadline: %v", err)
 	}

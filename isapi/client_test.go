@@ -446,3 +446,50 @@ func TestRejectedOrdinaryRequestIsCheckedOnce(t *testing.T) {
 		t.Errorf("failed logins = %d, want 2 (the request, then one check)", s.FailedLogins)
 	}
 }
+
+// TestProxyEnvironmentIsIgnored: credentials go to the device and nowhere
+// else, whatever proxy the environment names. http.ProxyFromEnvironment
+// never proxies localhost or a loopback address, so the device is reached
+// by a name pinned to 127.0.0.1, and NO_PROXY is cleared: were the
+// environment used, both schemes would go to the proxy.
+func TestProxyEnvironmentIsIgnored(t *testing.T) {
+	var proxied atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxied.Add(1)
+		http.Error(w, "proxied", http.StatusBadGateway)
+	}))
+	defer proxy.Close()
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"} {
+		t.Setenv(k, proxy.URL)
+	}
+	for _, k := range []string{"NO_PROXY", "no_proxy", "REQUEST_METHOD"} {
+		t.Setenv(k, "")
+	}
+	plain := startDevice(t, camProfile())
+	secure := startDevice(t, camProfile(), isapitest.WithTLS())
+	pool := x509.NewCertPool()
+	pool.AddCert(secure.Certificate())
+	for scheme, dev := range map[string]*isapitest.Device{"http": plain, "https": secure} {
+		_, port, _ := net.SplitHostPort(dev.Addr())
+		c := clientFor(dev, "right-password", func(o *Options) {
+			o.Scheme, o.TLSConfig = scheme, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+			o.Address = net.JoinHostPort("cam.invalid", port) // not loopback to the proxy rules
+			o.Pinned = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+		})
+		defer c.Close()
+		if _, err := c.Get(context.Background(), PathDeviceInfo); err != nil {
+			t.Errorf("%s: %v", scheme, err)
+		}
+		if n := dev.Stats().Requests; n != 2 {
+			t.Errorf("%s: the device saw %d requests, want the challenge and the answer", scheme, n)
+		}
+		// ProxyFromEnvironment reads the environment once per process,
+		// maybe before this test set it, so the transport is checked too.
+		if tr, ok := c.auth.next.(countingTransport).next.(*http.Transport); !ok || tr.Proxy != nil {
+			t.Errorf("%s: the transport is not an *http.Transport without Proxy (ok %v)", scheme, ok)
+		}
+	}
+	if n := proxied.Load(); n != 0 {
+		t.Errorf("the proxy saw %d requests", n)
+	}
+}

@@ -290,20 +290,6 @@ func (g *guard) accept() {
 	}
 }
 
-// acceptedSince reports whether the device accepted this password on every
-// account at or after t.
-func (g *guard) acceptedSince(t time.Time) bool {
-	g.ledger.mu.Lock()
-	defer g.ledger.mu.Unlock()
-	for _, a := range g.accounts {
-		s := g.ledger.accounts[a]
-		if s == nil || s.verified != g.password || s.verifiedAt.IsZero() || s.verifiedAt.Before(t) {
-			return false
-		}
-	}
-	return true
-}
-
 // state reports the current hold-off for this guard's password.
 func (g *guard) state() (until time.Time, cause *AuthError, holding bool) {
 	g.ledger.mu.Lock()

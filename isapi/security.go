@@ -360,6 +360,9 @@ func DecodeSecurityEmail(body []byte) (*SecurityEmail, error) {
 		}
 		return out, nil
 	}
+	if err := checkJSONShape(body); err != nil {
+		return nil, &DecodeError{Err: err, Snippet: snippet(body)}
+	}
 	var doc struct {
 		SecurityEmail *struct {
 			SecurityInformation json.RawMessage `json:"SecurityInformation"`
@@ -391,6 +394,56 @@ func DecodeSecurityEmail(body []byte) (*SecurityEmail, error) {
 		out.Addresses = append(out.Addresses, one.EmailAddress)
 	}
 	return out, nil
+}
+
+// ErrJSONTooComplex is wrapped in the *DecodeError for a JSON answer nested
+// deeper, or holding more values, than DecodeSecurityEmail accepts.
+var ErrJSONTooComplex = errors.New("JSON answer too complex")
+
+// Limits of the JSON e-mail answer, which is three objects and an array
+// deep and holds a recovery address or two. json.Unmarshal spends up to
+// 200 bytes on each element of a slice it fills, even of the wrong type:
+// a 4 MiB [0,0,...] cost 330 MiB (TestHostileAnswersStayWithinBudget).
+const (
+	maxJSONDepth  = 32
+	maxJSONValues = 1024 // commas outside strings: array elements and object members
+)
+
+// checkJSONShape fails a document past the JSON limits in one pass over
+// its bytes, allocating nothing, before json.Unmarshal spends on it.
+func checkJSONShape(b []byte) error {
+	depth, values := 0, 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			i = skipJSONString(b, i+1)
+		case '[', '{':
+			if depth++; depth > maxJSONDepth {
+				return fmt.Errorf("%w: nested more than %d deep", ErrJSONTooComplex, maxJSONDepth)
+			}
+		case ']', '}':
+			depth--
+		case ',':
+			if values++; values > maxJSONValues {
+				return fmt.Errorf("%w: more than %d values", ErrJSONTooComplex, maxJSONValues)
+			}
+		}
+	}
+	return nil
+}
+
+// skipJSONString returns the index of the quote closing the string that
+// starts at b[i], or len(b) when it is not closed.
+func skipJSONString(b []byte, i int) int {
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++ // the escaped byte cannot close the string
+		case '"':
+			return i
+		}
+	}
+	return i
 }
 
 // DoubleVerification is whatever the unconfirmed doubleVerification path

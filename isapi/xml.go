@@ -3,6 +3,7 @@ package isapi
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -13,12 +14,14 @@ import (
 
 // charsetReader decodes the charsets OEM firmware declares (ISO-8859-1,
 // GB2312, ...): user-set fields such as deviceName may hold non-ASCII text.
-// An unknown label is read as UTF-8 rather than failing the document.
+// An unknown label is read as UTF-8 rather than failing the document. The
+// decoded text is guarded again: in UTF-16 or ISO-2022-JP the raw bytes do
+// not show where tags and attributes are.
 func charsetReader(label string, r io.Reader) (io.Reader, error) {
 	if cr, err := charset.NewReaderLabel(label, r); err == nil {
-		return cr, nil
+		r = cr
 	}
-	return r, nil
+	return &guardedReader{r: r}, nil
 }
 
 // Decode unmarshals an ISAPI XML document into v.
@@ -29,13 +32,198 @@ func charsetReader(label string, r io.Reader) (io.Reader, error) {
 // within one document. Non-UTF-8 declarations are read as UTF-8, since
 // Hikvision declares UTF-8 but some OEM builds name other charsets for what is
 // ASCII in every field we read.
+//
+// A device may send anything up to the size limit, so decoding is bounded
+// (see maxXMLDepth and the limits after it): a document past a limit fails
+// with an error wrapping ErrXMLTooComplex.
 func Decode(body []byte, v any) error {
-	d := xml.NewDecoder(bytes.NewReader(body))
-	d.CharsetReader = charsetReader
-	if err := d.Decode(v); err != nil {
-		return &DecodeError{Err: err, Snippet: snippet(body)}
+	raw := xml.NewDecoder(&guardedBody{b: body})
+	raw.CharsetReader = charsetReader
+	lim := &limitReader{raw: raw}
+	// The outer decoder translates namespaces and checks nesting on the
+	// tokens the limiter let through, exactly as it would on raw tokens.
+	if err := xml.NewTokenDecoder(lim).Decode(v); err != nil {
+		return &DecodeError{Err: lim.locate(err), Snippet: snippet(body)}
 	}
 	return nil
+}
+
+// ErrXMLTooComplex is wrapped in the *DecodeError for an XML answer nested
+// deeper, or holding more elements, tokens or attributes, than Decode
+// accepts.
+var ErrXMLTooComplex = errors.New("XML answer too complex")
+
+// Limits of one XML answer. The real answers in isapi/isapitest/captures
+// (the recorders' event triggers are the largest) nest at most 7 deep and
+// hold at most 718 elements, 2,862 tokens, 254 attributes, and 3 attributes
+// on one element. A log-search page is DefaultLogPageSize entries, and
+// devices stop at RecorderLogCap (2,000 entries of about 7 elements). The
+// element limit leaves room for twice that, and no more: elements decoded
+// into a slice of structs cost up to 1 kB each (the slice grows by a
+// quarter at a time), so these limits keep the worst 4 MiB answer under
+// 64 MiB allocated (TestHostileAnswersStayWithinBudget).
+const (
+	maxXMLDepth        = 64
+	maxXMLElements     = 32 << 10
+	maxXMLTokens       = 8 * maxXMLElements // real answers: 4 per element
+	maxXMLAttrs        = maxXMLElements     // in the whole document
+	maxXMLElementAttrs = 32                 // enforced by attrGuard
+)
+
+// limitReader hands the raw tokens of one document to the decoder and
+// fails once the document exceeds a limit, before the decoder has spent
+// anything on the token past it.
+type limitReader struct {
+	raw                            *xml.Decoder
+	depth, elements, tokens, attrs int
+}
+
+func (l *limitReader) Token() (xml.Token, error) {
+	t, err := l.raw.RawToken()
+	if t != nil {
+		if lerr := l.count(t); lerr != nil {
+			return nil, lerr
+		}
+	}
+	return t, err
+}
+
+func (l *limitReader) count(t xml.Token) error {
+	l.tokens++
+	switch t := t.(type) {
+	case xml.StartElement:
+		l.depth++
+		l.elements++
+		l.attrs += len(t.Attr)
+	case xml.EndElement:
+		l.depth--
+	}
+	switch {
+	case l.depth > maxXMLDepth:
+		return l.tooComplex("nested more than %d deep", maxXMLDepth)
+	case l.elements > maxXMLElements:
+		return l.tooComplex("more than %d elements", maxXMLElements)
+	case l.tokens > maxXMLTokens:
+		return l.tooComplex("more than %d tokens", maxXMLTokens)
+	case l.attrs > maxXMLAttrs:
+		return l.tooComplex("more than %d attributes", maxXMLAttrs)
+	}
+	return nil
+}
+
+func (l *limitReader) tooComplex(format string, limit int) error {
+	line, _ := l.raw.InputPos()
+	return fmt.Errorf("%w: "+format+" (line %d)", ErrXMLTooComplex, limit, line)
+}
+
+// locate puts the line the raw decoder reached into a syntax error: the
+// outer decoder reports nesting errors, and it never sees line breaks.
+func (l *limitReader) locate(err error) error {
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		se.Line, _ = l.raw.InputPos()
+	}
+	return err
+}
+
+// attrGuard fails a document at the (maxXMLElementAttrs+1)th attribute of
+// a start tag. encoding/xml collects every attribute of a tag before
+// limitReader sees the tag, so one tag of a million attributes or
+// namespace declarations would cost hundreds of megabytes first. A strict
+// decoder needs an '=' outside quotes for each attribute and refuses '<'
+// inside a tag, so counting those bytes from each '<' bounds what it can
+// collect. Comments, CDATA, directives, processing instructions and end
+// tags ('<' followed by '!', '?' or '/') are not counted.
+type attrGuard struct {
+	state byte // 0 outside tags, '<' just after one, 't' in a start tag, or the open quote
+	attrs int
+}
+
+var errTooManyAttrs = fmt.Errorf("%w: a start tag holds more than %d attributes", ErrXMLTooComplex, maxXMLElementAttrs)
+
+// scan advances the guard over p and returns how many bytes of it may
+// pass: all, or those before the attribute one too many.
+func (g *attrGuard) scan(p []byte) (int, error) {
+	for i := 0; i < len(p); i++ {
+		if g.state == 0 {
+			j := bytes.IndexByte(p[i:], '<')
+			if j < 0 {
+				break
+			}
+			i += j
+		}
+		if g.step(p[i]) {
+			return i, errTooManyAttrs
+		}
+	}
+	return len(p), nil
+}
+
+// step advances the guard over one byte and reports an attribute too many.
+func (g *attrGuard) step(c byte) bool {
+	switch {
+	case c == '<':
+		g.state, g.attrs = '<', 0
+	case g.state == '<' && (c == '!' || c == '?' || c == '/'):
+		g.state = 0
+	case g.state == '<':
+		g.state = 't'
+		return g.step(c)
+	case g.state == 't' && c == '>':
+		g.state = 0
+	case g.state == 't' && (c == '"' || c == '\''):
+		g.state = c
+	case g.state == 't' && c == '=':
+		g.attrs++
+		return g.attrs > maxXMLElementAttrs
+	case (g.state == '"' || g.state == '\'') && c == g.state: // the closing quote
+		g.state = 't'
+	}
+	return false
+}
+
+// guardedBody reads a whole answer through an attrGuard. It is an
+// io.ByteReader, so encoding/xml reads it without a buffer of its own.
+type guardedBody struct {
+	b []byte
+	g attrGuard
+}
+
+func (r *guardedBody) ReadByte() (byte, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	c := r.b[0]
+	if (c == '<' || r.g.state != 0) && r.g.step(c) {
+		return 0, errTooManyAttrs
+	}
+	r.b = r.b[1:]
+	return c, nil
+}
+
+// Read serves a charset decoder, which reads the rest of the answer from
+// here once the XML declaration names a charset.
+func (r *guardedBody) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n, err := r.g.scan(p[:copy(p, r.b)])
+	r.b = r.b[n:]
+	return n, err
+}
+
+// guardedReader reads the output of a charset decoder through an attrGuard.
+type guardedReader struct {
+	r io.Reader
+	g attrGuard
+}
+
+func (r *guardedReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if m, gerr := r.g.scan(p[:n]); gerr != nil {
+		return m, gerr
+	}
+	return n, err
 }
 
 // DecodeError reports a body that is not the XML document we asked for.
