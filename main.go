@@ -25,7 +25,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
-	"github.com/hikvision-exporter/hikvision_exporter/collector"
+	"github.com/hikvision-exporter/hikvision_exporter/probe"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
 )
@@ -89,16 +89,16 @@ func main() {
 	}
 	prometheus.MustRegister(versioncollector.NewCollector("hikvision_exporter"))
 	store := config.NewStore(*configFile, cfg, prometheus.DefaultRegisterer)
-	probe := collector.NewHandler(collector.HandlerOptions{
+	probes := probe.NewHandler(probe.HandlerOptions{
 		Config: store.Get, Logger: logger, Resolver: net.DefaultResolver,
 		TimeoutOffset: *timeoutOffset, MaxInFlight: *maxInFlight,
 		Registerer: prometheus.DefaultRegisterer, StoragePath: *storagePath,
 	})
-	probe.WarnDuplicates(context.Background(), cfg)
-	reload := reloader(store, logger, func(c *config.Config) { probe.WarnDuplicates(context.Background(), c) })
+	probes.WarnDuplicates(context.Background(), cfg)
+	reload := reloader(store, logger, func(c *config.Config) { probes.WarnDuplicates(context.Background(), c) })
 
 	mux := http.NewServeMux()
-	mux.Handle("/probe", probe)
+	mux.Handle("/probe", probes)
 	mux.Handle("/metrics", promhttp.Handler())
 	mux.HandleFunc("/config", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -141,7 +141,7 @@ func main() {
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	select {
 	case err := <-served:
-		probe.Close()
+		probes.Close()
 		logger.Error("HTTP server stopped", "err", err)
 		os.Exit(1)
 	case sig := <-stop:
@@ -153,7 +153,7 @@ func main() {
 	if err := srv.Shutdown(ctx); err != nil {
 		logger.Warn("Probes still running at shutdown", "err", err)
 	}
-	probe.Close() // saves hold-offs and log cursors
+	probes.Close() // saves hold-offs and log cursors
 	logger.Info("Stopped")
 }
 

@@ -1,10 +1,13 @@
-package collector
+// An external test package: the configuration cases parse YAML with
+// config.Parse, and config imports advisory.
+package advisory_test
 
 import (
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/hikvision-exporter/hikvision_exporter/advisory"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
@@ -41,13 +44,13 @@ func TestVersionCompare(t *testing.T) {
 		{"V.5.4", "V5.4", 0, false},
 		{"V99999999999999999999999.1", "V1", 0, false}, // overflows an int
 	} {
-		got, ok := compareVersions(tc.a, tc.b)
+		got, ok := advisory.CompareVersions(tc.a, tc.b)
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("compareVersions(%q, %q) = %d, %v; want %d, %v", tc.a, tc.b, got, ok, tc.want, tc.ok)
+			t.Errorf("CompareVersions(%q, %q) = %d, %v; want %d, %v", tc.a, tc.b, got, ok, tc.want, tc.ok)
 		}
 		if ok {
-			if rev, _ := compareVersions(tc.b, tc.a); rev != -got {
-				t.Errorf("compareVersions(%q, %q) = %d is not the reverse of %d", tc.b, tc.a, rev, got)
+			if rev, _ := advisory.CompareVersions(tc.b, tc.a); rev != -got {
+				t.Errorf("CompareVersions(%q, %q) = %d is not the reverse of %d", tc.b, tc.a, rev, got)
 			}
 		}
 	}
@@ -58,13 +61,13 @@ func FuzzVersionCompare(f *testing.F) {
 	f.Add("V4.62.210", "V5.03.020")
 	f.Add("5.3.0 build", "v")
 	f.Fuzz(func(t *testing.T, a, b string) {
-		x, okx := compareVersions(a, b)
-		y, oky := compareVersions(b, a)
+		x, okx := advisory.CompareVersions(a, b)
+		y, oky := advisory.CompareVersions(b, a)
 		if okx != oky || x != -y {
-			t.Fatalf("compareVersions not antisymmetric: (%q,%q)=%d,%v (%q,%q)=%d,%v", a, b, x, okx, b, a, y, oky)
+			t.Fatalf("CompareVersions not antisymmetric: (%q,%q)=%d,%v (%q,%q)=%d,%v", a, b, x, okx, b, a, y, oky)
 		}
-		if s, ok := compareVersions(a, a); okx && (!ok || s != 0) {
-			t.Fatalf("compareVersions(%q, %q) = %d, %v", a, a, s, ok)
+		if s, ok := advisory.CompareVersions(a, a); okx && (!ok || s != 0) {
+			t.Fatalf("CompareVersions(%q, %q) = %d, %v", a, a, s, ok)
 		}
 	})
 }
@@ -74,11 +77,21 @@ func advInfo(model, deviceType, version, released string) *isapi.DeviceInfo {
 	return &isapi.DeviceInfo{Model: model, DeviceType: deviceType, FirmwareVersion: version, FirmwareReleasedDate: released}
 }
 
+// advDevice is what the device collector passes on of a deviceInfo: the
+// build only when it is a real date.
+func advDevice(info *isapi.DeviceInfo) advisory.Device {
+	d := advisory.Device{Model: info.Model, DeviceType: info.DeviceType, FirmwareVersion: info.FirmwareVersion}
+	if _, ok := info.FirmwareBuildTime(); ok {
+		d.Build = info.FirmwareBuild()
+	}
+	return d
+}
+
 // advVerdicts evaluates the built-in table plus configured advisories and
 // returns "ID=0|1" strings, sorted.
-func advVerdicts(configured []config.Advisory, info *isapi.DeviceInfo) []string {
+func advVerdicts(configured []advisory.Advisory, info *isapi.DeviceInfo) []string {
 	var out []string
-	for _, r := range evaluateAdvisories(mergeAdvisories(builtinAdvisories, configured), info) {
+	for _, r := range advisory.Evaluate(advisory.Merge(configured), advDevice(info)) {
 		v := "0"
 		if r.Vulnerable {
 			v = "1"
@@ -162,8 +175,8 @@ func advShiftDay(b string, days int) string {
 
 // Family patterns must not cover neighbouring lines or modern models.
 func TestAdvisoryModelPatterns(t *testing.T) {
-	var cve7921 []config.Advisory
-	for _, a := range builtinAdvisories {
+	var cve7921 []advisory.Advisory
+	for _, a := range advisory.Builtin() {
 		if a.ID == "CVE-2017-7921" {
 			cve7921 = append(cve7921, a)
 		}
@@ -330,7 +343,7 @@ func TestAdvisoryMatchModel(t *testing.T) {
 		{"DS-2CD2386G2-IU", " DS-2CD2386G2-IU ", true},
 		{"DS-2CD2?46G2-ISU?SL", "DS-2CD2346G2-ISU/SL", true},
 	} {
-		if got := config.MatchModel([]string{tc.pattern}, tc.model); got != tc.want {
+		if got := advisory.MatchModel([]string{tc.pattern}, tc.model); got != tc.want {
 			t.Errorf("MatchModel(%q, %q) = %v, want %v", tc.pattern, tc.model, got, tc.want)
 		}
 	}
@@ -363,18 +376,19 @@ firmware_minimums:
 		{"DS-2SE4C425MWG-E-26", "V5.8.1", false, false},
 		{"DS-2CD2146G2-ISU", "", false, false}, // version unreadable
 	} {
-		below, found := belowMinimum(cfg.FirmwareMinimums, tc.model, tc.version)
+		below, found := advisory.BelowMinimum(cfg.FirmwareMinimums, tc.model, tc.version)
 		if below != tc.below || found != tc.found {
-			t.Errorf("belowMinimum(%s, %s) = %v, %v; want %v, %v", tc.model, tc.version, below, found, tc.below, tc.found)
+			t.Errorf("BelowMinimum(%s, %s) = %v, %v; want %v, %v", tc.model, tc.version, below, found, tc.below, tc.found)
 		}
 	}
 }
 
 // Every built-in entry passes the same validation as a configured one.
 func TestAdvisoryBuiltinTableValid(t *testing.T) {
+	builtin := advisory.Builtin()
 	var b strings.Builder
 	b.WriteString("modules:\n  default:\n    username: admin\n    password: password\nfirmware_advisories:\n")
-	for _, a := range builtinAdvisories {
+	for _, a := range builtin {
 		b.WriteString("  - id: " + a.ID + "\n")
 		if len(a.Models) > 0 {
 			b.WriteString("    models: [\"" + strings.Join(a.Models, "\", \"") + "\"]\n")
@@ -391,7 +405,7 @@ func TestAdvisoryBuiltinTableValid(t *testing.T) {
 			t.Errorf("%s %v: built-in entries need a url and a note", a.ID, a.Models)
 		}
 		if a.MinVersion != "" && a.MaxVersion != "" {
-			if c, ok := compareVersions(a.MinVersion, a.MaxVersion); !ok || c > 0 {
+			if c, ok := advisory.CompareVersions(a.MinVersion, a.MaxVersion); !ok || c > 0 {
 				t.Errorf("%s %v: version range %s..%s is inverted", a.ID, a.Models, a.MinVersion, a.MaxVersion)
 			}
 		}
@@ -403,15 +417,30 @@ func TestAdvisoryBuiltinTableValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b.String())
 	}
-	if len(cfg.FirmwareAdvisories) != len(builtinAdvisories) {
-		t.Errorf("%d entries parsed, want %d", len(cfg.FirmwareAdvisories), len(builtinAdvisories))
+	if len(cfg.FirmwareAdvisories) != len(builtin) {
+		t.Errorf("%d entries parsed, want %d", len(cfg.FirmwareAdvisories), len(builtin))
 	}
 	// The table as written in ADVISORIES.md: 7 CVE-2017-7921 families and the heuristic.
 	ids := map[string]int{}
-	for _, a := range builtinAdvisories {
+	for _, a := range builtin {
 		ids[a.ID]++
 	}
 	if ids["CVE-2017-7921"] != 7 || ids["CVE-2021-36260"] != 1 || len(ids) != 2 {
 		t.Errorf("built-in ids %v", ids)
+	}
+}
+
+// Builtin hands out a copy: changing it changes no verdict.
+func TestAdvisoryBuiltinIsACopy(t *testing.T) {
+	b := advisory.Builtin()
+	for i := range b {
+		b[i].ID = "changed"
+		for j := range b[i].Models {
+			b[i].Models[j] = "NONE"
+		}
+	}
+	got := advVerdicts(nil, advInfo("DS-2CD2532F-IWS", "IPCamera", "V5.2.0", "build 140721"))
+	if want := []string{"CVE-2017-7921=1", "CVE-2021-36260=1"}; !slices.Equal(got, want) {
+		t.Errorf("verdicts %q after changing Builtin()'s result, want %q", got, want)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hikvision-exporter/hikvision_exporter/collector"
+	"github.com/hikvision-exporter/hikvision_exporter/probe"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
 )
@@ -66,7 +66,7 @@ func probeCounts(t *testing.T, collectors []string, maxConc int) []countRun {
 	var mu sync.Mutex
 	start := time.Now()
 	now := start
-	h := collector.NewHandler(collector.HandlerOptions{
+	h := probe.NewHandler(probe.HandlerOptions{
 		Config: func() *config.Config { return cfg }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Resolver: net.DefaultResolver, TimeoutOffset: 500 * time.Millisecond, Registerer: prometheus.NewRegistry(),
 		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },

@@ -3,7 +3,7 @@
 // The fleet benchmark (TestFleet) runs three kinds of process, all of them
 // the test binary itself:
 //
-//   - the exporter: the test process. It serves collector.NewHandler's
+//   - the exporter: the test process. It serves probe.NewHandler's
 //     /probe (and the naive prober's /naive) on a loopback HTTP server, so
 //     its getrusage and heap figures are the exporter's alone;
 //   - simulator children, re-executed with HIKBENCH_CHILD=sim, each running

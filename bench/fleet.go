@@ -18,7 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hikvision-exporter/hikvision_exporter/collector"
+	"github.com/hikvision-exporter/hikvision_exporter/probe"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 )
 
@@ -111,7 +111,7 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 	}
 	logs := newCountingHandler()
 	reg := prometheus.NewRegistry()
-	probe := collector.NewHandler(collector.HandlerOptions{
+	probe := probe.NewHandler(probe.HandlerOptions{
 		Config: func() *config.Config { return cfg }, Logger: slog.New(logs),
 		Resolver: net.DefaultResolver, TimeoutOffset: 500 * time.Millisecond,
 		MaxInFlight: 512, Registerer: reg,

@@ -73,8 +73,8 @@ func passwordAge(m *Metrics, d *Device) {
 	}
 }
 
-// lockMetrics reports what a rejecting device said about the account's lock.
-func lockMetrics(m *Metrics, d *Device, cause *isapi.AuthError) {
+// LockMetrics reports the lock state a rejected login's answer carried.
+func LockMetrics(m *Metrics, cause *isapi.AuthError) {
 	m.Bool(accountLockedDesc, cause.Locked)
 	m.Int(loginAttemptsRemainingDesc, cause.RetriesLeft)
 	if cause.UnlockIn.Set && cause.UnlockIn.V > 0 && !cause.UnlockAt.IsZero() {

@@ -6,7 +6,10 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,18 +36,27 @@ var (
 	registry   = map[string]Collector{}
 )
 
-// registerCollector adds a posture area under a name from config.Collectors.
+// registerCollector adds a posture area. The registry is the only list of
+// collector names: configuration is validated against Names.
 func registerCollector(name string, c Collector) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	registry[name] = c
 }
 
-func lookupCollector(name string) (Collector, bool) {
+// Lookup returns the posture area registered under name.
+func Lookup(name string) (Collector, bool) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	c, ok := registry[name]
 	return c, ok
+}
+
+// Names lists every registered posture area, sorted.
+func Names() []string {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	return slices.Sorted(maps.Keys(registry))
 }
 
 // Device is what a collector sees of the device being probed.
@@ -53,7 +65,7 @@ type Device struct {
 	Module *config.Module
 	Config *config.Config
 	Client *isapi.Client
-	State  *State
+	Values *Values
 	Logger *slog.Logger
 	Now    time.Time
 	// UserCheck is the credential check's answer; nil when the device has
@@ -79,6 +91,20 @@ func (m *Metrics) add(metric prometheus.Metric, err error) {
 		return
 	}
 	m.out = append(m.out, metric)
+}
+
+// Out returns the metrics emitted so far.
+func (m *Metrics) Out() []prometheus.Metric {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.out
+}
+
+// Err returns the errors of metrics that could not be built, joined.
+func (m *Metrics) Err() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return errors.Join(m.err...)
 }
 
 // Gauge emits a gauge.
@@ -142,20 +168,9 @@ func newDesc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
 }
 
-// constCollector serves metrics gathered earlier; it is unchecked.
-type constCollector []prometheus.Metric
-
-func (constCollector) Describe(chan<- *prometheus.Desc) {}
-
-func (c constCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range c {
-		ch <- m
-	}
-}
-
-// dedupe drops a repeated series (same name and labels), keeping the first,
+// Dedupe drops a repeated series (same name and labels), keeping the first,
 // so that one sloppy collector cannot make the registry reject a whole probe.
-func dedupe(ms []prometheus.Metric) []prometheus.Metric {
+func Dedupe(ms []prometheus.Metric) []prometheus.Metric {
 	seen := make(map[seriesID]bool, len(ms))
 	out := ms[:0]
 	for _, m := range ms {
@@ -190,4 +205,18 @@ func seriesKey(m prometheus.Metric) seriesID {
 		id.labels = b.String()
 	}
 	return id
+}
+
+// ConstMetrics serves metrics gathered earlier as an unchecked
+// prometheus.Collector.
+type ConstMetrics []prometheus.Metric
+
+// Describe sends nothing: the metrics are unchecked.
+func (ConstMetrics) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends the metrics.
+func (c ConstMetrics) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c {
+		ch <- m
+	}
 }

@@ -61,7 +61,7 @@ func devStart(t *testing.T, p isapitest.Profile, cfg *config.Config) (*Device, *
 	m := cfg.Modules["default"]
 	d := &Device{
 		Target: &config.Target{Name: "sim", Address: sim.Addr(), ModuleName: "default", Module: m},
-		Module: m, Config: cfg, Client: c, State: &State{},
+		Module: m, Config: cfg, Client: c, Values: NewValues(nil),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now(),
 	}
 	return d, sim
@@ -83,7 +83,7 @@ func devCollect(t *testing.T, d *Device) (map[string]float64, error) {
 func devSeries(t *testing.T, ms []prometheus.Metric) map[string]float64 {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(constCollector(ms))
+	reg.MustRegister(ConstMetrics(ms))
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil {
 		t.Fatal(err)
@@ -327,55 +327,6 @@ firmware_advisories:
 			want := maps.Clone(tc.want)
 			want[devFeatureOK] = 1
 			devDiff(t, got, want)
-		})
-	}
-}
-
-// The collector inside a whole probe: hikvision_up, collector success, and
-// the deviceInfo-less access terminal.
-func TestDeviceCollectorProbe(t *testing.T) {
-	for _, tc := range []struct {
-		model   string
-		feature float64
-	}{
-		{"k1a340fwx", 0},
-		{"DS-2CD2443G0-IW", 1},
-		{"DS-7616NI-K2", 1},
-	} {
-		t.Run(tc.model, func(t *testing.T) {
-			sim, err := isapitest.New(isapitest.CaptureProfile(tc.model))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(sim.Close)
-			cfg := devConfig(t, devConfigYAML+"devices:\n  - name: sim\n    address: "+sim.Addr()+"\n")
-			target, err := cfg.Resolve(context.Background(), nil, "sim", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-			p := &prober{pool: newPool(time.Now, isapi.NewLedger(time.Now), nil), logger: logger, now: time.Now}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			res := p.probe(ctx, cfg, target, logger)
-			res.done()
-			if res.outcome != outcomeSuccess {
-				t.Errorf("outcome %s", res.outcome)
-			}
-			got := devSeries(t, res.metrics)
-			for k, v := range map[string]float64{
-				"hikvision_up": 1,
-				`hikvision_scrape_collector_success{collector="device"}`: 1,
-				devFeatureOK: tc.feature,
-			} {
-				if got[k] != v {
-					t.Errorf("%s = %v, want %v (have %v)", k, got[k], v, got)
-				}
-			}
-			_, hasInfo := got[devBuildTimestamp]
-			if hasInfo != (tc.feature == 1) {
-				t.Errorf("build timestamp present = %v with feature %v", hasInfo, tc.feature)
-			}
 		})
 	}
 }

@@ -66,7 +66,7 @@ func lkStart(t *testing.T, p isapitest.Profile, clk *lkClock, moduleExtra string
 	})
 	t.Cleanup(client.Close)
 	return sim, &Device{
-		Module: cfg.Modules["default"], Config: cfg, Client: client, State: &State{},
+		Module: cfg.Modules["default"], Config: cfg, Client: client, Values: NewValues(nil),
 		Logger: slog.New(slog.DiscardHandler), Now: clk.Now(),
 	}
 }
@@ -77,12 +77,12 @@ func lkStart(t *testing.T, p isapitest.Profile, clk *lkClock, moduleExtra string
 func lkGather(t *testing.T, ms []prometheus.Metric) map[string]float64 {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(constCollector(ms))
+	reg.MustRegister(ConstMetrics(ms))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatalf("gather: %v", err)
 	}
-	problems, err := testutil.CollectAndLint(constCollector(ms))
+	problems, err := testutil.CollectAndLint(ConstMetrics(ms))
 	if err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %v", err, problems)
 	}

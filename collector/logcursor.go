@@ -86,7 +86,7 @@ type logCursor struct {
 }
 
 func lkLogCursor(d *Device) *logCursor {
-	return d.State.Load(logStateKey, func() any {
+	return d.Values.Load(logStateKey, func() any {
 		return &logCursor{sem: make(chan struct{}, 1)}
 	}).(*logCursor)
 }

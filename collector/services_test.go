@@ -76,12 +76,12 @@ func svcCollect(t *testing.T, c Collector, d *Device) (map[string]float64, error
 		t.Fatalf("building metrics: %v", m.err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(constCollector(m.out))
+	reg.MustRegister(ConstMetrics(m.out))
 	mfs, gerr := reg.Gather()
 	if gerr != nil {
 		t.Fatalf("gather: %v", gerr)
 	}
-	problems, lerr := testutil.CollectAndLint(constCollector(m.out))
+	problems, lerr := testutil.CollectAndLint(ConstMetrics(m.out))
 	if lerr != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %v", lerr, problems)
 	}

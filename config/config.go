@@ -18,6 +18,8 @@ import (
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/hikvision-exporter/hikvision_exporter/advisory"
 )
 
 // Collectors lists every posture area the exporter knows, in probe order.
@@ -26,10 +28,10 @@ var Collectors = []string{"device", "account", "users", "lockout", "two_factor",
 
 // Config is the whole configuration file.
 type Config struct {
-	Modules            map[string]*Module `yaml:"modules"`
-	Devices            []*Device          `yaml:"devices,omitempty"`
-	FirmwareAdvisories []Advisory         `yaml:"firmware_advisories,omitempty"`
-	FirmwareMinimums   []FirmwareMinimum  `yaml:"firmware_minimums,omitempty"`
+	Modules            map[string]*Module  `yaml:"modules"`
+	Devices            []*Device           `yaml:"devices,omitempty"`
+	FirmwareAdvisories []advisory.Advisory `yaml:"firmware_advisories,omitempty"`
+	FirmwareMinimums   []advisory.Minimum  `yaml:"firmware_minimums,omitempty"`
 
 	byName    map[string]*Device
 	byAddress map[string]*Device

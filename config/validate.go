@@ -91,20 +91,32 @@ func (c *Config) validateDevices(lines *lineFinder) []error {
 }
 
 // validateFirmware keeps the historical error texts, without lines: other
-// packages compare them whole.
+// packages compare them whole. The advisory package validates the entries;
+// each of their errors is reported on its own, prefixed with the entry.
 func (c *Config) validateFirmware() []error {
 	var errs []error
 	for i := range c.FirmwareAdvisories {
-		for _, err := range c.FirmwareAdvisories[i].validate() {
+		for _, err := range unjoin(c.FirmwareAdvisories[i].Validate()) {
 			errs = append(errs, fmt.Errorf("firmware_advisories[%d]: %w", i, err))
 		}
 	}
 	for i := range c.FirmwareMinimums {
-		for _, err := range c.FirmwareMinimums[i].validate() {
+		for _, err := range unjoin(c.FirmwareMinimums[i].Validate()) {
 			errs = append(errs, fmt.Errorf("firmware_minimums[%d]: %w", i, err))
 		}
 	}
 	return errs
+}
+
+// unjoin splits an error made by errors.Join into the errors it joins.
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // validateDevice registers the device's name and address as soon as each is

@@ -1,4 +1,4 @@
-package collector
+package probe
 
 import (
 	"context"
@@ -236,6 +236,12 @@ func TestDevicesConfiguredTwiceAreReported(t *testing.T) {
 	}
 }
 
+const failuresCounter = "hikvision_login_failures_total"
+
+func failedLogin(ts time.Time, ip string) isapitest.LogEvent {
+	return isapitest.LogEvent{Time: ts, Major: "Exception", Minor: "illlegealAccess", User: "admin", IP: ip}
+}
+
 // TestLogCursorSurvivesRestarts: the failed-login counter goes on from its
 // saved cursor after a restart, counting what the device logged while the
 // exporter was down once, with no counter reset.
@@ -244,14 +250,14 @@ func TestLogCursorSurvivesRestarts(t *testing.T) {
 	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
 	p.Password = "device-password"
 	dev := hDevice(t, p, isapitest.WithClock(clock.Now))
-	dev.AddLog(lkIllegal(clock.Now().Add(-2*time.Hour), "10.9.9.9"), lkIllegal(clock.Now().Add(-time.Hour), "10.9.9.9"))
+	dev.AddLog(failedLogin(clock.Now().Add(-2*time.Hour), "10.9.9.9"), failedLogin(clock.Now().Add(-time.Hour), "10.9.9.9"))
 	dir := t.TempDir()
 	yaml := hYAML("device-password", map[string]*isapitest.Device{"cam": dev}, "    collectors: [lockout]\n")
 	opts := func(o *HandlerOptions) { o.Now = clock.Now; o.StoragePath = dir }
 	counter := func(body string) string {
 		for _, l := range strings.Split(body, "\n") {
-			if strings.HasPrefix(l, lkCounter+" ") {
-				return strings.TrimPrefix(l, lkCounter+" ")
+			if strings.HasPrefix(l, failuresCounter+" ") {
+				return strings.TrimPrefix(l, failuresCounter+" ")
 			}
 		}
 		return "absent"
@@ -264,13 +270,13 @@ func TestLogCursorSurvivesRestarts(t *testing.T) {
 	// Down for most of a day: a fresh 24h lookback would no longer see the
 	// first two failures.
 	clock.Advance(23*time.Hour + 30*time.Minute)
-	dev.AddLog(lkIllegal(clock.Now().Add(-5*time.Minute), "10.9.9.9"))
-	searches := lkSearches(dev)
+	dev.AddLog(failedLogin(clock.Now().Add(-5*time.Minute), "10.9.9.9"))
+	searches := dev.Stats().ByPath["POST /ISAPI/ContentMgmt/logSearch"]
 	e = hStart(t, yaml, opts)
 	if _, body := e.probe("target=cam"); counter(body) != "3" {
 		t.Fatalf("after a restart: counter %s, want 3 (2 kept, 1 new)\n%s", counter(body), body)
 	}
-	if n := lkSearches(dev) - searches; n != 1 {
+	if n := dev.Stats().ByPath["POST /ISAPI/ContentMgmt/logSearch"] - searches; n != 1 {
 		t.Errorf("the restarted exporter made %d log searches; want 1, from the saved cursor", n)
 	}
 }

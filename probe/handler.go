@@ -1,4 +1,4 @@
-package collector
+package probe
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/hikvision-exporter/hikvision_exporter/collector"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
@@ -54,7 +55,7 @@ func NewHandler(o HandlerOptions) *Handler {
 		persist:  startPersister(o.StoragePath, ledger, pl, o.Logger),
 		inFlight: make(chan struct{}, o.MaxInFlight),
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Subsystem: "exporter", Name: "probes_total",
+			Namespace: "hikvision", Subsystem: "exporter", Name: "probes_total",
 			Help: "Probes served, by outcome: success, partial (a collector failed), down, rejected (credentials rejected or holding off), bad_request, overloaded.",
 		}, []string{"outcome"}),
 	}
@@ -114,11 +115,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer res.done() // after the answer is written
 	h.probes.WithLabelValues(string(res.outcome)).Inc()
 
-	var m Metrics
+	var m collector.Metrics
 	m.Gauge(probeDurationDesc, time.Since(start).Seconds())
 	m.Gauge(probeTimeoutDesc, timeout.Seconds())
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(constCollector(append(m.out, res.metrics...)))
+	reg.MustRegister(collector.ConstMetrics(append(m.Out(), res.metrics...)))
 	logger.Debug("Probe done", "outcome", res.outcome, "duration", time.Since(start))
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
 }

@@ -1,4 +1,4 @@
-package collector
+package probe
 
 import (
 	"context"
@@ -158,8 +158,13 @@ func hDevice(t *testing.T, p isapitest.Profile, opts ...isapitest.Option) *isapi
 }
 
 func hYAML(password string, devices map[string]*isapitest.Device, extra string) string {
+	return hYAMLUser("admin", password, devices, extra)
+}
+
+// hYAMLUser is a config with one http module and the given devices.
+func hYAMLUser(user, password string, devices map[string]*isapitest.Device, extra string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "modules:\n  default:\n    username: admin\n    password: %q\n    scheme: http\n%s", password, extra)
+	fmt.Fprintf(&b, "modules:\n  default:\n    username: %q\n    password: %q\n    scheme: http\n%s", user, password, extra)
 	b.WriteString("devices:\n")
 	for name, d := range devices {
 		fmt.Fprintf(&b, "  - {name: %s, address: %q}\n", name, d.Addr())

@@ -1,4 +1,4 @@
-package collector
+package probe
 
 import (
 	"log/slog"

@@ -1,4 +1,4 @@
-package collector
+package probe
 
 import (
 	"context"
@@ -16,62 +16,24 @@ import (
 	promconfig "github.com/prometheus/common/config"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/hikvision-exporter/hikvision_exporter/collector"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
 
 // State is what the exporter remembers about one device and credential
 // between probes: its client (connections, Digest challenge, cache) and
-// whatever a collector keeps, such as a log cursor. The lockout hold-off
-// is not here but in the ledger shared by every client of the device
-// account, so that no other name, module or reload can reset it.
+// what the collectors keep, such as a log cursor. The lockout hold-off is
+// not here but in the ledger shared by every client of the device account,
+// so that no other name, module or reload can reset it.
 type State struct {
 	client     *isapi.Client
+	values     *collector.Values
 	flight     singleflight.Group
 	id         string // the device account, for persisted values
 	rotation   string // key of the password rotation it follows
 	configured bool
-	restore    map[string]json.RawMessage
-
-	mu       sync.Mutex
-	values   map[string]any
-	lastUsed time.Time
-}
-
-// Load returns the value a collector keeps under key, creating it with
-// init on first use. Values must be safe for concurrent use themselves. A
-// value that is a json.Unmarshaler starts from what was persisted for the
-// device before a restart, if anything.
-func (s *State) Load(key string, init func() any) any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.values == nil {
-		s.values = map[string]any{}
-	}
-	v, ok := s.values[key]
-	if !ok {
-		v = init()
-		if u, ok := v.(json.Unmarshaler); ok && s.restore[key] != nil {
-			_ = u.UnmarshalJSON(s.restore[key]) // a stale shape starts afresh
-		}
-		s.values[key] = v
-	}
-	return v
-}
-
-// persisted returns the values that can be saved across restarts.
-func (s *State) persisted() map[string]json.RawMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := map[string]json.RawMessage{}
-	for k, v := range s.values {
-		if m, ok := v.(json.Marshaler); ok {
-			if b, err := m.MarshalJSON(); err == nil {
-				out[k] = b
-			}
-		}
-	}
-	return out
+	lastUsed   time.Time // guarded by the pool's mu
 }
 
 // pool keeps one State per device and credential. A config reload that
@@ -191,8 +153,8 @@ func (p *pool) get(ctx context.Context, t *config.Target, password string) (*Sta
 	}
 	id := accountID(spec.Accounts[0])
 	s := &State{
-		client: client, id: id, rotation: rotationKey(t), configured: t.Configured,
-		restore: p.restored[id], lastUsed: now,
+		client: client, values: collector.NewValues(p.restored[id]),
+		id: id, rotation: rotationKey(t), configured: t.Configured, lastUsed: now,
 	}
 	p.states[key] = s
 	if !t.Configured {
@@ -355,7 +317,7 @@ func (p *pool) snapshot() map[string]map[string]json.RawMessage {
 	}
 	p.mu.Unlock()
 	for _, s := range states {
-		if v := s.persisted(); len(v) > 0 {
+		if v := s.values.Persisted(); len(v) > 0 {
 			out[s.id] = v
 		}
 	}

@@ -1,4 +1,4 @@
-package collector_test
+package probe_test
 
 import (
 	"fmt"
@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hikvision-exporter/hikvision_exporter/bench"
-	"github.com/hikvision-exporter/hikvision_exporter/collector"
+	"github.com/hikvision-exporter/hikvision_exporter/probe"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
 )
@@ -27,7 +27,7 @@ const pbLatency = 20 * time.Millisecond
 // pbSetup starts one simulated device (the fleet benchmark's device 0)
 // with latency l and a /probe handler with every collector, and makes one
 // cold probe so that the benchmark loop measures warm ones.
-func pbSetup(b *testing.B, l time.Duration) (*collector.Handler, *isapitest.Device) {
+func pbSetup(b *testing.B, l time.Duration) (*probe.Handler, *isapitest.Device) {
 	b.Helper()
 	d, err := isapitest.New(bench.DeviceProfile(0, time.Now()))
 	if err != nil {
@@ -41,7 +41,7 @@ func pbSetup(b *testing.B, l time.Duration) (*collector.Handler, *isapitest.Devi
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := collector.NewHandler(collector.HandlerOptions{
+	h := probe.NewHandler(probe.HandlerOptions{
 		Config:   func() *config.Config { return cfg },
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Resolver: net.DefaultResolver, TimeoutOffset: 500 * time.Millisecond,

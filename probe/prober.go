@@ -1,4 +1,4 @@
-package collector
+package probe
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hikvision-exporter/hikvision_exporter/collector"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
@@ -80,7 +81,7 @@ func (p *prober) probe(ctx context.Context, cfg *config.Config, t *config.Target
 	// answer is written (isapi.Client.Begin).
 	end, err := st.client.Begin(ctx)
 	if err != nil {
-		logger.Error("Device busy with a background refresh past the probe's deadline", "err", err)
+		logger.Error("collector.Device busy with a background refresh past the probe's deadline", "err", err)
 		return down()
 	}
 	res := p.shared(ctx, cfg, t, st, password, logger)
@@ -107,22 +108,22 @@ func (p *prober) shared(ctx context.Context, cfg *config.Config, t *config.Targe
 }
 
 func down() probeResult {
-	var m Metrics
+	var m collector.Metrics
 	m.Gauge(upDesc, 0)
 	m.Gauge(authRejectedDesc, 0)
-	return probeResult{metrics: m.out, outcome: outcomeDown}
+	return probeResult{metrics: m.Out(), outcome: outcomeDown}
 }
 
 func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Target, st *State, password string, logger *slog.Logger) probeResult {
-	var m Metrics
-	d := &Device{
+	var m collector.Metrics
+	d := &collector.Device{
 		Target: t, Module: t.Module, Config: cfg, Client: st.client,
-		State: st, Logger: logger, Now: p.now(),
+		Values: st.values, Logger: logger, Now: p.now(),
 	}
 	if until, cause, holding := st.client.HoldOff(); holding {
 		logger.Debug("Holding off: the device rejected the credentials earlier, or is locked", "until", until)
 		rejected(&m, d, until, cause)
-		return probeResult{metrics: m.out, outcome: outcomeRejected}
+		return probeResult{metrics: m.Out(), outcome: outcomeRejected}
 	}
 	uc, err := checkCredentials(ctx, d)
 	if err != nil {
@@ -133,35 +134,36 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 	m.Gauge(upDesc, 1)
 	m.Gauge(authRejectedDesc, 0)
 	out := probeResult{outcome: outcomeSuccess}
+	all := m.Out()
 	for _, r := range p.runCollectors(ctx, d) {
-		m.out = append(m.out, r.metrics...)
+		all = append(all, r.metrics...)
 		if r.err != nil {
 			out.outcome = outcomePartial
 		}
 	}
-	out.metrics = dedupe(m.out)
+	out.metrics = collector.Dedupe(all)
 	return out
 }
 
 // failedCheck turns a failed credential check into the probe's answer.
-func (p *prober) failedCheck(d *Device, err error) probeResult {
-	var m Metrics
+func (p *prober) failedCheck(d *collector.Device, err error) probeResult {
+	var m collector.Metrics
 	var ae *isapi.AuthError
 	var he *isapi.HoldOffError
 	var pe *isapi.PendingError
 	switch {
 	case errors.As(err, &ae):
 		until, _, _ := d.Client.HoldOff()
-		d.Logger.Warn("Device rejected the credentials, or may have; holding off", "err", err, "retry_at", until)
+		d.Logger.Warn("collector.Device rejected the credentials, or may have; holding off", "err", err, "retry_at", until)
 		rejected(&m, d, until, ae)
-		return probeResult{metrics: m.out, outcome: outcomeRejected}
+		return probeResult{metrics: m.Out(), outcome: outcomeRejected}
 	case errors.As(err, &he):
 		rejected(&m, d, he.Until, he.Cause)
-		return probeResult{metrics: m.out, outcome: outcomeRejected}
+		return probeResult{metrics: m.Out(), outcome: outcomeRejected}
 	case errors.As(err, &pe):
-		d.Logger.Warn("Device did not answer the credential check in time; the answer is awaited in the background", "err", err)
+		d.Logger.Warn("collector.Device did not answer the credential check in time; the answer is awaited in the background", "err", err)
 	default:
-		d.Logger.Error("Device did not answer the credential check", "err", err)
+		d.Logger.Error("collector.Device did not answer the credential check", "err", err)
 	}
 	return down()
 }
@@ -170,7 +172,7 @@ func (p *prober) failedCheck(d *Device, err error) probeResult {
 // fan-out, so that a wrong password costs the device one failed login, not
 // one per endpoint. userCheck also carries the account's password state;
 // firmware without it is checked with deviceInfo.
-func checkCredentials(ctx context.Context, d *Device) (*isapi.UserCheck, error) {
+func checkCredentials(ctx context.Context, d *collector.Device) (*isapi.UserCheck, error) {
 	body, err := d.Client.CheckCredentials(ctx, isapi.PathUserCheck)
 	if err == nil {
 		var uc isapi.UserCheck
@@ -199,14 +201,14 @@ func checkCredentials(ctx context.Context, d *Device) (*isapi.UserCheck, error) 
 	return nil, nil
 }
 
-func rejected(m *Metrics, d *Device, until time.Time, cause *isapi.AuthError) {
+func rejected(m *collector.Metrics, d *collector.Device, until time.Time, cause *isapi.AuthError) {
 	m.Gauge(upDesc, 0)
 	m.Gauge(authRejectedDesc, 1)
 	if !until.IsZero() {
 		m.Timestamp(authRetryDesc, until)
 	}
 	if d.Module.Enabled("account") && cause != nil {
-		lockMetrics(m, d, cause)
+		collector.LockMetrics(m, cause)
 	}
 }
 
@@ -227,7 +229,7 @@ func collectorMargin(ctx context.Context) time.Duration {
 	return min(max(time.Until(dl)/10, 50*time.Millisecond), time.Second)
 }
 
-func (p *prober) runCollectors(ctx context.Context, d *Device) []collectorRun {
+func (p *prober) runCollectors(ctx context.Context, d *collector.Device) []collectorRun {
 	names := d.Module.Collectors
 	margin := collectorMargin(ctx)
 	cctx := ctx
@@ -246,7 +248,7 @@ func (p *prober) runCollectors(ctx context.Context, d *Device) []collectorRun {
 	done := make(chan collectorRun, len(names))
 	started := 0
 	for i, name := range names {
-		if c, ok := lookupCollector(name); ok {
+		if c, ok := collector.Lookup(name); ok {
 			started++
 			go func() { done <- runCollector(cctx, d, i, name, c) }()
 		}
@@ -263,19 +265,19 @@ wait:
 		}
 	}
 	for i, name := range names {
-		if _, ok := lookupCollector(name); ok && !finished[i] {
+		if _, ok := collector.Lookup(name); ok && !finished[i] {
 			runs[i] = unfinished(d, i, name)
 		}
 	}
 	return runs
 }
 
-func runCollector(ctx context.Context, d *Device, i int, name string, c Collector) collectorRun {
-	var m Metrics
+func runCollector(ctx context.Context, d *collector.Device, i int, name string, c collector.Collector) collectorRun {
+	var m collector.Metrics
 	start := time.Now()
 	err := c.Collect(ctx, d, &m)
-	if err == nil && len(m.err) > 0 {
-		err = errors.Join(m.err...)
+	if err == nil {
+		err = m.Err()
 	}
 	success := 1.0
 	if err != nil {
@@ -284,15 +286,19 @@ func runCollector(ctx context.Context, d *Device, i int, name string, c Collecto
 	}
 	m.Gauge(collectorSuccessDesc, success, name)
 	m.Gauge(collectorDurationDesc, time.Since(start).Seconds(), name)
-	return collectorRun{i: i, metrics: m.out, err: err}
+	return collectorRun{i: i, metrics: m.Out(), err: err}
 }
 
 // unfinished reports a collector that ignored its deadline; its goroutine
 // ends when its requests do, and what it collects is dropped.
-func unfinished(d *Device, i int, name string) collectorRun {
+func unfinished(d *collector.Device, i int, name string) collectorRun {
 	err := fmt.Errorf("collector %s did not finish before the probe's deadline", name)
 	d.Logger.Error("Collector failed", "collector", name, "err", err)
-	var m Metrics
+	var m collector.Metrics
 	m.Gauge(collectorSuccessDesc, 0, name)
-	return collectorRun{i: i, metrics: m.out, err: err}
+	return collectorRun{i: i, metrics: m.Out(), err: err}
+}
+
+func newDesc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("hikvision_"+name, help, labels, nil)
 }

@@ -19,7 +19,7 @@ type reply struct {
 // looking at it), then routing and the remaining faults.
 func (d *Device) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := r.Method + " " + r.URL.Path
-	if !d.begin(key) {
+	if !d.begin(key, r.Header.Get("Authorization") != "") {
 		http.Error(w, "device closing", http.StatusServiceUnavailable)
 		return
 	}

@@ -16,6 +16,7 @@ type Stats struct {
 	FailedLogins int            // requests carrying wrong credentials (these count toward the lock)
 	Connections  int            // TCP connections accepted
 	ByPath       map[string]int // "METHOD /path" -> requests
+	Credentialed map[string]int // "METHOD /path" -> requests carrying an Authorization header
 	MaxInFlight  int            // highest number of requests being handled at once
 }
 
@@ -25,6 +26,7 @@ func (d *Device) Stats() Stats {
 	defer d.mu.Unlock()
 	s := d.stats
 	s.ByPath = maps.Clone(d.stats.ByPath)
+	s.Credentialed = maps.Clone(d.stats.Credentialed)
 	return s
 }
 
@@ -32,7 +34,7 @@ func (d *Device) Stats() Stats {
 func (d *Device) ResetStats() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.stats = Stats{ByPath: map[string]int{}}
+	d.stats = Stats{ByPath: map[string]int{}, Credentialed: map[string]int{}}
 	// Requests still running keep counting toward the new MaxInFlight.
 	d.stats.MaxInFlight = d.inFlight
 }
@@ -49,7 +51,7 @@ func (d *Device) connState(_ net.Conn, s http.ConnState) {
 }
 
 // begin registers a request; it returns false once the device is closing.
-func (d *Device) begin(key string) bool {
+func (d *Device) begin(key string, credentialed bool) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.isClosed {
@@ -59,6 +61,9 @@ func (d *Device) begin(key string) bool {
 	d.handlers.Add(1)
 	d.stats.Requests++
 	d.stats.ByPath[key]++
+	if credentialed {
+		d.stats.Credentialed[key]++
+	}
 	d.inFlight++
 	if d.inFlight > d.stats.MaxInFlight {
 		d.stats.MaxInFlight = d.inFlight
