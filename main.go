@@ -25,9 +25,9 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
-	"github.com/hikvision-exporter/hikvision_exporter/probe"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/probe"
 )
 
 // defaultAddress: 10729 is outside the fully allocated 9100-9999 exporter

@@ -14,9 +14,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hikvision-exporter/hikvision_exporter/probe"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/probe"
 )
 
 // countSteps are the probes of TestRequestCounts: once a minute on the

@@ -18,8 +18,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hikvision-exporter/hikvision_exporter/probe"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
+	"github.com/hikvision-exporter/hikvision_exporter/probe"
 )
 
 // FleetConfig is one fleet run.

@@ -21,7 +21,7 @@ func TestDedupeKeepsTheFirstOfARepeatedSeries(t *testing.T) {
 	want := map[string]float64{
 		`hikvision_feature_supported{feature="ssh"}`:    1,
 		`hikvision_feature_supported{feature="telnet"}`: 0,
-		"hikvision_account_locked": 1,
+		"hikvision_account_locked":                      1,
 		"hikvision_log_search_cursor_timestamp_seconds": 10,
 		"hikvision_login_failures_total":                3,
 		"hikvision_login_failures_total@created":        5,
