@@ -26,7 +26,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 	"github.com/hikvision-exporter/hikvision_exporter/probe"
 )
 
@@ -215,7 +215,7 @@ func landingConfig() web.LandingConfig {
 // startDemo starts the simulated fleet, writes its configuration to a
 // temporary file (so /-/reload works as usual) and prints URLs to try.
 func startDemo(logger *slog.Logger, listen string) (string, func(), error) {
-	fleet, err := isapitest.StartDemoFleet()
+	fleet, err := simulator.StartDemoFleet()
 	if err != nil {
 		return "", nil, err
 	}

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // ChildEnv selects what a re-executed test binary does: "sim" runs
@@ -104,7 +104,7 @@ func runSimChild(in io.Reader, out io.Writer) error {
 	}
 	w := bufio.NewWriter(out)
 	now := time.Now()
-	devs := make([]*isapitest.Device, count)
+	devs := make([]*simulator.Device, count)
 	var wg sync.WaitGroup
 	errs := make([]error, count)
 	sem := make(chan struct{}, 16)
@@ -114,7 +114,7 @@ func runSimChild(in io.Reader, out io.Writer) error {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			i := first + j
-			d, err := isapitest.New(DeviceProfile(i, now), isapitest.WithListenAddr(DeviceAddr(i)))
+			d, err := simulator.New(DeviceProfile(i, now), simulator.WithListenAddr(DeviceAddr(i)))
 			if err != nil {
 				errs[j] = err
 				return

@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 	"github.com/hikvision-exporter/hikvision_exporter/probe"
 )
 
@@ -49,7 +49,7 @@ type countRun struct {
 // what each probe asked of the device.
 func probeCounts(t *testing.T, collectors []string, maxConc int) []countRun {
 	t.Helper()
-	d, err := isapitest.New(DeviceProfile(0, time.Now()), isapitest.WithListenAddr("127.0.0.1:0"))
+	d, err := simulator.New(DeviceProfile(0, time.Now()), simulator.WithListenAddr("127.0.0.1:0"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@
 //     /probe (and the naive prober's /naive) on a loopback HTTP server, so
 //     its getrusage and heap figures are the exporter's alone;
 //   - simulator children, re-executed with HIKBENCH_CHILD=sim, each running
-//     up to -fleet.per-child isapitest devices on distinct loopback
+//     up to -fleet.per-child simulated devices on distinct loopback
 //     addresses (127.20.x.y), so connection reuse and Digest state are per
 //     device as in a real fleet, and the simulators' CPU is not billed to
 //     the exporter;

@@ -16,7 +16,7 @@ import (
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // devConfigYAML is the config of the device collector tests: one module
@@ -47,9 +47,9 @@ func devConfig(t *testing.T, yaml string) *config.Config {
 }
 
 // devStart runs a simulated device and a Device that points at it.
-func devStart(t *testing.T, p isapitest.Profile, cfg *config.Config) (*Device, *isapitest.Device) {
+func devStart(t *testing.T, p simulator.Profile, cfg *config.Config) (*Device, *simulator.Device) {
 	t.Helper()
-	sim, err := isapitest.New(p)
+	sim, err := simulator.New(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestDeviceCollectorCaptureProfiles(t *testing.T) {
 		// the collector still succeeds.
 		"k1a340fwx": {},
 	}
-	models := append(isapitest.CaptureModels(), "ipc1-verbatim")
+	models := append(simulator.CaptureModels(), "ipc1-verbatim")
 	for _, model := range models {
 		want, ok := cases[model]
 		if !ok {
@@ -211,7 +211,7 @@ func TestDeviceCollectorCaptureProfiles(t *testing.T) {
 			continue
 		}
 		t.Run(model, func(t *testing.T) {
-			d, _ := devStart(t, isapitest.CaptureProfile(model), devConfig(t, devConfigYAML))
+			d, _ := devStart(t, simulator.CaptureProfile(model), devConfig(t, devConfigYAML))
 			got, err := devCollect(t, d)
 			if err != nil {
 				t.Fatalf("collector failed: %v", err)
@@ -232,13 +232,13 @@ func TestDeviceCollectorCaptureProfiles(t *testing.T) {
 
 // devVulnerableProfile is a real capture turned into an older device by
 // editing its deviceInfo.
-func devVulnerableProfile(base string, elements map[string]string) isapitest.Profile {
-	p := isapitest.CaptureProfile(base)
+func devVulnerableProfile(base string, elements map[string]string) simulator.Profile {
+	p := simulator.CaptureProfile(base)
 	body := p.Endpoints["GET "+isapi.PathDeviceInfo].Body
 	for _, k := range slices.Sorted(maps.Keys(elements)) {
-		body = isapitest.SetElement(body, k, elements[k])
+		body = simulator.SetElement(body, k, elements[k])
 	}
-	p.Endpoints["GET "+isapi.PathDeviceInfo] = isapitest.Endpoint{Body: body}
+	p.Endpoints["GET "+isapi.PathDeviceInfo] = simulator.Endpoint{Body: body}
 	return p
 }
 

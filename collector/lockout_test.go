@@ -19,7 +19,7 @@ import (
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // lkClock is the fake clock shared by the simulator, the client and the
@@ -48,9 +48,9 @@ func (c *lkClock) Advance(d time.Duration) {
 // lkStart runs a simulated device on clk and builds the Device the prober
 // would hand a collector: a real client, a module parsed from YAML with the
 // defaults applied (moduleExtra adds indented module keys), a fresh State.
-func lkStart(t *testing.T, p isapitest.Profile, clk *lkClock, moduleExtra string) (*isapitest.Device, *Device) {
+func lkStart(t *testing.T, p simulator.Profile, clk *lkClock, moduleExtra string) (*simulator.Device, *Device) {
 	t.Helper()
-	sim, err := isapitest.New(p, isapitest.WithClock(clk.Now))
+	sim, err := simulator.New(p, simulator.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,10 +177,10 @@ const (
 	lkSearch  = "POST /ISAPI/ContentMgmt/logSearch"
 )
 
-func lkSearches(sim *isapitest.Device) int { return sim.Stats().ByPath[lkSearch] }
+func lkSearches(sim *simulator.Device) int { return sim.Stats().ByPath[lkSearch] }
 
-func lkIllegal(ts time.Time, ip string) isapitest.LogEvent {
-	return isapitest.LogEvent{Time: ts, Major: "Exception", Minor: "illlegealAccess", User: "admin", IP: ip}
+func lkIllegal(ts time.Time, ip string) simulator.LogEvent {
+	return simulator.LogEvent{Time: ts, Major: "Exception", Minor: "illlegealAccess", User: "admin", IP: ip}
 }
 
 // Illegal-access methods per capture model (isapi.md §5.13).
@@ -198,13 +198,13 @@ var lkCaptureMethods = map[string][]string{
 }
 
 func TestLockoutCaptureProfiles(t *testing.T) {
-	models := isapitest.CaptureModels()
+	models := simulator.CaptureModels()
 	if len(models) != 11 {
 		t.Fatalf("capture models: %v", models)
 	}
 	for _, model := range models {
 		clk := lkNewClock()
-		_, d := lkStart(t, isapitest.CaptureProfile(model), clk, "")
+		_, d := lkStart(t, simulator.CaptureProfile(model), clk, "")
 		got, err := lkCollect(t, lockoutCollector{}, d, clk)
 		if err != nil {
 			t.Errorf("%s: %v", model, err)
@@ -267,35 +267,35 @@ func TestLockoutLockDurationRule(t *testing.T) {
 }
 
 func TestLockoutLockPolicyUnits(t *testing.T) {
-	ns := isapitest.NamespaceHikvision20
+	ns := simulator.NamespaceHikvision20
 	lockKey := "GET " + isapi.PathIllegalLoginLock
 	secondsCap := []byte(`<SecurityCap version="2.0" xmlns="urn:psialliance-org"><issupIllegalLoginLock>true</issupIllegalLoginLock><maxIllegalLoginLockTime min="60" max="3600" def="1800"/></SecurityCap>`)
 	for _, tc := range []struct {
 		name    string
-		profile isapitest.Profile
+		profile simulator.Profile
 		lock    []byte
 		want    map[string]float64 // the lock series
 	}{
-		{"camera range, 30 minutes", isapitest.CaptureProfile("DS-2CD2146G2-ISU"), isapitest.IllegalLoginLockXML(ns, true, 7, 30),
+		{"camera range, 30 minutes", simulator.CaptureProfile("DS-2CD2146G2-ISU"), simulator.IllegalLoginLockXML(ns, true, 7, 30),
 			map[string]float64{"enabled": 1, "max_attempts": 7, "duration_seconds": 1800}},
-		{"camera range, value outside it", isapitest.CaptureProfile("DS-2CD2T86G2-ISU"), isapitest.IllegalLoginLockXML(ns, true, 7, 1800),
+		{"camera range, value outside it", simulator.CaptureProfile("DS-2CD2T86G2-ISU"), simulator.IllegalLoginLockXML(ns, true, 7, 1800),
 			map[string]float64{"enabled": 1, "max_attempts": 7, "duration_seconds": 1800}},
-		{"terminal capture, seconds", isapitest.CaptureProfile("k1a340fwx"), nil,
+		{"terminal capture, seconds", simulator.CaptureProfile("k1a340fwx"), nil,
 			map[string]float64{"enabled": 1, "max_attempts": 5, "duration_seconds": 1800}},
-		{"no capabilities, minutes", isapitest.Profile{}, isapitest.IllegalLoginLockXML(isapitest.NamespaceISAPIOrg20, false, 5, 10),
+		{"no capabilities, minutes", simulator.Profile{}, simulator.IllegalLoginLockXML(simulator.NamespaceISAPIOrg20, false, 5, 10),
 			map[string]float64{"enabled": 0, "max_attempts": 5, "duration_seconds": 600}},
-		{"no capabilities, seconds", isapitest.Profile{}, isapitest.IllegalLoginLockXML(ns, true, 3, 600),
+		{"no capabilities, seconds", simulator.Profile{}, simulator.IllegalLoginLockXML(ns, true, 3, 600),
 			map[string]float64{"enabled": 1, "max_attempts": 3, "duration_seconds": 600}},
-		{"range past 120: the value decides", isapitest.Profile{Endpoints: map[string]isapitest.Endpoint{"GET " + isapi.PathSecurityCapabilities: {Body: secondsCap}}},
-			isapitest.IllegalLoginLockXML(ns, true, 5, 90),
+		{"range past 120: the value decides", simulator.Profile{Endpoints: map[string]simulator.Endpoint{"GET " + isapi.PathSecurityCapabilities: {Body: secondsCap}}},
+			simulator.IllegalLoginLockXML(ns, true, 5, 90),
 			map[string]float64{"enabled": 1, "max_attempts": 5, "duration_seconds": 5400}},
-		{"old firmware: enabled only", isapitest.Profile{}, []byte(`<IllegalLoginLock version="1.0" xmlns="urn:psialliance-org"><enabled>true</enabled></IllegalLoginLock>`),
+		{"old firmware: enabled only", simulator.Profile{}, []byte(`<IllegalLoginLock version="1.0" xmlns="urn:psialliance-org"><enabled>true</enabled></IllegalLoginLock>`),
 			map[string]float64{"enabled": 1}},
 	} {
 		clk := lkNewClock()
 		sim, d := lkStart(t, tc.profile, clk, "")
 		if tc.lock != nil {
-			sim.SetEndpoint(lockKey, isapitest.Endpoint{Body: tc.lock})
+			sim.SetEndpoint(lockKey, simulator.Endpoint{Body: tc.lock})
 		}
 		got, err := lkCollect(t, lockoutCollector{}, d, clk)
 		if err != nil {
@@ -320,10 +320,10 @@ func TestLockoutTriggers(t *testing.T) {
 		body []byte
 		want map[string]float64
 	}{
-		{"empty illaccess list", isapitest.EventTriggersXML(isapitest.NamespaceISAPIOrg20), map[string]float64{
+		{"empty illaccess list", simulator.EventTriggersXML(simulator.NamespaceISAPIOrg20), map[string]float64{
 			"hikvision_login_failure_notification_enabled": 0,
 		}},
-		{"center and email", isapitest.EventTriggersXML("urn:psialliance-org", "center", "email"), map[string]float64{
+		{"center and email", simulator.EventTriggersXML("urn:psialliance-org", "center", "email"), map[string]float64{
 			"hikvision_login_failure_notification_enabled":                  1,
 			`hikvision_login_failure_notification_methods{method="center"}`: 1,
 			`hikvision_login_failure_notification_methods{method="email"}`:  1,
@@ -331,7 +331,7 @@ func TestLockoutTriggers(t *testing.T) {
 		{"no illaccess trigger", []byte(`<EventTriggerList><EventTrigger><id>VMD-1</id><eventType>VMD</eventType></EventTrigger></EventTriggerList>`), map[string]float64{}},
 	} {
 		clk := lkNewClock()
-		_, d := lkStart(t, isapitest.Profile{Endpoints: map[string]isapitest.Endpoint{"GET " + isapi.PathEventTriggers: {Body: tc.body}}}, clk, "")
+		_, d := lkStart(t, simulator.Profile{Endpoints: map[string]simulator.Endpoint{"GET " + isapi.PathEventTriggers: {Body: tc.body}}}, clk, "")
 		got, err := lkCollect(t, lockoutCollector{}, d, clk)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
@@ -350,17 +350,17 @@ func TestLockoutTriggers(t *testing.T) {
 
 	// Denied: feature 0, not a failure. Broken: a failure, the rest still reported.
 	clk := lkNewClock()
-	sim, d := lkStart(t, isapitest.Profile{NotSupported: []string{"GET " + isapi.PathEventTriggers}}, clk, "")
-	sim.SetEndpoint("GET "+isapi.PathIllegalLoginLock, isapitest.Endpoint{Body: isapitest.IllegalLoginLockXML(isapitest.NamespaceHikvision20, true, 7, 30)})
+	sim, d := lkStart(t, simulator.Profile{NotSupported: []string{"GET " + isapi.PathEventTriggers}}, clk, "")
+	sim.SetEndpoint("GET "+isapi.PathIllegalLoginLock, simulator.Endpoint{Body: simulator.IllegalLoginLockXML(simulator.NamespaceHikvision20, true, 7, 30)})
 	got, err := lkCollect(t, lockoutCollector{}, d, clk)
 	if err != nil || got[lkFeature("event_triggers")] != 0 || got["hikvision_login_lock_duration_seconds"] != 1800 {
 		t.Fatalf("403: %v %v", err, got)
 	}
 	clk = lkNewClock()
-	sim, d = lkStart(t, isapitest.Profile{}, clk, "")
-	sim.SetEndpoint("GET "+isapi.PathIllegalLoginLock, isapitest.Endpoint{Body: isapitest.IllegalLoginLockXML(isapitest.NamespaceHikvision20, true, 7, 30)})
-	sim.SetEndpoint("GET "+isapi.PathEventTriggers, isapitest.Endpoint{Body: isapitest.EventTriggersXML(isapitest.NamespaceHikvision20)})
-	sim.SetFault("GET "+isapi.PathEventTriggers, isapitest.Fault{Status: 500})
+	sim, d = lkStart(t, simulator.Profile{}, clk, "")
+	sim.SetEndpoint("GET "+isapi.PathIllegalLoginLock, simulator.Endpoint{Body: simulator.IllegalLoginLockXML(simulator.NamespaceHikvision20, true, 7, 30)})
+	sim.SetEndpoint("GET "+isapi.PathEventTriggers, simulator.Endpoint{Body: simulator.EventTriggersXML(simulator.NamespaceHikvision20)})
+	sim.SetFault("GET "+isapi.PathEventTriggers, simulator.Fault{Status: 500})
 	got, err = lkCollect(t, lockoutCollector{}, d, clk)
 	if err == nil || !strings.Contains(err.Error(), "500") {
 		t.Fatalf("500 not reported: %v", err)
@@ -372,7 +372,7 @@ func TestLockoutTriggers(t *testing.T) {
 
 func TestLockoutLogAcrossProbes(t *testing.T) {
 	clk := lkNewClock()
-	p := isapitest.Profile{Log: []isapitest.LogEvent{
+	p := simulator.Profile{Log: []simulator.LogEvent{
 		lkIllegal(lkT0.Add(-25*time.Hour), "192.0.2.1"),                                                  // before the lookback
 		lkIllegal(lkT0.Add(-24*time.Hour-time.Second), "192.0.2.1"),                                      // just before it
 		lkIllegal(lkT0.Add(-24*time.Hour), "192.0.2.2"),                                                  // its first second counts
@@ -430,7 +430,7 @@ func TestLockoutLogAcrossProbes(t *testing.T) {
 
 	// A custom interval is honoured too.
 	clk2 := lkNewClock()
-	sim2, d2 := lkStart(t, isapitest.Profile{}, clk2, "    log_search_interval: 1m\n    log_search_lookback: 1h\n")
+	sim2, d2 := lkStart(t, simulator.Profile{}, clk2, "    log_search_interval: 1m\n    log_search_lookback: 1h\n")
 	if _, err := lkCollect(t, lockoutCollector{}, d2, clk2); err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +450,7 @@ func TestLockoutLogAcrossProbes(t *testing.T) {
 func TestLockoutLogBoundarySecond(t *testing.T) {
 	clk := lkNewClock()
 	first := lkIllegal(lkT0, "192.0.2.1")
-	sim, d := lkStart(t, isapitest.Profile{Log: []isapitest.LogEvent{first}}, clk, "")
+	sim, d := lkStart(t, simulator.Profile{Log: []simulator.LogEvent{first}}, clk, "")
 	got, err := lkCollect(t, lockoutCollector{}, d, clk)
 	if err != nil || got[lkCounter] != 1 {
 		t.Fatalf("%v %v", err, got)
@@ -479,7 +479,7 @@ func TestLockoutLogBoundarySecond(t *testing.T) {
 func TestLockoutLogNoneLostNoneTwice(t *testing.T) {
 	clk := lkNewClock()
 	rng := rand.New(rand.NewPCG(7, 11))
-	var initial []isapitest.LogEvent
+	var initial []simulator.LogEvent
 	want := 0
 	for range 400 {
 		ts := lkT0.Add(-time.Duration(rng.Int64N(int64(30*time.Hour/time.Second))) * time.Second)
@@ -493,7 +493,7 @@ func TestLockoutLogNoneLostNoneTwice(t *testing.T) {
 		initial = append(initial, lkIllegal(ts, "10.9.9.9"), lkIllegal(ts, "10.9.9.9"))
 		want += 2
 	}
-	sim, d := lkStart(t, isapitest.Profile{Log: initial}, clk, "")
+	sim, d := lkStart(t, simulator.Profile{Log: initial}, clk, "")
 	lastNow := lkT0
 	for range 180 {
 		if _, err := lkCollect(t, lockoutCollector{}, d, clk); err != nil {
@@ -511,7 +511,7 @@ func TestLockoutLogNoneLostNoneTwice(t *testing.T) {
 			want++
 		}
 		if rng.IntN(10) == 0 {
-			sim.AddLog(isapitest.LogEvent{Time: lastNow, Major: "Exception", Minor: "hdError"})
+			sim.AddLog(simulator.LogEvent{Time: lastNow, Major: "Exception", Minor: "hdError"})
 		}
 	}
 	clk.Advance(10 * time.Minute)
@@ -527,12 +527,12 @@ func TestLockoutLogNoneLostNoneTwice(t *testing.T) {
 func TestLockoutLogCapSplitting(t *testing.T) {
 	clk := lkNewClock()
 	start := lkT0.Add(-2 * time.Hour)
-	var evs []isapitest.LogEvent
+	var evs []simulator.LogEvent
 	for i := range 4500 {
 		evs = append(evs, lkIllegal(start.Add(time.Duration(i)*800*time.Millisecond).Truncate(time.Second), fmt.Sprintf("203.0.113.%d", i%250)))
 	}
-	evs = append(evs, isapitest.LogEvent{Time: start.Add(30 * time.Minute), Major: "Exception", Minor: "netBroken"})
-	sim, d := lkStart(t, isapitest.Profile{Log: evs, LogCap: 2000}, clk, "")
+	evs = append(evs, simulator.LogEvent{Time: start.Add(30 * time.Minute), Major: "Exception", Minor: "netBroken"})
+	sim, d := lkStart(t, simulator.Profile{Log: evs, LogCap: 2000}, clk, "")
 	got, err := lkCollect(t, lockoutCollector{}, d, clk)
 	if err != nil {
 		t.Fatal(err)
@@ -549,12 +549,12 @@ func TestLockoutLogCapSplitting(t *testing.T) {
 func TestLockoutLogFloodAtSmallestWindow(t *testing.T) {
 	clk := lkNewClock()
 	second := lkT0.Add(-2*time.Hour + 10*time.Second)
-	var evs []isapitest.LogEvent
+	var evs []simulator.LogEvent
 	for i := range 2500 {
 		evs = append(evs, lkIllegal(second, fmt.Sprintf("203.0.113.%d", i%250)))
 	}
 	evs = append(evs, lkIllegal(lkT0.Add(-time.Hour), "198.51.100.1"))
-	_, d := lkStart(t, isapitest.Profile{Log: evs, LogCap: 2000}, clk, "")
+	_, d := lkStart(t, simulator.Profile{Log: evs, LogCap: 2000}, clk, "")
 	var got map[string]float64
 	for probe := 0; ; probe++ {
 		var err error
@@ -575,11 +575,11 @@ func TestLockoutLogFloodAtSmallestWindow(t *testing.T) {
 func TestLockoutLogBudget(t *testing.T) {
 	clk := lkNewClock()
 	const days = logMaxSearches + 2
-	var evs []isapitest.LogEvent
+	var evs []simulator.LogEvent
 	for day := range days {
 		evs = append(evs, lkIllegal(lkT0.Add(-time.Duration(day)*24*time.Hour-30*time.Minute), "192.0.2.1"))
 	}
-	sim, d := lkStart(t, isapitest.Profile{Log: evs}, clk, fmt.Sprintf("    log_search_lookback: %dh\n", days*24))
+	sim, d := lkStart(t, simulator.Profile{Log: evs}, clk, fmt.Sprintf("    log_search_lookback: %dh\n", days*24))
 	got, err := lkCollect(t, lockoutCollector{}, d, clk)
 	if err != nil {
 		t.Fatal(err)
@@ -605,12 +605,12 @@ func TestLockoutLogBudget(t *testing.T) {
 // grow towards it: old failures are a starting value, never an increase.
 func TestLockoutLogShortProbeDeadline(t *testing.T) {
 	clk := lkNewClock()
-	var evs []isapitest.LogEvent
+	var evs []simulator.LogEvent
 	// A month's lookback is 30 one-day searches, over a second at 40 ms each.
 	for day := range 30 {
 		evs = append(evs, lkIllegal(lkT0.Add(-time.Duration(day)*24*time.Hour-time.Minute), "192.0.2.1"))
 	}
-	sim, d := lkStart(t, isapitest.Profile{Log: evs}, clk, "    log_search_lookback: 720h\n")
+	sim, d := lkStart(t, simulator.Profile{Log: evs}, clk, "    log_search_lookback: 720h\n")
 	sim.SetLatency(40 * time.Millisecond)
 	probes := 0
 	for {
@@ -637,7 +637,7 @@ func TestLockoutLogShortProbeDeadline(t *testing.T) {
 
 func TestLockoutLogNotSupportedAndErrors(t *testing.T) {
 	clk := lkNewClock()
-	sim, d := lkStart(t, isapitest.Profile{NotSupported: []string{lkSearch}}, clk, "")
+	sim, d := lkStart(t, simulator.Profile{NotSupported: []string{lkSearch}}, clk, "")
 	got, err := lkCollect(t, lockoutCollector{}, d, clk)
 	if err != nil || got[lkFeature("log_search")] != 0 {
 		t.Fatalf("%v %v", err, got)
@@ -654,8 +654,8 @@ func TestLockoutLogNotSupportedAndErrors(t *testing.T) {
 	// A failing search: an error on the probe that ran it, no counter yet;
 	// the next attempt after the interval starts a full lookback.
 	clk = lkNewClock()
-	sim, d = lkStart(t, isapitest.Profile{Log: []isapitest.LogEvent{lkIllegal(lkT0.Add(-23*time.Hour), "192.0.2.1")}}, clk, "")
-	sim.SetFault(lkSearch, isapitest.Fault{Status: 500})
+	sim, d = lkStart(t, simulator.Profile{Log: []simulator.LogEvent{lkIllegal(lkT0.Add(-23*time.Hour), "192.0.2.1")}}, clk, "")
+	sim.SetFault(lkSearch, simulator.Fault{Status: 500})
 	got, err = lkCollect(t, lockoutCollector{}, d, clk)
 	if err == nil || !strings.Contains(err.Error(), "log search") {
 		t.Fatalf("500 not reported: %v", err)
@@ -667,7 +667,7 @@ func TestLockoutLogNotSupportedAndErrors(t *testing.T) {
 	if _, err = lkCollect(t, lockoutCollector{}, d, clk); err != nil {
 		t.Fatalf("inside the interval: %v", err)
 	}
-	sim.SetFault(lkSearch, isapitest.Fault{})
+	sim.SetFault(lkSearch, simulator.Fault{})
 	clk.Advance(5 * time.Minute)
 	got, err = lkCollect(t, lockoutCollector{}, d, clk)
 	if err != nil || got[lkCounter] != 1 || got[lkCounter+"@created"] != lkUnix(clk.Now().Add(-24*time.Hour)) {
@@ -676,13 +676,13 @@ func TestLockoutLogNotSupportedAndErrors(t *testing.T) {
 
 	// A failure after progress keeps what was read.
 	sim.AddLog(lkIllegal(clk.Now().Add(time.Minute), "192.0.2.3"))
-	sim.SetFault(lkSearch, isapitest.Fault{Malformed: true})
+	sim.SetFault(lkSearch, simulator.Fault{Malformed: true})
 	clk.Advance(5 * time.Minute)
 	got, err = lkCollect(t, lockoutCollector{}, d, clk)
 	if err == nil || got[lkCounter] != 1 {
 		t.Fatalf("malformed: %v %v", err, got)
 	}
-	sim.SetFault(lkSearch, isapitest.Fault{})
+	sim.SetFault(lkSearch, simulator.Fault{})
 	clk.Advance(5 * time.Minute)
 	if got, err = lkCollect(t, lockoutCollector{}, d, clk); err != nil || got[lkCounter] != 2 {
 		t.Fatalf("after the second recovery: %v %v", err, got)
@@ -693,7 +693,7 @@ func TestLockoutLogNotSupportedAndErrors(t *testing.T) {
 // together, one searches and the others report its result.
 func TestLockoutLogSingleFlight(t *testing.T) {
 	clk := lkNewClock()
-	sim, d := lkStart(t, isapitest.Profile{Log: []isapitest.LogEvent{lkIllegal(lkT0.Add(-time.Hour), "192.0.2.1")}}, clk, "")
+	sim, d := lkStart(t, simulator.Profile{Log: []simulator.LogEvent{lkIllegal(lkT0.Add(-time.Hour), "192.0.2.1")}}, clk, "")
 	var wg sync.WaitGroup
 	results := make([]float64, 4)
 	for i := range results {

@@ -18,13 +18,13 @@ import (
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // svcStart runs a simulated device for the test.
-func svcStart(t *testing.T, p isapitest.Profile, opts ...isapitest.Option) *isapitest.Device {
+func svcStart(t *testing.T, p simulator.Profile, opts ...simulator.Option) *simulator.Device {
 	t.Helper()
-	sim, err := isapitest.New(p, opts...)
+	sim, err := simulator.New(p, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func svcStart(t *testing.T, p isapitest.Profile, opts ...isapitest.Option) *isap
 // a real client (Digest, cache, concurrency limit) and a module with the
 // config defaults applied. Over https the client trusts the device's own
 // certificate.
-func svcNewDevice(t *testing.T, sim *isapitest.Device) *Device {
+func svcNewDevice(t *testing.T, sim *simulator.Device) *Device {
 	t.Helper()
 	p := sim.Profile()
 	scheme := "http"
@@ -212,12 +212,12 @@ const (
 )
 
 func TestServicesCaptureProfiles(t *testing.T) {
-	if got := isapitest.CaptureModels(); !slices.Equal(got, slices.Sorted(maps.Keys(svcCaptureWant))) {
+	if got := simulator.CaptureModels(); !slices.Equal(got, slices.Sorted(maps.Keys(svcCaptureWant))) {
 		t.Fatalf("capture models %v; the table needs one row per model", got)
 	}
-	for _, model := range isapitest.CaptureModels() {
+	for _, model := range simulator.CaptureModels() {
 		t.Run(model, func(t *testing.T) {
-			sim := svcStart(t, isapitest.CaptureProfile(model))
+			sim := svcStart(t, simulator.CaptureProfile(model))
 			d := svcNewDevice(t, sim)
 			got, err := svcCollect(t, servicesCollector{}, d)
 			if err != nil {
@@ -234,7 +234,7 @@ func TestServicesCaptureProfiles(t *testing.T) {
 }
 
 func TestServicesCachedBetweenProbes(t *testing.T) {
-	sim := svcStart(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+	sim := svcStart(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 	d := svcNewDevice(t, sim)
 	first, err := svcCollect(t, servicesCollector{}, d)
 	if err != nil {
@@ -258,25 +258,25 @@ type svcState struct {
 	redirect, tls11, tls13                           bool
 }
 
-func svcProfile(ns string, s svcState) isapitest.Profile {
+func svcProfile(ns string, s svcState) simulator.Profile {
 	body := map[string][]byte{
-		"GET /ISAPI/System/Network/telnetd":   isapitest.TelnetdXML(ns, s.telnet),
-		"GET /ISAPI/System/Network/ssh":       isapitest.SSHXML(ns, s.ssh),
-		"GET /ISAPI/System/Network/UPnP":      isapitest.UPnPXML(ns, s.upnp, "cam"),
-		"GET /ISAPI/System/Network/EZVIZ":     isapitest.EZVIZXML(ns, s.cloud, s.cloud, s.bound),
-		"GET /ISAPI/System/Network/Integrate": isapitest.IntegrateXML(ns, true, "digest", s.onvif, "digest/wsse"),
-		"GET /ISAPI/System/Network/ipFilter":  isapitest.IPFilterXML(ns, s.ipFilter, "allow"),
-		"GET /ISAPI/Security/webCertificate":  isapitest.WebCertificateXML(ns, s.webAuth, "MD5"),
-		"GET /ISAPI/Security/RTSPCertificate": isapitest.RTSPCertificateXML(ns, s.rtspAuth),
-		"GET /ISAPI/Security/adminAccesses": isapitest.AdminAccessesXML(ns,
-			isapitest.AdminAccess{ID: 1, Protocol: "HTTP", Enabled: true, Port: 80},
-			isapitest.AdminAccess{ID: 2, Protocol: "HTTPS", Enabled: true, Port: 443, RedirectToHTTPS: s.redirect, TLS11: s.tls11, TLS12: true, TLS13: s.tls13},
-			isapitest.AdminAccess{ID: 3, Protocol: "DEV_MANAGE", Enabled: false, Port: 8000},
-			isapitest.AdminAccess{ID: 4, Protocol: "RTSP", Enabled: true, Port: 10554}),
+		"GET /ISAPI/System/Network/telnetd":   simulator.TelnetdXML(ns, s.telnet),
+		"GET /ISAPI/System/Network/ssh":       simulator.SSHXML(ns, s.ssh),
+		"GET /ISAPI/System/Network/UPnP":      simulator.UPnPXML(ns, s.upnp, "cam"),
+		"GET /ISAPI/System/Network/EZVIZ":     simulator.EZVIZXML(ns, s.cloud, s.cloud, s.bound),
+		"GET /ISAPI/System/Network/Integrate": simulator.IntegrateXML(ns, true, "digest", s.onvif, "digest/wsse"),
+		"GET /ISAPI/System/Network/ipFilter":  simulator.IPFilterXML(ns, s.ipFilter, "allow"),
+		"GET /ISAPI/Security/webCertificate":  simulator.WebCertificateXML(ns, s.webAuth, "MD5"),
+		"GET /ISAPI/Security/RTSPCertificate": simulator.RTSPCertificateXML(ns, s.rtspAuth),
+		"GET /ISAPI/Security/adminAccesses": simulator.AdminAccessesXML(ns,
+			simulator.AdminAccess{ID: 1, Protocol: "HTTP", Enabled: true, Port: 80},
+			simulator.AdminAccess{ID: 2, Protocol: "HTTPS", Enabled: true, Port: 443, RedirectToHTTPS: s.redirect, TLS11: s.tls11, TLS12: true, TLS13: s.tls13},
+			simulator.AdminAccess{ID: 3, Protocol: "DEV_MANAGE", Enabled: false, Port: 8000},
+			simulator.AdminAccess{ID: 4, Protocol: "RTSP", Enabled: true, Port: 10554}),
 	}
-	p := isapitest.Profile{Name: "services " + ns, Namespace: ns, Endpoints: map[string]isapitest.Endpoint{}}
+	p := simulator.Profile{Name: "services " + ns, Namespace: ns, Endpoints: map[string]simulator.Endpoint{}}
 	for k, b := range body {
-		p.Endpoints[k] = isapitest.Endpoint{Body: b}
+		p.Endpoints[k] = simulator.Endpoint{Body: b}
 	}
 	return p
 }
@@ -294,7 +294,7 @@ var (
 )
 
 func TestServicesSyntheticStates(t *testing.T) {
-	for _, ns := range []string{isapitest.NamespaceHikvision20, isapitest.NamespaceISAPIOrg20, "urn:psialliance-org", ""} {
+	for _, ns := range []string{simulator.NamespaceHikvision20, simulator.NamespaceISAPIOrg20, "urn:psialliance-org", ""} {
 		for name, c := range map[string]struct {
 			state svcState
 			want  string
@@ -319,13 +319,13 @@ func TestServicesSyntheticStates(t *testing.T) {
 }
 
 func TestServicesUnsupportedIs403Or404(t *testing.T) {
-	p := svcProfile(isapitest.NamespaceISAPIOrg20, svcWeak)
+	p := svcProfile(simulator.NamespaceISAPIOrg20, svcWeak)
 	// 403 notSupport for two, plain 404 for two more; the channel fallback
 	// serves the real DS-2CD2443G0-IW channel (digest/basic).
 	p.NotSupported = []string{"GET /ISAPI/System/Network/telnetd", "GET /ISAPI/System/Network/ssh", svcRTSPCertKey}
 	delete(p.Endpoints, "GET /ISAPI/System/Network/ipFilter")
 	delete(p.Endpoints, "GET /ISAPI/Security/webCertificate")
-	p.Endpoints[svcChannelKey] = isapitest.Endpoint{Body: isapitest.Capture("streamingChannel101__hikvision_next_DS-2CD2443G0-IW.xml")}
+	p.Endpoints[svcChannelKey] = simulator.Endpoint{Body: simulator.Capture("streamingChannel101__hikvision_next_DS-2CD2443G0-IW.xml")}
 	sim := svcStart(t, p)
 	got, err := svcCollect(t, servicesCollector{}, svcNewDevice(t, sim))
 	if err != nil {
@@ -339,8 +339,8 @@ func TestServicesUnsupportedIs403Or404(t *testing.T) {
 }
 
 func TestServicesMalformedEndpoint(t *testing.T) {
-	sim := svcStart(t, svcProfile(isapitest.NamespaceHikvision20, svcWeak))
-	sim.SetFault("GET "+isapi.PathUPnP, isapitest.Fault{Malformed: true})
+	sim := svcStart(t, svcProfile(simulator.NamespaceHikvision20, svcWeak))
+	sim.SetFault("GET "+isapi.PathUPnP, simulator.Fault{Malformed: true})
 	got, err := svcCollect(t, servicesCollector{}, svcNewDevice(t, sim))
 	if err == nil || !strings.Contains(err.Error(), isapi.PathUPnP) {
 		t.Fatalf("error = %v, want one naming %s", err, isapi.PathUPnP)
@@ -355,8 +355,8 @@ func TestServicesMalformedEndpoint(t *testing.T) {
 
 func TestServicesServerErrors(t *testing.T) {
 	t.Run("RTSPCertificate 500 does not fall back", func(t *testing.T) {
-		sim := svcStart(t, svcProfile(isapitest.NamespaceHikvision20, svcWeak))
-		sim.SetFault(svcRTSPCertKey, isapitest.Fault{Status: 500})
+		sim := svcStart(t, svcProfile(simulator.NamespaceHikvision20, svcWeak))
+		sim.SetFault(svcRTSPCertKey, simulator.Fault{Status: 500})
 		got, err := svcCollect(t, servicesCollector{}, svcNewDevice(t, sim))
 		if err == nil || !strings.Contains(err.Error(), "HTTP 500") {
 			t.Fatalf("error = %v, want HTTP 500", err)
@@ -370,10 +370,10 @@ func TestServicesServerErrors(t *testing.T) {
 		}
 	})
 	t.Run("fallback 500", func(t *testing.T) {
-		p := svcProfile(isapitest.NamespaceHikvision20, svcWeak)
+		p := svcProfile(simulator.NamespaceHikvision20, svcWeak)
 		delete(p.Endpoints, svcRTSPCertKey)
 		sim := svcStart(t, p)
-		sim.SetFault(svcChannelKey, isapitest.Fault{Status: 500})
+		sim.SetFault(svcChannelKey, simulator.Fault{Status: 500})
 		got, err := svcCollect(t, servicesCollector{}, svcNewDevice(t, sim))
 		if err == nil || !strings.Contains(err.Error(), "RTSP auth fallback") {
 			t.Fatalf("error = %v, want the fallback's failure", err)
@@ -385,7 +385,7 @@ func TestServicesServerErrors(t *testing.T) {
 }
 
 func TestServicesConcurrentRequests(t *testing.T) {
-	sim := svcStart(t, svcProfile(isapitest.NamespaceHikvision20, svcWeak))
+	sim := svcStart(t, svcProfile(simulator.NamespaceHikvision20, svcWeak))
 	sim.SetLatency(100 * time.Millisecond)
 	d := svcNewDevice(t, sim)
 	if _, err := svcCollect(t, servicesCollector{}, d); err != nil {
@@ -398,7 +398,7 @@ func TestServicesConcurrentRequests(t *testing.T) {
 }
 
 func TestServicesHTTPSCertificateExpiry(t *testing.T) {
-	sim := svcStart(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"), isapitest.WithTLS())
+	sim := svcStart(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"), simulator.WithTLS())
 	d := svcNewDevice(t, sim)
 	if d.Module.Scheme != "https" {
 		t.Fatalf("module scheme %q", d.Module.Scheme)

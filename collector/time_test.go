@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 const (
@@ -43,13 +43,13 @@ func TestTimeSimulatorClock(t *testing.T) {
 		skew           time.Duration
 		ntp            float64
 	}{
-		{"NTP 7m fast", isapitest.NamespaceHikvision20, "NTP", 7 * time.Minute, 1},
-		{"manual 90s slow", isapitest.NamespaceISAPIOrg20, "manual", -90 * time.Second, 0},
+		{"NTP 7m fast", simulator.NamespaceHikvision20, "NTP", 7 * time.Minute, 1},
+		{"manual 90s slow", simulator.NamespaceISAPIOrg20, "manual", -90 * time.Second, 0},
 		{"NTP in step", "urn:psialliance-org", "NTP", 0, 1},
 		{"manual a day fast", "", "manual", 24 * time.Hour, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			sim := svcStart(t, isapitest.Profile{Namespace: c.ns, TimeMode: c.mode, ClockSkew: c.skew})
+			sim := svcStart(t, simulator.Profile{Namespace: c.ns, TimeMode: c.mode, ClockSkew: c.skew})
 			got, err := svcCollect(t, timeCollector{}, svcNewDevice(t, sim))
 			if err != nil {
 				t.Fatal(err)
@@ -60,7 +60,7 @@ func TestTimeSimulatorClock(t *testing.T) {
 }
 
 func TestTimeReadFreshEachProbe(t *testing.T) {
-	sim := svcStart(t, isapitest.Profile{ClockSkew: 7 * time.Minute})
+	sim := svcStart(t, simulator.Profile{ClockSkew: 7 * time.Minute})
 	d := svcNewDevice(t, sim)
 	for i := range 2 {
 		if i == 1 {
@@ -94,7 +94,7 @@ func TestTimeDocumentVariants(t *testing.T) {
 	// A fixed instant stated several ways; its skew against now is known
 	// without the code under test.
 	summer := time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC)
-	ns := isapitest.NamespaceHikvision20
+	ns := simulator.NamespaceHikvision20
 	for _, c := range []struct {
 		name string
 		body func() []byte
@@ -121,8 +121,8 @@ func TestTimeDocumentVariants(t *testing.T) {
 		{"empty document", func() []byte { return tmBody(ns, "", "", "") }, map[string]float64{tmFeature: 1}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			sim := svcStart(t, isapitest.Profile{})
-			sim.SetEndpoint(tmKey, isapitest.Endpoint{Body: c.body()})
+			sim := svcStart(t, simulator.Profile{})
+			sim.SetEndpoint(tmKey, simulator.Endpoint{Body: c.body()})
 			got, err := svcCollect(t, timeCollector{}, svcNewDevice(t, sim))
 			if err != nil {
 				t.Fatal(err)
@@ -137,9 +137,9 @@ func TestTimeDocumentVariants(t *testing.T) {
 }
 
 func TestTimeUnsupported(t *testing.T) {
-	for name, p := range map[string]isapitest.Profile{
+	for name, p := range map[string]simulator.Profile{
 		"403 notSupport": {NotSupported: []string{tmKey}},
-		"404":            {Endpoints: map[string]isapitest.Endpoint{tmKey: {Status: 404, Body: []byte("404 Not Found\n"), ContentType: "text/plain"}}},
+		"404":            {Endpoints: map[string]simulator.Endpoint{tmKey: {Status: 404, Body: []byte("404 Not Found\n"), ContentType: "text/plain"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, err := svcCollect(t, timeCollector{}, svcNewDevice(t, svcStart(t, p)))
@@ -152,8 +152,8 @@ func TestTimeUnsupported(t *testing.T) {
 }
 
 func TestTimeMalformed(t *testing.T) {
-	sim := svcStart(t, isapitest.Profile{ClockSkew: time.Minute})
-	sim.SetFault(tmKey, isapitest.Fault{Malformed: true})
+	sim := svcStart(t, simulator.Profile{ClockSkew: time.Minute})
+	sim.SetFault(tmKey, simulator.Fault{Malformed: true})
 	got, err := svcCollect(t, timeCollector{}, svcNewDevice(t, sim))
 	if err == nil || !strings.Contains(err.Error(), isapi.PathTime) {
 		t.Fatalf("error = %v, want one naming %s", err, isapi.PathTime)

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 const (
@@ -25,9 +25,9 @@ var tfAdvertises = map[string]bool{
 }
 
 func TestTwoFactorCaptureProfiles(t *testing.T) {
-	for _, model := range isapitest.CaptureModels() {
+	for _, model := range simulator.CaptureModels() {
 		clk := lkNewClock()
-		sim, d := lkStart(t, isapitest.CaptureProfile(model), clk, "")
+		sim, d := lkStart(t, simulator.CaptureProfile(model), clk, "")
 		got, err := lkCollect(t, twoFactorCollector{}, d, clk)
 		if err != nil {
 			t.Errorf("%s: %v", model, err)
@@ -62,7 +62,7 @@ var tfCaps = []byte(`<SecurityCap version="2.0" xmlns="http://www.isapi.org/ver2
 
 func TestTwoFactorConfigured(t *testing.T) {
 	clk := lkNewClock()
-	_, d := lkStart(t, isapitest.Profile{Endpoints: map[string]isapitest.Endpoint{
+	_, d := lkStart(t, simulator.Profile{Endpoints: map[string]simulator.Endpoint{
 		tfSecCapsKey:   {Body: tfCaps},
 		tfQuestionsKey: {Body: []byte(`<SecurityQuestion xmlns="http://www.isapi.org/ver20/XMLSchema"><QuestionList><Question><id>1</id><answer></answer></Question><Question><id>4</id></Question></QuestionList></SecurityQuestion>`)},
 		tfEmailKey:     {Body: []byte(`{"SecurityEmail":{"SecurityInformation":[{"emailAddress":"security@example.org"}]}}`), ContentType: "application/json"},
@@ -86,8 +86,8 @@ func TestTwoFactorConfigured(t *testing.T) {
 
 func TestTwoFactorNotConfigured(t *testing.T) {
 	clk := lkNewClock()
-	_, d := lkStart(t, isapitest.Profile{
-		Endpoints: map[string]isapitest.Endpoint{
+	_, d := lkStart(t, simulator.Profile{
+		Endpoints: map[string]simulator.Endpoint{
 			// DeviceCap/SecurityCap this time, in the hikvision namespace.
 			tfSysCapsKey:   {Body: []byte(`<DeviceCap xmlns="http://www.hikvision.com/ver20/XMLSchema"><SysCap/>` + string(tfCaps) + `</DeviceCap>`)},
 			tfQuestionsKey: {Body: []byte(`<SecurityQuestion><QuestionList/></SecurityQuestion>`)},
@@ -115,9 +115,9 @@ func TestTwoFactorNotConfigured(t *testing.T) {
 // verdict is absent rather than guessed.
 func TestTwoFactorNoCapabilities(t *testing.T) {
 	clk := lkNewClock()
-	sim, d := lkStart(t, isapitest.Profile{
+	sim, d := lkStart(t, simulator.Profile{
 		NotSupported: []string{tfSecCapsKey, tfQuestionsKey},
-		Endpoints: map[string]isapitest.Endpoint{
+		Endpoints: map[string]simulator.Endpoint{
 			tfEmailKey: {Body: []byte(`{"SecurityEmail":{"SecurityInformation":{"emailAddress":"x@y"}}}`), ContentType: "application/json"},
 		},
 	}, clk, "")
@@ -140,9 +140,9 @@ func TestTwoFactorNoCapabilities(t *testing.T) {
 // reconstructed email answer) or 404.
 func TestTwoFactorFlagsLie(t *testing.T) {
 	clk := lkNewClock()
-	_, d := lkStart(t, isapitest.Profile{Endpoints: map[string]isapitest.Endpoint{
+	_, d := lkStart(t, simulator.Profile{Endpoints: map[string]simulator.Endpoint{
 		tfSecCapsKey: {Body: tfCaps},
-		tfEmailKey:   {Status: 403, Body: isapitest.Capture("responseStatus-notSupport-email__go-test-reconstructed.xml")},
+		tfEmailKey:   {Status: 403, Body: simulator.Capture("responseStatus-notSupport-email__go-test-reconstructed.xml")},
 	}}, clk, "")
 	got, err := lkCollect(t, twoFactorCollector{}, d, clk)
 	if err != nil {
@@ -160,12 +160,12 @@ func TestTwoFactorFlagsLie(t *testing.T) {
 // A broken answer fails the area but keeps what was read.
 func TestTwoFactorFailures(t *testing.T) {
 	clk := lkNewClock()
-	sim, d := lkStart(t, isapitest.Profile{Endpoints: map[string]isapitest.Endpoint{
+	sim, d := lkStart(t, simulator.Profile{Endpoints: map[string]simulator.Endpoint{
 		tfSecCapsKey:   {Body: tfCaps},
 		tfQuestionsKey: {Body: []byte(`<SecurityQuestion><QuestionList><Question><id>2</id></Question></QuestionList></SecurityQuestion>`)},
 		tfEmailKey:     {Body: []byte(`{"SecurityEmail":`), ContentType: "application/json"},
 	}}, clk, "")
-	sim.SetFault(tfDoubleKey, isapitest.Fault{Status: 500})
+	sim.SetFault(tfDoubleKey, simulator.Fault{Status: 500})
 	got, err := lkCollect(t, twoFactorCollector{}, d, clk)
 	if err == nil {
 		t.Fatal("no error")
@@ -179,8 +179,8 @@ func TestTwoFactorFailures(t *testing.T) {
 	})
 	// Capabilities that cannot be read are an error, and nothing is gated.
 	clk = lkNewClock()
-	sim, d = lkStart(t, isapitest.Profile{}, clk, "")
-	sim.SetFault(tfSysCapsKey, isapitest.Fault{Status: 500})
+	sim, d = lkStart(t, simulator.Profile{}, clk, "")
+	sim.SetFault(tfSysCapsKey, simulator.Fault{Status: 500})
 	got, err = lkCollect(t, twoFactorCollector{}, d, clk)
 	if err == nil || got[lkFeature("security_questions")] != 0 || got[lkFeature("security_email")] != 0 {
 		t.Fatalf("%v %v", err, got)

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 const usrKey = "GET " + isapi.PathUsers
@@ -31,9 +31,9 @@ func usrMerge(ms ...map[string]float64) map[string]float64 {
 }
 
 func TestUsersCaptureProfiles(t *testing.T) {
-	for _, model := range isapitest.CaptureModels() {
+	for _, model := range simulator.CaptureModels() {
 		clk := lkNewClock()
-		_, d := lkStart(t, isapitest.CaptureProfile(model), clk, "")
+		_, d := lkStart(t, simulator.CaptureProfile(model), clk, "")
 		got, err := lkCollect(t, usersCollector{}, d, clk)
 		if err != nil {
 			t.Errorf("%s: %v", model, err)
@@ -51,19 +51,19 @@ func TestUsersCaptureProfiles(t *testing.T) {
 }
 
 func TestUsersBoundAddresses(t *testing.T) {
-	for _, ns := range []string{isapitest.NamespaceISAPIOrg20, isapitest.NamespaceHikvision20, "urn:psialliance-org"} {
-		body := isapitest.UsersXML(ns,
-			isapitest.User{ID: 1, Name: "admin", Level: "Administrator"},
-			isapitest.User{ID: 2, Name: "nvr", Level: "Operator", BondIPs: []string{"192.168.1.10"}},
-			isapitest.User{ID: 3, Name: "guard", Level: "Viewer", BondIPs: []string{"0.0.0.0"}},
-			isapitest.User{ID: 4, Name: "guard2", Level: "Viewer", BondIPs: []string{"::", "2001:db8::5"}},
-			isapitest.User{ID: 5, Name: "tech", Level: "installer"},
+	for _, ns := range []string{simulator.NamespaceISAPIOrg20, simulator.NamespaceHikvision20, "urn:psialliance-org"} {
+		body := simulator.UsersXML(ns,
+			simulator.User{ID: 1, Name: "admin", Level: "Administrator"},
+			simulator.User{ID: 2, Name: "nvr", Level: "Operator", BondIPs: []string{"192.168.1.10"}},
+			simulator.User{ID: 3, Name: "guard", Level: "Viewer", BondIPs: []string{"0.0.0.0"}},
+			simulator.User{ID: 4, Name: "guard2", Level: "Viewer", BondIPs: []string{"::", "2001:db8::5"}},
+			simulator.User{ID: 5, Name: "tech", Level: "installer"},
 		)
 		// A MAC-bound account, spliced in as the SDK schema writes it.
 		body = []byte(strings.Replace(string(body), "</UserList>",
 			"<User><id>6</id><userName>mac</userName><userLevel>Operator</userLevel><bondMacAddressList><bondMacAddress><id>1</id><macAddress>44:19:b6:00:00:01</macAddress></bondMacAddress></bondMacAddressList></User>\n</UserList>", 1))
 		clk := lkNewClock()
-		_, d := lkStart(t, isapitest.Profile{Namespace: ns, Endpoints: map[string]isapitest.Endpoint{usrKey: {Body: body}}}, clk, "")
+		_, d := lkStart(t, simulator.Profile{Namespace: ns, Endpoints: map[string]simulator.Endpoint{usrKey: {Body: body}}}, clk, "")
 		got, err := lkCollect(t, usersCollector{}, d, clk)
 		if err != nil {
 			t.Fatalf("%s: %v", ns, err)
@@ -88,7 +88,7 @@ func TestUsersBoundAddresses(t *testing.T) {
 
 func TestUsersEmptyList(t *testing.T) {
 	clk := lkNewClock()
-	_, d := lkStart(t, isapitest.Profile{Endpoints: map[string]isapitest.Endpoint{usrKey: {Body: isapitest.UsersXML(isapitest.NamespaceHikvision20)}}}, clk, "")
+	_, d := lkStart(t, simulator.Profile{Endpoints: map[string]simulator.Endpoint{usrKey: {Body: simulator.UsersXML(simulator.NamespaceHikvision20)}}}, clk, "")
 	got, err := lkCollect(t, usersCollector{}, d, clk)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestUsersEmptyList(t *testing.T) {
 // An Operator account gets 403 for the user list: not a failure.
 func TestUsersForbidden(t *testing.T) {
 	clk := lkNewClock()
-	_, d := lkStart(t, isapitest.Profile{NotSupported: []string{usrKey}}, clk, "")
+	_, d := lkStart(t, simulator.Profile{NotSupported: []string{usrKey}}, clk, "")
 	got, err := lkCollect(t, usersCollector{}, d, clk)
 	if err != nil {
 		t.Fatal(err)
@@ -108,17 +108,17 @@ func TestUsersForbidden(t *testing.T) {
 
 	// A plain 403 without a ResponseStatus body is the same.
 	clk = lkNewClock()
-	sim, d := lkStart(t, isapitest.Profile{}, clk, "")
-	sim.SetEndpoint(usrKey, isapitest.Endpoint{Status: 403, Body: []byte("Forbidden"), ContentType: "text/plain"})
+	sim, d := lkStart(t, simulator.Profile{}, clk, "")
+	sim.SetEndpoint(usrKey, simulator.Endpoint{Status: 403, Body: []byte("Forbidden"), ContentType: "text/plain"})
 	if got, err = lkCollect(t, usersCollector{}, d, clk); err != nil || got[lkFeature("users")] != 0 {
 		t.Fatalf("%v %v", err, got)
 	}
 }
 
 func TestUsersFailures(t *testing.T) {
-	for _, f := range []isapitest.Fault{{Status: 500}, {Malformed: true}, {HTML: true}} {
+	for _, f := range []simulator.Fault{{Status: 500}, {Malformed: true}, {HTML: true}} {
 		clk := lkNewClock()
-		sim, d := lkStart(t, isapitest.Profile{Endpoints: map[string]isapitest.Endpoint{usrKey: {Body: isapitest.UsersXML(isapitest.NamespaceHikvision20)}}}, clk, "")
+		sim, d := lkStart(t, simulator.Profile{Endpoints: map[string]simulator.Endpoint{usrKey: {Body: simulator.UsersXML(simulator.NamespaceHikvision20)}}}, clk, "")
 		sim.SetFault(usrKey, f)
 		got, err := lkCollect(t, usersCollector{}, d, clk)
 		if err == nil || len(got) != 0 {

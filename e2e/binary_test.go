@@ -24,7 +24,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
 
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // demoConfigPath reads the config file the demo printed on startup.
@@ -164,7 +164,7 @@ func TestNoCredentialLeaks(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte(goodPW+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	devices := map[string]isapitest.Fault{
+	devices := map[string]simulator.Fault{
 		"ok": {}, "malformed": {Malformed: true}, "html": {HTML: true}, "oversize": {Oversize: 8 << 20},
 		"status500": {Status: 500}, "reset": {Reset: true}, "redirect": {RedirectTo: "http://192.0.2.1/steal"},
 		"hang": {Hang: true}, "ctype": {ContentType: "application/octet-stream"},
@@ -173,11 +173,11 @@ func TestNoCredentialLeaks(t *testing.T) {
 	fmt.Fprintf(&cfg, "modules:\n  default:\n    username: exporter\n    password_file: %s\n    scheme: http\n    allowed_targets: [127.0.0.0/8]\n    timeout: 2s\n", pwFile)
 	fmt.Fprintf(&cfg, "  wrong:\n    username: exporter\n    password: %q\n    scheme: http\n", wrongPW)
 	cfg.WriteString("devices:\n")
-	var sims []*isapitest.Device
+	var sims []*simulator.Device
 	for name, fault := range devices {
-		p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+		p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
 		p.Username, p.Password = "exporter", goodPW
-		d, err := isapitest.New(p)
+		d, err := simulator.New(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,9 +186,9 @@ func TestNoCredentialLeaks(t *testing.T) {
 		sims = append(sims, d)
 		fmt.Fprintf(&cfg, "  - {name: %s, address: %q}\n", name, d.Addr())
 	}
-	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
 	p.Username, p.Password, p.LockAfter = "exporter", goodPW, 3
-	locked, _ := isapitest.New(p)
+	locked, _ := simulator.New(p)
 	t.Cleanup(locked.Close)
 	fmt.Fprintf(&cfg, "  - {name: rejected, address: %q, module: wrong}\n", locked.Addr())
 	cfgPath := filepath.Join(dir, "h.yml")

@@ -33,7 +33,7 @@ import (
 )
 
 // promDemoDevices are the devices of `hikvision_exporter --demo`
-// (isapitest.StartDemoFleet) that these tests make claims about.
+// (simulator.StartDemoFleet) that these tests make claims about.
 var promDemoDevices = []string{"hardened-cam", "weak-cam", "nvr-isapiorg", "wrong-password"}
 
 const (

@@ -18,7 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/hikvision-exporter/hikvision_exporter/alerts"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // promSpecialState is a metric the rules or dashboards use that the plain
@@ -47,7 +47,7 @@ var promSpecialStateMetrics = map[string]promSpecialState{
 	},
 	"hikvision_tls_certificate_expiry_timestamp_seconds": {
 		why: "only for modules with scheme https; --demo serves its devices over plain HTTP",
-		how: "the same fleet started in-process with isapitest.WithTLS, its certificates trusted inline (tls_config.ca)",
+		how: "the same fleet started in-process with simulator.WithTLS, its certificates trusted inline (tls_config.ca)",
 	},
 	"hikvision_password_recovery_configured": {
 		why: "only for devices that advertise security questions or a recovery email (SecurityCap isSupportSecurityQuestionConfig / isSupportSecurityEmail); no demo device does",
@@ -165,7 +165,7 @@ func promProbe(t *testing.T, promtool string, exp *promProc, dev string) map[str
 // the devices whose probe had it. It also checks the values against what
 // the state implies.
 func promSpecialStateProbes(t *testing.T, promtool string) map[string][]string {
-	fleet, err := isapitest.StartDemoFleet(isapitest.WithTLS())
+	fleet, err := simulator.StartDemoFleet(simulator.WithTLS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,20 +182,20 @@ func promSpecialStateProbes(t *testing.T, promtool string) map[string][]string {
 	prof := hardened.Device.Profile()
 	ns := prof.Namespace
 	capsKey := "GET /ISAPI/System/capabilities"
-	caps := string(isapitest.SetElement(prof.Endpoints[capsKey].Body, "isSupportSecurityQuestionConfig", "true"))
+	caps := string(simulator.SetElement(prof.Endpoints[capsKey].Body, "isSupportSecurityQuestionConfig", "true"))
 	if !strings.Contains(caps, "</SecurityCap>") {
 		t.Fatalf("hardened-cam's %s has no SecurityCap to extend", capsKey)
 	}
 	caps = strings.Replace(caps, "</SecurityCap>",
 		"<isSupportSecurityEmail>true</isSupportSecurityEmail>"+
 			"<DoubleVerificationCap><isSupportUsersConfig>true</isSupportUsersConfig></DoubleVerificationCap></SecurityCap>", 1)
-	hardened.Device.SetEndpoint(capsKey, isapitest.Endpoint{Body: []byte(caps)})
-	hardened.Device.SetEndpoint("GET /ISAPI/Security/questionConfiguration", isapitest.Endpoint{Body: []byte(
+	hardened.Device.SetEndpoint(capsKey, simulator.Endpoint{Body: []byte(caps)})
+	hardened.Device.SetEndpoint("GET /ISAPI/Security/questionConfiguration", simulator.Endpoint{Body: []byte(
 		`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
 			`<SecurityQuestion version="2.0" xmlns="` + ns + `"><QuestionList><Question><id>1</id><answer></answer></Question></QuestionList></SecurityQuestion>` + "\n")})
-	hardened.Device.SetEndpoint("GET /ISAPI/Security/email/parameter", isapitest.Endpoint{
+	hardened.Device.SetEndpoint("GET /ISAPI/Security/email/parameter", simulator.Endpoint{
 		ContentType: "application/json", Body: []byte(`{"SecurityEmail":{"SecurityInformation":[{"emailAddress":""}]}}`)})
-	hardened.Device.SetEndpoint("GET /ISAPI/Security/doubleVerification", isapitest.Endpoint{Body: []byte(
+	hardened.Device.SetEndpoint("GET /ISAPI/Security/doubleVerification", simulator.Endpoint{Body: []byte(
 		`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
 			`<DoubleVerification version="2.0" xmlns="` + ns + `"><enabled>false</enabled></DoubleVerification>` + "\n")})
 

@@ -45,7 +45,7 @@ func promBetween(lo, hi float64, unit string) func(float64) error {
 }
 
 // promWeakCamFiring is what the demo's weak-cam presents
-// (isapi/isapitest/demo.go weakCam): the posture the issue requires of the
+// (simulator/demo.go weakCam): the posture the issue requires of the
 // weak device (default and weak password, old firmware matched by an
 // advisory, telnet and cloud on, Basic allowed) and the rest of its setup.
 func promWeakCamFiring() []promAlertWant {

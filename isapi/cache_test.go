@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 const telnetPath = "/ISAPI/System/Network/telnetd"
 
 // cachedClient is a client on a fake clock, closed when the test ends.
-func cachedClient(t *testing.T, dev *isapitest.Device, clock *fakeClock) *Client {
+func cachedClient(t *testing.T, dev *simulator.Device, clock *fakeClock) *Client {
 	t.Helper()
 	c := clientFor(dev, "right-password", func(o *Options) { o.Now = clock.Now })
 	t.Cleanup(c.Close)
@@ -81,7 +81,7 @@ func TestStaleAnswerIsServedAndRefreshedAfterTheProbe(t *testing.T) {
 	// the probe runs.
 	clock.Advance(90 * time.Second)
 	body := []byte(`<DeviceInfo xmlns="http://www.isapi.org/ver20/XMLSchema"><model>NEW-MODEL</model><firmwareVersion>V9.9.9</firmwareVersion></DeviceInfo>`)
-	dev.SetEndpoint("GET "+PathDeviceInfo, isapitest.Endpoint{Body: body})
+	dev.SetEndpoint("GET "+PathDeviceInfo, simulator.Endpoint{Body: body})
 	ctx := context.Background()
 	end, err := c.Begin(ctx)
 	if err != nil {
@@ -122,7 +122,7 @@ func TestStaleAnswerIsServedAndRefreshedAfterTheProbe(t *testing.T) {
 
 // staleDevice returns a client whose cached deviceInfo went stale (one ttl
 // and a half old) after the device started to answer it with fault.
-func staleDevice(t *testing.T, fault isapitest.Fault) (*fakeClock, *isapitest.Device, *Client) {
+func staleDevice(t *testing.T, fault simulator.Fault) (*fakeClock, *simulator.Device, *Client) {
 	t.Helper()
 	clock := newFakeClock()
 	dev := startDevice(t, camProfile())
@@ -134,7 +134,7 @@ func staleDevice(t *testing.T, fault isapitest.Fault) (*fakeClock, *isapitest.De
 }
 
 func TestFailedRefreshLeavesTheErrorToTheNextProbe(t *testing.T) {
-	_, _, c := staleDevice(t, isapitest.Fault{Malformed: true})
+	_, _, c := staleDevice(t, simulator.Fault{Malformed: true})
 	probeOnce(t, c) // stale answer served, refresh queued and run after
 	waitRefreshed(t, c)
 	ctx := context.Background()
@@ -148,7 +148,7 @@ func TestFailedRefreshLeavesTheErrorToTheNextProbe(t *testing.T) {
 }
 
 func TestBeginWaitsForARefreshInFlight(t *testing.T) {
-	clock, dev, c := staleDevice(t, isapitest.Fault{Latency: 300 * time.Millisecond})
+	clock, dev, c := staleDevice(t, simulator.Fault{Latency: 300 * time.Millisecond})
 	// Every wait is bounded: if the behaviour under test broke, the test
 	// must fail, not hang the package run.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -240,7 +240,7 @@ func TestRememberedAnswerIsDecodedOnce(t *testing.T) {
 	clock := newFakeClock()
 	dev := startDevice(t, camProfile())
 	c := cachedClient(t, dev, clock)
-	c.Remember(PathDeviceInfo, isapitest.Capture("deviceInfo__hikvision_next_DS-2CD2146G2-ISU.xml"), time.Minute)
+	c.Remember(PathDeviceInfo, simulator.Capture("deviceInfo__hikvision_next_DS-2CD2146G2-ISU.xml"), time.Minute)
 	di, err := c.DeviceInfo(context.Background(), time.Minute)
 	if err != nil || di.Model != "DS-2CD2146G2-ISU" {
 		t.Fatalf("%+v %v", di, err)

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // fakeClock is a settable clock shared by a client and a simulator.
@@ -38,9 +38,9 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func startDevice(t *testing.T, p isapitest.Profile, opts ...isapitest.Option) *isapitest.Device {
+func startDevice(t *testing.T, p simulator.Profile, opts ...simulator.Option) *simulator.Device {
 	t.Helper()
-	d, err := isapitest.New(p, opts...)
+	d, err := simulator.New(p, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func startDevice(t *testing.T, p isapitest.Profile, opts ...isapitest.Option) *i
 	return d
 }
 
-func clientFor(d *isapitest.Device, password string, mod func(*Options)) *Client {
+func clientFor(d *simulator.Device, password string, mod func(*Options)) *Client {
 	o := Options{
 		Scheme: "http", Address: d.Addr(), Username: "admin", Password: password,
 		MaxConcurrent: 4, Backoff: 30 * time.Minute, BackoffMax: 4 * time.Hour,
@@ -59,8 +59,8 @@ func clientFor(d *isapitest.Device, password string, mod func(*Options)) *Client
 	return New(o)
 }
 
-func camProfile() isapitest.Profile {
-	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+func camProfile() simulator.Profile {
+	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
 	p.Username, p.Password = "admin", "right-password"
 	return p
 }
@@ -94,7 +94,7 @@ func TestWrongPasswordCostsOneLoginThenHoldsOff(t *testing.T) {
 	clock := newFakeClock()
 	p := camProfile()
 	p.LockAfter = 3
-	dev := startDevice(t, p, isapitest.WithClock(clock.Now))
+	dev := startDevice(t, p, simulator.WithClock(clock.Now))
 	c := clientFor(dev, "wrong", func(o *Options) { o.Now = clock.Now })
 	ctx := context.Background()
 
@@ -167,7 +167,7 @@ func TestLockedDeviceIsNotContactedBeforeUnlock(t *testing.T) {
 	clock := newFakeClock()
 	p := camProfile()
 	p.LockAfter, p.LockDuration = 2, 3*time.Hour
-	dev := startDevice(t, p, isapitest.WithClock(clock.Now))
+	dev := startDevice(t, p, simulator.WithClock(clock.Now))
 	// Someone else locks the account.
 	other := clientFor(dev, "bad", nil)
 	for range 2 {
@@ -193,7 +193,7 @@ func TestStaleNonceIsNotAFailedLogin(t *testing.T) {
 	clock := newFakeClock()
 	p := camProfile()
 	p.NonceTTL = time.Minute
-	dev := startDevice(t, p, isapitest.WithClock(clock.Now))
+	dev := startDevice(t, p, simulator.WithClock(clock.Now))
 	c := clientFor(dev, "right-password", nil)
 	ctx := context.Background()
 	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
@@ -215,11 +215,11 @@ func TestConnectionErrorDropsTheChallenge(t *testing.T) {
 	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
 		t.Fatal(err)
 	}
-	dev.SetFault("", isapitest.Fault{Reset: true})
+	dev.SetFault("", simulator.Fault{Reset: true})
 	if _, err := c.Get(ctx, PathDeviceInfo); err == nil {
 		t.Fatal("want an error from a reset connection")
 	}
-	dev.SetFault("", isapitest.Fault{})
+	dev.SetFault("", simulator.Fault{})
 	dev.ResetStats()
 	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
 		t.Fatal(err)
@@ -233,7 +233,7 @@ func TestConnectionErrorDropsTheChallenge(t *testing.T) {
 
 func TestAfterHoldOffOnlyOneRequestTests(t *testing.T) {
 	clock := newFakeClock()
-	dev := startDevice(t, camProfile(), isapitest.WithClock(clock.Now))
+	dev := startDevice(t, camProfile(), simulator.WithClock(clock.Now))
 	dev.SetLatency(50 * time.Millisecond)
 	c := clientFor(dev, "wrong", func(o *Options) { o.Now = clock.Now })
 	_, _ = c.Get(context.Background(), PathUserCheck)
@@ -263,7 +263,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	}))
 	defer evil.Close()
 	dev := startDevice(t, camProfile())
-	dev.SetFault("GET "+PathDeviceInfo, isapitest.Fault{RedirectTo: evil.URL + "/steal"})
+	dev.SetFault("GET "+PathDeviceInfo, simulator.Fault{RedirectTo: evil.URL + "/steal"})
 	c := clientFor(dev, "right-password", nil)
 	_, err := c.Get(context.Background(), PathDeviceInfo)
 	if err == nil || !strings.Contains(err.Error(), "redirects are never followed") {
@@ -282,17 +282,17 @@ func TestAnswersTheDeviceGetsWrong(t *testing.T) {
 	c := clientFor(dev, "right-password", func(o *Options) { o.MaxBodyBytes = 64 << 10 })
 	ctx := context.Background()
 	cases := []struct {
-		fault isapitest.Fault
+		fault simulator.Fault
 		check func(error) bool
 		what  string
 	}{
-		{isapitest.Fault{Oversize: 1 << 20}, func(e error) bool { return errors.Is(e, ErrBodyTooLarge) }, "too large"},
-		{isapitest.Fault{HTML: true}, func(e error) bool { return e != nil && strings.Contains(e.Error(), "HTML page") }, "HTML"},
-		{isapitest.Fault{Status: 500}, func(e error) bool {
+		{simulator.Fault{Oversize: 1 << 20}, func(e error) bool { return errors.Is(e, ErrBodyTooLarge) }, "too large"},
+		{simulator.Fault{HTML: true}, func(e error) bool { return e != nil && strings.Contains(e.Error(), "HTML page") }, "HTML"},
+		{simulator.Fault{Status: 500}, func(e error) bool {
 			var se *StatusError
 			return errors.As(e, &se) && se.HTTPStatus == 500 && !IsNotSupported(e)
 		}, "500"},
-		{isapitest.Fault{Malformed: true}, func(e error) bool { var de *DecodeError; return errors.As(e, &de) }, "malformed"},
+		{simulator.Fault{Malformed: true}, func(e error) bool { var de *DecodeError; return errors.As(e, &de) }, "malformed"},
 	}
 	for _, tc := range cases {
 		dev.SetFault("GET "+PathDeviceInfo, tc.fault)
@@ -302,11 +302,11 @@ func TestAnswersTheDeviceGetsWrong(t *testing.T) {
 			t.Errorf("%s: err = %v", tc.what, err)
 		}
 	}
-	dev.SetFault("GET "+PathDeviceInfo, isapitest.Fault{})
+	dev.SetFault("GET "+PathDeviceInfo, simulator.Fault{})
 	if _, err := c.Get(ctx, "/ISAPI/Nope"); !IsNotSupported(err) {
 		t.Errorf("404: err = %v, want not supported", err)
 	}
-	dev.SetEndpoint("GET /ISAPI/Security/email/parameter", isapitest.Endpoint{Status: 403, Body: isapitest.Capture("responseStatus-notSupport-email__go-test-reconstructed.xml")})
+	dev.SetEndpoint("GET /ISAPI/Security/email/parameter", simulator.Endpoint{Status: 403, Body: simulator.Capture("responseStatus-notSupport-email__go-test-reconstructed.xml")})
 	_, err := c.Get(ctx, "/ISAPI/Security/email/parameter")
 	var se *StatusError
 	if !IsNotSupported(err) || !errors.As(err, &se) || se.Status == nil || se.Status.SubStatusCode != "notSupport" || se.Status.StatusCode.V != 4 {
@@ -316,7 +316,7 @@ func TestAnswersTheDeviceGetsWrong(t *testing.T) {
 
 func TestHangingDeviceRespectsDeadline(t *testing.T) {
 	dev := startDevice(t, camProfile())
-	dev.SetFault("", isapitest.Fault{Hang: true})
+	dev.SetFault("", simulator.Fault{Hang: true})
 	c := clientFor(dev, "right-password", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -329,7 +329,7 @@ func TestHangingDeviceRespectsDeadline(t *testing.T) {
 func TestBasicOnlyDevice(t *testing.T) {
 	p := camProfile()
 	p.BasicOnly = true
-	dev := startDevice(t, p, isapitest.WithTLS())
+	dev := startDevice(t, p, simulator.WithTLS())
 	pool := x509.NewCertPool()
 	pool.AddCert(dev.Certificate())
 	tlsConf := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
@@ -466,10 +466,10 @@ func TestProxyEnvironmentIsIgnored(t *testing.T) {
 		t.Setenv(k, "")
 	}
 	plain := startDevice(t, camProfile())
-	secure := startDevice(t, camProfile(), isapitest.WithTLS())
+	secure := startDevice(t, camProfile(), simulator.WithTLS())
 	pool := x509.NewCertPool()
 	pool.AddCert(secure.Certificate())
-	for scheme, dev := range map[string]*isapitest.Device{"http": plain, "https": secure} {
+	for scheme, dev := range map[string]*simulator.Device{"http": plain, "https": secure} {
 		_, port, _ := net.SplitHostPort(dev.Addr())
 		c := clientFor(dev, "right-password", func(o *Options) {
 			o.Scheme, o.TLSConfig = scheme, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}

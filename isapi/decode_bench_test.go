@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // Decoding benchmarks for every ISAPI answer the collectors read, on the
@@ -14,7 +14,7 @@ import (
 // of each kind, since decoding cost grows with size) and on the
 // simulator's documents where there are none. Run with -benchmem.
 
-const dbNS = isapitest.NamespaceHikvision20
+const dbNS = simulator.NamespaceHikvision20
 
 // dbRun decodes body with decode b.N times and reports bytes/op as the
 // answer's size, so MB/s reads as decoding throughput.
@@ -41,59 +41,59 @@ func dbInto[T any]() func([]byte) error {
 }
 
 func BenchmarkDecodeDeviceInfo(b *testing.B) {
-	dbRun(b, isapitest.Capture("deviceInfo__hikvision_next_DS-7608NXI-I2.xml"), dbInto[isapi.DeviceInfo]())
+	dbRun(b, simulator.Capture("deviceInfo__hikvision_next_DS-7608NXI-I2.xml"), dbInto[isapi.DeviceInfo]())
 }
 
 func BenchmarkDecodeUserCheck(b *testing.B) {
 	b.Run("capture", func(b *testing.B) {
-		dbRun(b, isapitest.Capture("userCheck__k1a340fwx-doc.xml"), dbInto[isapi.UserCheck]())
+		dbRun(b, simulator.Capture("userCheck__k1a340fwx-doc.xml"), dbInto[isapi.UserCheck]())
 	})
 	b.Run("simulator", func(b *testing.B) {
-		dbRun(b, isapitest.UserCheckXML(dbNS, isapitest.Account{ResidualValidity: isapitest.Days(60)}), dbInto[isapi.UserCheck]())
+		dbRun(b, simulator.UserCheckXML(dbNS, simulator.Account{ResidualValidity: simulator.Days(60)}), dbInto[isapi.UserCheck]())
 	})
 }
 
 func BenchmarkDecodeResponseStatus(b *testing.B) {
-	dbRun(b, isapitest.Capture("responseStatus-notSupport-email__go-test-reconstructed.xml"), dbInto[isapi.ResponseStatus]())
+	dbRun(b, simulator.Capture("responseStatus-notSupport-email__go-test-reconstructed.xml"), dbInto[isapi.ResponseStatus]())
 }
 
 func BenchmarkDecodeUsers(b *testing.B) {
 	b.Run("capture", func(b *testing.B) {
-		dbRun(b, isapitest.Capture("users__k1a340fwx-doc.xml"), dbInto[isapi.UserList]())
+		dbRun(b, simulator.Capture("users__k1a340fwx-doc.xml"), dbInto[isapi.UserList]())
 	})
 	b.Run("simulator-16", func(b *testing.B) {
-		users := make([]isapitest.User, 16)
+		users := make([]simulator.User, 16)
 		for i := range users {
-			users[i] = isapitest.User{ID: i + 1, Name: fmt.Sprintf("user%02d", i), Level: "Operator", BondIPs: []string{"10.0.0.20"}}
+			users[i] = simulator.User{ID: i + 1, Name: fmt.Sprintf("user%02d", i), Level: "Operator", BondIPs: []string{"10.0.0.20"}}
 		}
-		dbRun(b, isapitest.UsersXML(dbNS, users...), dbInto[isapi.UserList]())
+		dbRun(b, simulator.UsersXML(dbNS, users...), dbInto[isapi.UserList]())
 	})
 }
 
 func BenchmarkDecodeIllegalLoginLock(b *testing.B) {
-	dbRun(b, isapitest.Capture("illegalLoginLock__k1a340fwx-doc.xml"), dbInto[isapi.IllegalLoginLock]())
+	dbRun(b, simulator.Capture("illegalLoginLock__k1a340fwx-doc.xml"), dbInto[isapi.IllegalLoginLock]())
 }
 
 func BenchmarkDecodeEventTriggers(b *testing.B) {
 	b.Run("camera", func(b *testing.B) {
-		dbRun(b, isapitest.Capture("eventTriggers__hikvision_next_DS-2CD2T86G2-ISU.xml"), dbInto[isapi.EventTriggerList]())
+		dbRun(b, simulator.Capture("eventTriggers__hikvision_next_DS-2CD2T86G2-ISU.xml"), dbInto[isapi.EventTriggerList]())
 	})
 	b.Run("recorder", func(b *testing.B) {
-		dbRun(b, isapitest.Capture("eventTriggers__hikvision_next_iDS-7208HQHI-M1.xml"), dbInto[isapi.EventTriggerList]())
+		dbRun(b, simulator.Capture("eventTriggers__hikvision_next_iDS-7208HQHI-M1.xml"), dbInto[isapi.EventTriggerList]())
 	})
 }
 
 // BenchmarkDecodeSystemCapabilities is DecodeSecurityCap on
 // /ISAPI/System/capabilities, the largest answer a probe reads.
 func BenchmarkDecodeSystemCapabilities(b *testing.B) {
-	dbRun(b, isapitest.Capture("systemCapabilities__hikvision_next_DS-2SE4C425MWG-E-26.xml"), func(body []byte) error {
+	dbRun(b, simulator.Capture("systemCapabilities__hikvision_next_DS-2SE4C425MWG-E-26.xml"), func(body []byte) error {
 		_, err := isapi.DecodeSecurityCap(body)
 		return err
 	})
 }
 
 func BenchmarkDecodeSecurityCapabilities(b *testing.B) {
-	dbRun(b, isapitest.Capture("securityCapabilities__k1a340fwx-doc.xml"), func(body []byte) error {
+	dbRun(b, simulator.Capture("securityCapabilities__k1a340fwx-doc.xml"), func(body []byte) error {
 		_, err := isapi.DecodeSecurityCap(body)
 		return err
 	})
@@ -101,7 +101,7 @@ func BenchmarkDecodeSecurityCapabilities(b *testing.B) {
 
 func BenchmarkDecodeLogSearch(b *testing.B) {
 	b.Run("capture", func(b *testing.B) {
-		dbRun(b, isapitest.Capture("logSearch__py-snippet-444154490.xml"), func(body []byte) error {
+		dbRun(b, simulator.Capture("logSearch__py-snippet-444154490.xml"), func(body []byte) error {
 			_, err := isapi.DecodeLogSearch(body)
 			return err
 		})
@@ -109,7 +109,7 @@ func BenchmarkDecodeLogSearch(b *testing.B) {
 	// A full page of 100 entries, as the simulator (and a recorder) sends
 	// them while a search has more.
 	b.Run("page-100", func(b *testing.B) {
-		d, err := isapitest.New(isapitest.Profile{Log: dbLog(100)})
+		d, err := simulator.New(simulator.Profile{Log: dbLog(100)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -135,58 +135,58 @@ func BenchmarkDecodeLogSearch(b *testing.B) {
 	})
 }
 
-func dbLog(n int) []isapitest.LogEvent {
+func dbLog(n int) []simulator.LogEvent {
 	now := time.Now()
-	out := make([]isapitest.LogEvent, n)
+	out := make([]simulator.LogEvent, n)
 	for i := range out {
-		out[i] = isapitest.LogEvent{Time: now.Add(-time.Duration(n-i) * time.Minute),
+		out[i] = simulator.LogEvent{Time: now.Add(-time.Duration(n-i) * time.Minute),
 			Major: "Exception", Minor: "illlegealAccess", User: "admin", IP: fmt.Sprintf("203.0.113.%d", i%250+1)}
 	}
 	return out
 }
 
 func BenchmarkDecodeTime(b *testing.B) {
-	dbRun(b, isapitest.TimeXML(dbNS, "NTP", time.Now()), dbInto[isapi.TimeInfo]())
+	dbRun(b, simulator.TimeXML(dbNS, "NTP", time.Now()), dbInto[isapi.TimeInfo]())
 }
 
 func BenchmarkDecodeAdminAccesses(b *testing.B) {
-	dbRun(b, isapitest.Capture("adminAccesses__hikvision_next_DS-2SE4C425MWG-E-26.xml"), dbInto[isapi.AdminAccessList]())
+	dbRun(b, simulator.Capture("adminAccesses__hikvision_next_DS-2SE4C425MWG-E-26.xml"), dbInto[isapi.AdminAccessList]())
 }
 
 func BenchmarkDecodeSSH(b *testing.B) {
-	dbRun(b, isapitest.Capture("ssh__k1a340fwx-doc.xml"), dbInto[isapi.SSH]())
+	dbRun(b, simulator.Capture("ssh__k1a340fwx-doc.xml"), dbInto[isapi.SSH]())
 }
 
 func BenchmarkDecodeTelnetd(b *testing.B) {
-	dbRun(b, isapitest.TelnetdXML(dbNS, false), dbInto[isapi.Telnetd]())
+	dbRun(b, simulator.TelnetdXML(dbNS, false), dbInto[isapi.Telnetd]())
 }
 
 func BenchmarkDecodeUPnP(b *testing.B) {
-	dbRun(b, isapitest.UPnPXML(dbNS, true, "cam"), dbInto[isapi.UPnP]())
+	dbRun(b, simulator.UPnPXML(dbNS, true, "cam"), dbInto[isapi.UPnP]())
 }
 
 func BenchmarkDecodeEZVIZ(b *testing.B) {
-	dbRun(b, isapitest.Capture("ezviz__k1a340fwx-doc.xml"), dbInto[isapi.EZVIZ]())
+	dbRun(b, simulator.Capture("ezviz__k1a340fwx-doc.xml"), dbInto[isapi.EZVIZ]())
 }
 
 func BenchmarkDecodeIntegrate(b *testing.B) {
-	dbRun(b, isapitest.IntegrateXML(dbNS, true, "digest/basic", true, "digest/wsse"), dbInto[isapi.Integrate]())
+	dbRun(b, simulator.IntegrateXML(dbNS, true, "digest/basic", true, "digest/wsse"), dbInto[isapi.Integrate]())
 }
 
 func BenchmarkDecodeIPFilter(b *testing.B) {
-	dbRun(b, isapitest.IPFilterXML(dbNS, true, "allow"), dbInto[isapi.IPFilter]())
+	dbRun(b, simulator.IPFilterXML(dbNS, true, "allow"), dbInto[isapi.IPFilter]())
 }
 
 func BenchmarkDecodeWebCertificate(b *testing.B) {
-	dbRun(b, isapitest.WebCertificateXML(dbNS, "digest/basic", "MD5/SHA256"), dbInto[isapi.WebCertificate]())
+	dbRun(b, simulator.WebCertificateXML(dbNS, "digest/basic", "MD5/SHA256"), dbInto[isapi.WebCertificate]())
 }
 
 func BenchmarkDecodeRTSPCertificate(b *testing.B) {
-	dbRun(b, isapitest.RTSPCertificateXML(dbNS, "digest"), dbInto[isapi.RTSPCertificate]())
+	dbRun(b, simulator.RTSPCertificateXML(dbNS, "digest"), dbInto[isapi.RTSPCertificate]())
 }
 
 func BenchmarkDecodeStreamingChannel(b *testing.B) {
-	dbRun(b, isapitest.Capture("streamingChannel101__hikvision_next_DS-2SE4C425MWG-E-26.xml"), dbInto[isapi.StreamingChannel]())
+	dbRun(b, simulator.Capture("streamingChannel101__hikvision_next_DS-2SE4C425MWG-E-26.xml"), dbInto[isapi.StreamingChannel]())
 }
 
 func BenchmarkDecodeSecurityQuestions(b *testing.B) {

@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // devFields is what the exporter reads from a deviceInfo. Tests compare it
@@ -43,7 +43,7 @@ func devFieldsOf(t *testing.T, d *isapi.DeviceInfo) devFields {
 func devDate(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 // devCaptureRows holds the values of every deviceInfo capture, read from
-// the files by hand (isapi/isapitest/captures/deviceInfo__*.xml).
+// the files by hand (simulator/captures/deviceInfo__*.xml).
 var devCaptureRows = []struct {
 	file string
 	want devFields
@@ -122,7 +122,7 @@ func TestDeviceInfoCaptures(t *testing.T) {
 		rows[row.file] = true
 		t.Run(strings.TrimSuffix(strings.TrimPrefix(row.file, "deviceInfo__"), ".xml"), func(t *testing.T) {
 			var d isapi.DeviceInfo
-			if err := isapi.Decode(isapitest.Capture(row.file), &d); err != nil {
+			if err := isapi.Decode(simulator.Capture(row.file), &d); err != nil {
 				t.Fatal(err)
 			}
 			if got := devFieldsOf(t, &d); got != row.want {
@@ -131,7 +131,7 @@ func TestDeviceInfoCaptures(t *testing.T) {
 		})
 	}
 	// A capture added later must get a row here.
-	for _, name := range isapitest.CaptureNames() {
+	for _, name := range simulator.CaptureNames() {
 		if strings.HasPrefix(name, "deviceInfo__") && !rows[name] {
 			t.Errorf("capture %s has no row in devCaptureRows", name)
 		}
@@ -307,7 +307,7 @@ func TestDeviceInfoFirmwareBuild(t *testing.T) {
 }
 
 func TestDeviceInfoDecodeErrors(t *testing.T) {
-	verbatim := isapitest.Capture("deviceInfo__hikvision_next_ipc1-verbatim.xml")
+	verbatim := simulator.Capture("deviceInfo__hikvision_next_ipc1-verbatim.xml")
 	for _, tc := range []struct {
 		name   string
 		body   string
@@ -363,15 +363,15 @@ func TestDeviceInfoDecodeErrors(t *testing.T) {
 func TestDeviceInfoClientRefusesWrongDocuments(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		ep   isapitest.Endpoint
+		ep   simulator.Endpoint
 	}{
-		{"XHTML as XML", isapitest.Endpoint{Body: []byte(`<html><body><p>It works</p></body></html>`)}},
-		{"ResponseStatus with 200", isapitest.Endpoint{Body: isapitest.ResponseStatusXML(isapitest.NamespaceHikvision20, "/ISAPI/System/deviceInfo", 1, "OK", "ok")}},
-		{"HTML content type", isapitest.Endpoint{Body: isapitest.Capture("deviceInfo__hikvision_next_ipc1-verbatim.xml"), ContentType: "text/html; charset=utf-8"}},
-		{"truncated", isapitest.Endpoint{Body: []byte(`<DeviceInfo version="2.0"><model>DS-2CD2386G2-IU</model><firmwareVer`)}},
+		{"XHTML as XML", simulator.Endpoint{Body: []byte(`<html><body><p>It works</p></body></html>`)}},
+		{"ResponseStatus with 200", simulator.Endpoint{Body: simulator.ResponseStatusXML(simulator.NamespaceHikvision20, "/ISAPI/System/deviceInfo", 1, "OK", "ok")}},
+		{"HTML content type", simulator.Endpoint{Body: simulator.Capture("deviceInfo__hikvision_next_ipc1-verbatim.xml"), ContentType: "text/html; charset=utf-8"}},
+		{"truncated", simulator.Endpoint{Body: []byte(`<DeviceInfo version="2.0"><model>DS-2CD2386G2-IU</model><firmwareVer`)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, dev := devClient(t, isapitest.CaptureProfile("ipc1-verbatim"))
+			c, dev := devClient(t, simulator.CaptureProfile("ipc1-verbatim"))
 			dev.SetEndpoint("GET "+isapi.PathDeviceInfo, tc.ep)
 			info, err := c.DeviceInfo(context.Background(), time.Minute)
 			if err == nil {
@@ -388,7 +388,7 @@ func TestDeviceInfoClientCaptures(t *testing.T) {
 	for _, row := range devCaptureRows {
 		model := strings.TrimSuffix(strings.TrimPrefix(row.file, "deviceInfo__hikvision_next_"), ".xml")
 		t.Run(model, func(t *testing.T) {
-			c, _ := devClient(t, isapitest.CaptureProfile(model))
+			c, _ := devClient(t, simulator.CaptureProfile(model))
 			info, err := c.DeviceInfo(context.Background(), time.Minute)
 			if err != nil {
 				t.Fatal(err)
@@ -400,9 +400,9 @@ func TestDeviceInfoClientCaptures(t *testing.T) {
 	}
 }
 
-func devClient(t *testing.T, p isapitest.Profile) (*isapi.Client, *isapitest.Device) {
+func devClient(t *testing.T, p simulator.Profile) (*isapi.Client, *simulator.Device) {
 	t.Helper()
-	dev, err := isapitest.New(p)
+	dev, err := simulator.New(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +419,7 @@ func devClient(t *testing.T, p isapitest.Profile) (*isapi.Client, *isapitest.Dev
 // the build text.
 func FuzzDecodeDeviceInfo(f *testing.F) {
 	for _, row := range devCaptureRows {
-		f.Add(isapitest.Capture(row.file))
+		f.Add(simulator.Capture(row.file))
 	}
 	f.Add(devInfoDoc(`<?xml version="1.0" encoding="GB2312"?>`, `<DeviceInfo version="1.0" xmlns="urn:psialliance-org">`, devMinimalElements))
 	f.Add([]byte("<DeviceInfo><firmwareReleasedDate>Build 241340</firmwareReleasedDate></DeviceInfo>"))

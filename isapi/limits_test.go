@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // A hostile device may send any answer up to the client's size limit;
@@ -215,12 +215,12 @@ func logPage(size int) []byte {
 // search page of twice the entries a recorder returns for a whole search,
 // decode within the limits.
 func TestDecodeLimitsPassRealAnswers(t *testing.T) {
-	for _, name := range isapitest.CaptureNames() {
+	for _, name := range simulator.CaptureNames() {
 		if !strings.HasSuffix(name, ".xml") {
 			continue
 		}
 		var v struct{ XMLName xml.Name }
-		if err := Decode(isapitest.Capture(name), &v); err != nil {
+		if err := Decode(simulator.Capture(name), &v); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

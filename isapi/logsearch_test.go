@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 func lgEntry(e isapi.LogEntry) string {
@@ -27,7 +27,7 @@ func lgEntry(e isapi.LogEntry) string {
 }
 
 func TestLogSearchCapture(t *testing.T) {
-	r, err := isapi.DecodeLogSearch(isapitest.Capture("logSearch__py-snippet-444154490.xml"))
+	r, err := isapi.DecodeLogSearch(simulator.Capture("logSearch__py-snippet-444154490.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestLogSearchShapes(t *testing.T) {
 	}
 
 	// Each namespace, the simulator's own rendering.
-	for _, ns := range []string{isapitest.NamespaceHikvision20, isapitest.NamespaceISAPIOrg20, "http://www.hikvision.com/ver10/XMLSchema"} {
+	for _, ns := range []string{simulator.NamespaceHikvision20, simulator.NamespaceISAPIOrg20, "http://www.hikvision.com/ver10/XMLSchema"} {
 		body := []byte(strings.Replace(doc, "urn:psialliance-org", ns, 1))
 		if r, err := isapi.DecodeLogSearch(body); err != nil || len(r.Matches) != 4 {
 			t.Fatalf("%s: %v", ns, err)
@@ -94,7 +94,7 @@ func TestLogSearchShapes(t *testing.T) {
 	// Failures and other documents.
 	for _, body := range []string{
 		`<CMSearchResult><responseStatus>false</responseStatus><responseStatusStrg>FAILED</responseStatusStrg></CMSearchResult>`,
-		string(isapitest.Capture("responseStatus-ok__k1a340fwx-doc.xml")),
+		string(simulator.Capture("responseStatus-ok__k1a340fwx-doc.xml")),
 		`<CMSearchResult><matchList>`,
 	} {
 		if _, err := isapi.DecodeLogSearch([]byte(body)); err == nil {
@@ -171,7 +171,7 @@ type lgRecorder struct {
 	bodies []string
 }
 
-func (r *lgRecorder) wrap(d *isapitest.Device) http.Handler {
+func (r *lgRecorder) wrap(d *simulator.Device) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method == http.MethodPost {
 			b, _ := io.ReadAll(req.Body)
@@ -192,22 +192,22 @@ func (r *lgRecorder) sent() []string {
 	return append([]string(nil), r.bodies...)
 }
 
-func lgEvents(start time.Time, n int, step time.Duration, minor string) []isapitest.LogEvent {
-	evs := make([]isapitest.LogEvent, n)
+func lgEvents(start time.Time, n int, step time.Duration, minor string) []simulator.LogEvent {
+	evs := make([]simulator.LogEvent, n)
 	for i := range evs {
-		evs[i] = isapitest.LogEvent{Time: start.Add(time.Duration(i) * step), Major: "Exception", Minor: minor, User: "admin", IP: fmt.Sprintf("192.0.2.%d", i%250+1)}
+		evs[i] = simulator.LogEvent{Time: start.Add(time.Duration(i) * step), Major: "Exception", Minor: minor, User: "admin", IP: fmt.Sprintf("192.0.2.%d", i%250+1)}
 	}
 	return evs
 }
 
 func TestLogSearchClientPaging(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-	p := isapitest.Profile{Log: append(lgEvents(t0, 250, time.Second, "illlegealAccess"),
-		isapitest.LogEvent{Time: t0.Add(-time.Second), Major: "Exception", Minor: "illlegealAccess"},         // before the window
-		isapitest.LogEvent{Time: t0.Add(30 * time.Second), Major: "Operation", Minor: "remoteLogin"},         // other major
-		isapitest.LogEvent{Time: t0.Add(249 * time.Second), Major: "Exception", Minor: "netBroken", IP: "x"}, // counted by the window, filtered later
+	p := simulator.Profile{Log: append(lgEvents(t0, 250, time.Second, "illlegealAccess"),
+		simulator.LogEvent{Time: t0.Add(-time.Second), Major: "Exception", Minor: "illlegealAccess"},         // before the window
+		simulator.LogEvent{Time: t0.Add(30 * time.Second), Major: "Operation", Minor: "remoteLogin"},         // other major
+		simulator.LogEvent{Time: t0.Add(249 * time.Second), Major: "Exception", Minor: "netBroken", IP: "x"}, // counted by the window, filtered later
 	)}
-	dev, err := isapitest.New(p)
+	dev, err := simulator.New(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestLogSearchClientTruncation(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	ctx := context.Background()
 	// The recorder cap: 2500 entries, 2000 returned, the last page says OK.
-	c, d := secClient(t, isapitest.Profile{Log: lgEvents(t0, 2500, time.Second, "illlegealAccess"), LogCap: 2000})
+	c, d := secClient(t, simulator.Profile{Log: lgEvents(t0, 2500, time.Second, "illlegealAccess"), LogCap: 2000})
 	w, err := c.SearchLog(ctx, isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0.Add(time.Hour)})
 	if err != nil || w.Pages != 20 || !w.Complete || len(w.Entries) != 2000 || !w.Truncated() {
 		t.Fatalf("%v: pages %d complete %v entries %d", err, w.Pages, w.Complete, len(w.Entries))
@@ -266,31 +266,31 @@ func TestLogSearchClientTruncation(t *testing.T) {
 		t.Fatalf("%v: pages %d complete %v entries %d", err, w.Pages, w.Complete, len(w.Entries))
 	}
 	// MORE with an empty page.
-	d.SetEndpoint("POST /ISAPI/ContentMgmt/logSearch", isapitest.Endpoint{Body: []byte(`<CMSearchResult xmlns="http://www.isapi.org/ver20/XMLSchema"><responseStatus>true</responseStatus><responseStatusStrg>MORE</responseStatusStrg><numOfMatches>0</numOfMatches><matchList/></CMSearchResult>`)})
+	d.SetEndpoint("POST /ISAPI/ContentMgmt/logSearch", simulator.Endpoint{Body: []byte(`<CMSearchResult xmlns="http://www.isapi.org/ver20/XMLSchema"><responseStatus>true</responseStatus><responseStatusStrg>MORE</responseStatusStrg><numOfMatches>0</numOfMatches><matchList/></CMSearchResult>`)})
 	w, err = c.SearchLog(ctx, isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0.Add(time.Hour)})
 	if err != nil || w.Pages != 1 || w.Complete || !w.Truncated() {
 		t.Fatalf("%v: %+v", err, w)
 	}
 	// A device that ignores the position and says MORE for ever: the page limit stops it.
-	d.SetEndpoint("POST /ISAPI/ContentMgmt/logSearch", isapitest.Endpoint{Body: isapitest.Capture("logSearch__py-snippet-444154490.xml")})
+	d.SetEndpoint("POST /ISAPI/ContentMgmt/logSearch", simulator.Endpoint{Body: simulator.Capture("logSearch__py-snippet-444154490.xml")})
 	w, err = c.SearchLog(ctx, isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0.Add(time.Hour)})
 	if err != nil || w.Pages != isapi.DefaultLogMaxPages || w.Complete || len(w.Entries) != 40 || !w.Truncated() {
 		t.Fatalf("%v: pages %d complete %v entries %d", err, w.Pages, w.Complete, len(w.Entries))
 	}
 	// Not supported, and broken answers.
-	c, d = secClient(t, isapitest.Profile{NotSupported: []string{"POST /ISAPI/ContentMgmt/logSearch"}})
+	c, d = secClient(t, simulator.Profile{NotSupported: []string{"POST /ISAPI/ContentMgmt/logSearch"}})
 	if _, err := c.SearchLog(ctx, isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0}); !isapi.IsNotSupported(err) {
 		t.Fatalf("not supported: %v", err)
 	}
-	d.SetEndpoint("POST /ISAPI/ContentMgmt/logSearch", isapitest.Endpoint{})
-	d.SetFault("POST /ISAPI/ContentMgmt/logSearch", isapitest.Fault{Malformed: true})
+	d.SetEndpoint("POST /ISAPI/ContentMgmt/logSearch", simulator.Endpoint{})
+	d.SetFault("POST /ISAPI/ContentMgmt/logSearch", simulator.Fault{Malformed: true})
 	if _, err := c.SearchLog(ctx, isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0}); err == nil || isapi.IsNotSupported(err) {
 		t.Fatalf("malformed: %v", err)
 	}
 }
 
 func FuzzDecodeLogSearch(f *testing.F) {
-	f.Add(isapitest.Capture("logSearch__py-snippet-444154490.xml"))
+	f.Add(simulator.Capture("logSearch__py-snippet-444154490.xml"))
 	f.Add([]byte(`<CMSearchResult xmlns="urn:psialliance-org"><responseStatusStrg>OK</responseStatusStrg><matchList><searchMatchItem><logDescriptor><metaId>log.hikvision.com/Exception/illlegealAccess</metaId><StartDateTime>2026-11-26T11:15:40+08:00</StartDateTime></logDescriptor></searchMatchItem></matchList></CMSearchResult>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := isapi.DecodeLogSearch(body)

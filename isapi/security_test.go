@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // secB and secI print optional values for table comparisons; "-" is unset.
@@ -66,7 +66,7 @@ var secCapRows = []struct{ file, want string }{
 
 func TestSecurityCapCaptures(t *testing.T) {
 	for _, row := range secCapRows {
-		sc, err := isapi.DecodeSecurityCap(isapitest.Capture(row.file))
+		sc, err := isapi.DecodeSecurityCap(simulator.Capture(row.file))
 		if err != nil || sc == nil {
 			t.Fatalf("%s: %v %v", row.file, sc, err)
 		}
@@ -115,7 +115,7 @@ func TestSecurityCapShapes(t *testing.T) {
 
 func TestSecurityUsersCapture(t *testing.T) {
 	var l isapi.UserList
-	if err := isapi.Decode(isapitest.Capture("users__k1a340fwx-doc.xml"), &l); err != nil {
+	if err := isapi.Decode(simulator.Capture("users__k1a340fwx-doc.xml"), &l); err != nil {
 		t.Fatal(err)
 	}
 	if len(l.Users) != 1 {
@@ -156,9 +156,9 @@ func TestSecurityUsersBinding(t *testing.T) {
 		t.Fatalf("\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
 	// The simulator's shape, in each namespace seen on firmware.
-	for _, ns := range []string{isapitest.NamespaceHikvision20, isapitest.NamespaceISAPIOrg20, "urn:psialliance-org", "http://www.std-cgi.com/ver20/XMLSchema"} {
+	for _, ns := range []string{simulator.NamespaceHikvision20, simulator.NamespaceISAPIOrg20, "urn:psialliance-org", "http://www.std-cgi.com/ver20/XMLSchema"} {
 		var l isapi.UserList
-		doc := isapitest.UsersXML(ns, isapitest.User{ID: 1, Name: "admin", Level: "Administrator"}, isapitest.User{ID: 2, Name: "cam", Level: "Viewer", BondIPs: []string{"192.0.2.7"}})
+		doc := simulator.UsersXML(ns, simulator.User{ID: 1, Name: "admin", Level: "Administrator"}, simulator.User{ID: 2, Name: "cam", Level: "Viewer", BondIPs: []string{"192.0.2.7"}})
 		if err := isapi.Decode(doc, &l); err != nil || len(l.Users) != 2 || l.Users[0].BoundToAddress() || !l.Users[1].BoundToAddress() || l.Users[1].LevelClass() != "viewer" {
 			t.Fatalf("%s: %+v %v", ns, l, err)
 		}
@@ -167,14 +167,14 @@ func TestSecurityUsersBinding(t *testing.T) {
 
 func TestSecurityIllegalLoginLockCapture(t *testing.T) {
 	var l isapi.IllegalLoginLock
-	if err := isapi.Decode(isapitest.Capture("illegalLoginLock__k1a340fwx-doc.xml"), &l); err != nil {
+	if err := isapi.Decode(simulator.Capture("illegalLoginLock__k1a340fwx-doc.xml"), &l); err != nil {
 		t.Fatal(err)
 	}
 	if got := secB(l.Enabled) + " " + secI(l.MaxIllegalLoginTimes) + " " + secI(l.MaxIllegalLoginLockTime); got != "true 5 1800" {
 		t.Fatal(got)
 	}
 	// Older firmware sends only enabled; the others stay unset.
-	for _, ns := range []string{isapitest.NamespaceHikvision20, "urn:psialliance-org"} {
+	for _, ns := range []string{simulator.NamespaceHikvision20, "urn:psialliance-org"} {
 		var old isapi.IllegalLoginLock
 		if err := isapi.Decode([]byte(`<IllegalLoginLock xmlns="`+ns+`"><enabled>false</enabled></IllegalLoginLock>`), &old); err != nil {
 			t.Fatal(err)
@@ -184,7 +184,7 @@ func TestSecurityIllegalLoginLockCapture(t *testing.T) {
 		}
 	}
 	var shaped isapi.IllegalLoginLock
-	if err := isapi.Decode(isapitest.IllegalLoginLockXML(isapitest.NamespaceISAPIOrg20, true, 7, 30), &shaped); err != nil {
+	if err := isapi.Decode(simulator.IllegalLoginLockXML(simulator.NamespaceISAPIOrg20, true, 7, 30), &shaped); err != nil {
 		t.Fatal(err)
 	}
 	if got := secB(shaped.Enabled) + " " + secI(shaped.MaxIllegalLoginTimes) + " " + secI(shaped.MaxIllegalLoginLockTime); got != "true 7 30" {
@@ -213,7 +213,7 @@ var secTriggerRows = []struct {
 func TestSecurityEventTriggersCaptures(t *testing.T) {
 	for _, row := range secTriggerRows {
 		var l isapi.EventTriggerList
-		if err := isapi.Decode(isapitest.Capture("eventTriggers__hikvision_next_"+row.model+".xml"), &l); err != nil {
+		if err := isapi.Decode(simulator.Capture("eventTriggers__hikvision_next_"+row.model+".xml"), &l); err != nil {
 			t.Fatalf("%s: %v", row.model, err)
 		}
 		tr, found := l.IllegalAccess()
@@ -227,9 +227,9 @@ func TestSecurityEventTriggersCaptures(t *testing.T) {
 }
 
 func TestSecurityEventTriggersShapes(t *testing.T) {
-	for _, ns := range []string{isapitest.NamespaceHikvision20, isapitest.NamespaceISAPIOrg20, "urn:psialliance-org"} {
+	for _, ns := range []string{simulator.NamespaceHikvision20, simulator.NamespaceISAPIOrg20, "urn:psialliance-org"} {
 		var l isapi.EventTriggerList
-		if err := isapi.Decode(isapitest.EventTriggersXML(ns, "center", "email", "center"), &l); err != nil {
+		if err := isapi.Decode(simulator.EventTriggersXML(ns, "center", "email", "center"), &l); err != nil {
 			t.Fatal(err)
 		}
 		tr, found := l.IllegalAccess()
@@ -312,9 +312,9 @@ func TestSecurityEmailDecode(t *testing.T) {
 }
 
 // secClient is a client for a simulated device, with the exporter's settings.
-func secClient(t *testing.T, p isapitest.Profile, opts ...isapitest.Option) (*isapi.Client, *isapitest.Device) {
+func secClient(t *testing.T, p simulator.Profile, opts ...simulator.Option) (*isapi.Client, *simulator.Device) {
 	t.Helper()
-	d, err := isapitest.New(p, opts...)
+	d, err := simulator.New(p, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func secClient(t *testing.T, p isapitest.Profile, opts ...isapitest.Option) (*is
 func TestSecurityCapabilitiesClient(t *testing.T) {
 	ctx := context.Background()
 	// From DeviceCap/SecurityCap, cached.
-	c, d := secClient(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+	c, d := secClient(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 	for i := range 2 {
 		sc, err := c.SecurityCapabilities(ctx, time.Hour)
 		if err != nil || secCapRow(sc) != secCapRows[0].want {
@@ -345,7 +345,7 @@ func TestSecurityCapabilitiesClient(t *testing.T) {
 		}
 	}
 	// Only the standalone document (the terminal's System/capabilities is 404).
-	c, d = secClient(t, isapitest.CaptureProfile("k1a340fwx"))
+	c, d = secClient(t, simulator.CaptureProfile("k1a340fwx"))
 	for i := range 2 {
 		sc, err := c.SecurityCapabilities(ctx, time.Hour)
 		if err != nil || secCapRow(sc) != secCapRows[10].want {
@@ -361,23 +361,23 @@ func TestSecurityCapabilitiesClient(t *testing.T) {
 		}
 	}
 	// Neither: not supported. A DeviceCap without SecurityCap counts as none.
-	c, _ = secClient(t, isapitest.Profile{
-		Endpoints:    map[string]isapitest.Endpoint{"GET /ISAPI/System/capabilities": {Body: []byte(`<DeviceCap><SysCap/></DeviceCap>`)}},
+	c, _ = secClient(t, simulator.Profile{
+		Endpoints:    map[string]simulator.Endpoint{"GET /ISAPI/System/capabilities": {Body: []byte(`<DeviceCap><SysCap/></DeviceCap>`)}},
 		NotSupported: []string{"GET /ISAPI/Security/capabilities"},
 	})
 	if sc, err := c.SecurityCapabilities(ctx, time.Hour); sc != nil || !isapi.IsNotSupported(err) {
 		t.Fatalf("%v %v", sc, err)
 	}
 	// A real failure is not "not supported", even when the other path is 404.
-	c, d = secClient(t, isapitest.Profile{})
-	d.SetFault("GET /ISAPI/System/capabilities", isapitest.Fault{Status: http.StatusInternalServerError})
+	c, d = secClient(t, simulator.Profile{})
+	d.SetFault("GET /ISAPI/System/capabilities", simulator.Fault{Status: http.StatusInternalServerError})
 	if _, err := c.SecurityCapabilities(ctx, time.Hour); err == nil || isapi.IsNotSupported(err) {
 		t.Fatalf("500 reported as %v", err)
 	}
 	// Broken XML is an error too.
-	c, d = secClient(t, isapitest.CaptureProfile("DS-7616NI-K2"))
-	d.SetFault("GET /ISAPI/System/capabilities", isapitest.Fault{Malformed: true})
-	d.SetFault("GET /ISAPI/Security/capabilities", isapitest.Fault{Malformed: true})
+	c, d = secClient(t, simulator.CaptureProfile("DS-7616NI-K2"))
+	d.SetFault("GET /ISAPI/System/capabilities", simulator.Fault{Malformed: true})
+	d.SetFault("GET /ISAPI/Security/capabilities", simulator.Fault{Malformed: true})
 	var de *isapi.DecodeError
 	if _, err := c.SecurityCapabilities(ctx, time.Hour); !errors.As(err, &de) {
 		t.Fatalf("malformed: %v", err)
@@ -385,8 +385,8 @@ func TestSecurityCapabilitiesClient(t *testing.T) {
 }
 
 func FuzzDecodeSecurityUsers(f *testing.F) {
-	f.Add(isapitest.Capture("users__k1a340fwx-doc.xml"))
-	f.Add(isapitest.UsersXML(isapitest.NamespaceISAPIOrg20, isapitest.User{ID: 2, Name: "op", Level: "Operator", BondIPs: []string{"10.0.0.1", "::"}}))
+	f.Add(simulator.Capture("users__k1a340fwx-doc.xml"))
+	f.Add(simulator.UsersXML(simulator.NamespaceISAPIOrg20, simulator.User{ID: 2, Name: "op", Level: "Operator", BondIPs: []string{"10.0.0.1", "::"}}))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var l isapi.UserList
 		if err := isapi.Decode(body, &l); err != nil {
@@ -411,7 +411,7 @@ func FuzzDecodeSecurityUsers(f *testing.F) {
 // seeds stay small: whole captures (10-40 kB) make the fuzzer spend its
 // time minimising instead of mutating.
 func secElement(t testing.TB, capture, name string) string {
-	m := regexp.MustCompile(`(?s)<` + name + `[ >].*?</` + name + `>`).FindString(string(isapitest.Capture(capture)))
+	m := regexp.MustCompile(`(?s)<` + name + `[ >].*?</` + name + `>`).FindString(string(simulator.Capture(capture)))
 	if m == "" {
 		t.Fatalf("%s has no %s", capture, name)
 	}
@@ -442,8 +442,8 @@ func FuzzDecodeSecurityCap(f *testing.F) {
 }
 
 func FuzzDecodeSecurityLoginLock(f *testing.F) {
-	f.Add(isapitest.Capture("illegalLoginLock__k1a340fwx-doc.xml"))
-	f.Add(isapitest.IllegalLoginLockXML(isapitest.NamespaceHikvision20, false, 3, 120))
+	f.Add(simulator.Capture("illegalLoginLock__k1a340fwx-doc.xml"))
+	f.Add(simulator.IllegalLoginLockXML(simulator.NamespaceHikvision20, false, 3, 120))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var l isapi.IllegalLoginLock
 		if err := isapi.Decode(body, &l); err == nil {
@@ -454,7 +454,7 @@ func FuzzDecodeSecurityLoginLock(f *testing.F) {
 
 func FuzzDecodeSecurityEventTriggers(f *testing.F) {
 	for _, row := range secTriggerRows {
-		trigger := regexp.MustCompile(`(?s)<EventTrigger[ >](?:[^<]|<[^/]|</[^E])*?<id>illaccess</id>.*?</EventTrigger>`).FindString(string(isapitest.Capture("eventTriggers__hikvision_next_" + row.model + ".xml")))
+		trigger := regexp.MustCompile(`(?s)<EventTrigger[ >](?:[^<]|<[^/]|</[^E])*?<id>illaccess</id>.*?</EventTrigger>`).FindString(string(simulator.Capture("eventTriggers__hikvision_next_" + row.model + ".xml")))
 		if trigger == "" {
 			f.Fatalf("%s: no illaccess trigger", row.model)
 		}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // svcBool and svcInt print optional values for table comparisons; "-" is
@@ -117,7 +117,7 @@ var svcAdminCaptures = map[string]struct{ raw, services, https string }{
 
 func TestServicesAdminAccessesCaptures(t *testing.T) {
 	var files []string
-	for _, n := range isapitest.CaptureNames() {
+	for _, n := range simulator.CaptureNames() {
 		if strings.HasPrefix(n, "adminAccesses__") {
 			files = append(files, n)
 		}
@@ -133,7 +133,7 @@ func TestServicesAdminAccessesCaptures(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			var l isapi.AdminAccessList
-			if err := isapi.Decode(isapitest.Capture(name), &l); err != nil {
+			if err := isapi.Decode(simulator.Capture(name), &l); err != nil {
 				t.Fatal(err)
 			}
 			if got := svcRaw(&l); got != want.raw {
@@ -151,14 +151,14 @@ func TestServicesAdminAccessesCaptures(t *testing.T) {
 
 func TestServicesK1A340FWXCaptures(t *testing.T) {
 	var ssh isapi.SSH
-	if err := isapi.Decode(isapitest.Capture("ssh__k1a340fwx-doc.xml"), &ssh); err != nil {
+	if err := isapi.Decode(simulator.Capture("ssh__k1a340fwx-doc.xml"), &ssh); err != nil {
 		t.Fatal(err)
 	}
 	if ssh.Enabled != (isapi.Bool{V: false, Set: true}) {
 		t.Errorf("ssh enabled = %+v, want false", ssh.Enabled)
 	}
 	var ez isapi.EZVIZ
-	if err := isapi.Decode(isapitest.Capture("ezviz__k1a340fwx-doc.xml"), &ez); err != nil {
+	if err := isapi.Decode(simulator.Capture("ezviz__k1a340fwx-doc.xml"), &ez); err != nil {
 		t.Fatal(err)
 	}
 	got := fmt.Sprintf("enabled=%s registered=%s bindStatus=%s bound=%s encrypt=%s",
@@ -183,7 +183,7 @@ func TestServicesStreamingChannelCaptures(t *testing.T) {
 		"iDS-7208HQHI-M1":     "enabled=- type= alg= basic=-",
 	}
 	n := 0
-	for _, name := range isapitest.CaptureNames() {
+	for _, name := range simulator.CaptureNames() {
 		model, ok := strings.CutPrefix(name, "streamingChannel101__hikvision_next_")
 		if !ok {
 			continue
@@ -191,7 +191,7 @@ func TestServicesStreamingChannelCaptures(t *testing.T) {
 		model = strings.TrimSuffix(model, ".xml")
 		n++
 		var ch isapi.StreamingChannel
-		if err := isapi.Decode(isapitest.Capture(name), &ch); err != nil {
+		if err := isapi.Decode(simulator.Capture(name), &ch); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if ch.ID != (isapi.Int{V: 101, Set: true}) {
@@ -352,7 +352,7 @@ func TestServicesSyntheticShapes(t *testing.T) {
 
 // The simulator's synthesized documents must read the same as real ones.
 func TestServicesSimulatorShapes(t *testing.T) {
-	for _, ns := range []string{isapitest.NamespaceHikvision20, isapitest.NamespaceISAPIOrg20, "urn:psialliance-org", ""} {
+	for _, ns := range []string{simulator.NamespaceHikvision20, simulator.NamespaceISAPIOrg20, "urn:psialliance-org", ""} {
 		var (
 			tel isapi.Telnetd
 			ssh isapi.SSH
@@ -368,17 +368,17 @@ func TestServicesSimulatorShapes(t *testing.T) {
 			b []byte
 			v any
 		}{
-			{isapitest.TelnetdXML(ns, true), &tel},
-			{isapitest.SSHXML(ns, true), &ssh},
-			{isapitest.UPnPXML(ns, true, "cam"), &up},
-			{isapitest.EZVIZXML(ns, true, true, true), &ez},
-			{isapitest.IntegrateXML(ns, true, "digest", true, "digest/wsse"), &in},
-			{isapitest.IPFilterXML(ns, false, "allow"), &ipf},
-			{isapitest.WebCertificateXML(ns, "digest/basic", "MD5"), &web},
-			{isapitest.RTSPCertificateXML(ns, "digest"), &rc},
-			{isapitest.AdminAccessesXML(ns,
-				isapitest.AdminAccess{ID: 1, Protocol: "HTTP", Enabled: true, Port: 80},
-				isapitest.AdminAccess{ID: 2, Protocol: "HTTPS", Enabled: true, Port: 443, TLS11: true, TLS12: true}), &aa},
+			{simulator.TelnetdXML(ns, true), &tel},
+			{simulator.SSHXML(ns, true), &ssh},
+			{simulator.UPnPXML(ns, true, "cam"), &up},
+			{simulator.EZVIZXML(ns, true, true, true), &ez},
+			{simulator.IntegrateXML(ns, true, "digest", true, "digest/wsse"), &in},
+			{simulator.IPFilterXML(ns, false, "allow"), &ipf},
+			{simulator.WebCertificateXML(ns, "digest/basic", "MD5"), &web},
+			{simulator.RTSPCertificateXML(ns, "digest"), &rc},
+			{simulator.AdminAccessesXML(ns,
+				simulator.AdminAccess{ID: 1, Protocol: "HTTP", Enabled: true, Port: 80},
+				simulator.AdminAccess{ID: 2, Protocol: "HTTPS", Enabled: true, Port: 443, TLS11: true, TLS12: true}), &aa},
 		} {
 			if err := isapi.Decode(d.b, d.v); err != nil {
 				t.Fatalf("ns %q: %T: %v", ns, d.v, err)
@@ -424,9 +424,9 @@ func TestServicesCertificateBasicAllowed(t *testing.T) {
 var svcServiceNameRE = regexp.MustCompile(`^[a-z0-9_]+$`)
 
 func FuzzDecodeServicesAdminAccesses(f *testing.F) {
-	for _, n := range isapitest.CaptureNames() {
+	for _, n := range simulator.CaptureNames() {
 		if strings.HasPrefix(n, "adminAccesses__") {
-			f.Add(isapitest.Capture(n))
+			f.Add(simulator.Capture(n))
 		}
 	}
 	f.Add(svcDoc("prefixed", "AdminAccessProtocolList", "<AdminAccessProtocol><protocol>HTTPS</protocol><TLS1_1Enable>true</TLS1_1Enable></AdminAccessProtocol>"))
@@ -453,15 +453,15 @@ func FuzzDecodeServicesAdminAccesses(f *testing.F) {
 
 func FuzzDecodeServicesDocuments(f *testing.F) {
 	for _, n := range []string{"ssh__k1a340fwx-doc.xml", "ezviz__k1a340fwx-doc.xml", "streamingChannel101__hikvision_next_DS-2CD2146G2-ISU.xml", "streamingChannel101__hikvision_next_DS-7608NXI-I2.xml"} {
-		f.Add(isapitest.Capture(n))
+		f.Add(simulator.Capture(n))
 	}
-	ns := isapitest.NamespaceHikvision20
-	f.Add(isapitest.IntegrateXML(ns, true, "digest", true, "digest/wsse"))
-	f.Add(isapitest.WebCertificateXML(ns, "digest/basic", "MD5"))
-	f.Add(isapitest.RTSPCertificateXML("urn:psialliance-org", "digest"))
-	f.Add(isapitest.IPFilterXML("", true, "deny"))
-	f.Add(isapitest.UPnPXML(ns, true, "x"))
-	f.Add(isapitest.TelnetdXML(ns, true))
+	ns := simulator.NamespaceHikvision20
+	f.Add(simulator.IntegrateXML(ns, true, "digest", true, "digest/wsse"))
+	f.Add(simulator.WebCertificateXML(ns, "digest/basic", "MD5"))
+	f.Add(simulator.RTSPCertificateXML("urn:psialliance-org", "digest"))
+	f.Add(simulator.IPFilterXML("", true, "deny"))
+	f.Add(simulator.UPnPXML(ns, true, "x"))
+	f.Add(simulator.TelnetdXML(ns, true))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var (
 			ssh isapi.SSH

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // No real capture of /ISAPI/System/time exists (isapi.md §10); these
@@ -28,9 +28,9 @@ func TestTimeDecodeNamespaces(t *testing.T) {
 	}
 	// The simulator's shape, in each namespace it is used with.
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, ns := range []string{isapitest.NamespaceHikvision20, isapitest.NamespaceISAPIOrg20, "urn:psialliance-org", ""} {
+	for _, ns := range []string{simulator.NamespaceHikvision20, simulator.NamespaceISAPIOrg20, "urn:psialliance-org", ""} {
 		var ti isapi.TimeInfo
-		if err := isapi.Decode(isapitest.TimeXML(ns, "manual", at), &ti); err != nil {
+		if err := isapi.Decode(simulator.TimeXML(ns, "manual", at), &ti); err != nil {
 			t.Fatal(err)
 		}
 		got, ok := ti.DeviceTime()
@@ -188,9 +188,9 @@ func TestTimeParseTimeZone(t *testing.T) {
 }
 
 func FuzzDecodeTime(f *testing.F) {
-	ns := isapitest.NamespaceHikvision20
-	f.Add(isapitest.TimeXML(ns, "NTP", time.Date(2026, 11, 26, 3, 15, 40, 0, time.UTC)))
-	f.Add(isapitest.TimeXML("urn:psialliance-org", "manual", time.Date(2021, 6, 3, 13, 6, 12, 0, time.UTC)))
+	ns := simulator.NamespaceHikvision20
+	f.Add(simulator.TimeXML(ns, "NTP", time.Date(2026, 11, 26, 3, 15, 40, 0, time.UTC)))
+	f.Add(simulator.TimeXML("urn:psialliance-org", "manual", time.Date(2021, 6, 3, 13, 6, 12, 0, time.UTC)))
 	f.Add(svcDoc("none", "Time", "<timeMode>manual</timeMode><localTime>2021-06-03 16:06:12</localTime><timeZone>CST-3:00:00</timeZone>"))
 	f.Add(svcDoc("isapi.org-ver20", "Time", "<timeMode>NTP</timeMode><localTime>2026-09-09T00:08:10</localTime><timeZone>CST-2:00:00DST01:00:00,M4.1.0/02:00:00,M10.5.0/02:00:00</timeZone>"))
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -53,7 +53,7 @@ func Decode(body []byte, v any) error {
 // accepts.
 var ErrXMLTooComplex = errors.New("XML answer too complex")
 
-// Limits of one XML answer. The real answers in isapi/isapitest/captures
+// Limits of one XML answer. The real answers in simulator/captures
 // (the recorders' event triggers are the largest) nest at most 7 deep and
 // hold at most 718 elements, 2,862 tokens, 254 attributes, and 3 attributes
 // on one element. A log-search page is DefaultLogPageSize entries, and

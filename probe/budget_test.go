@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // The lockout budget: with a wrong password, at most one failed login per
@@ -29,15 +29,15 @@ func (r mapResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Add
 
 var loopbackNames = mapResolver{"localhost": {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}}
 
-func budgetDevice(t *testing.T, clock *hClock) *isapitest.Device {
-	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+func budgetDevice(t *testing.T, clock *hClock) *simulator.Device {
+	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
 	p.Password, p.LockAfter, p.LockDuration, p.ExtendLock = "device-password", 5, 30*time.Minute, true
-	return hDevice(t, p, isapitest.WithClock(clock.Now))
+	return hDevice(t, p, simulator.WithClock(clock.Now))
 }
 
 func newBudgetClock() *hClock { return &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)} }
 
-func wantFailedLogins(t *testing.T, dev *isapitest.Device, want int) {
+func wantFailedLogins(t *testing.T, dev *simulator.Device, want int) {
 	t.Helper()
 	if s := dev.Stats(); s.FailedLogins != want || dev.Locked() {
 		t.Fatalf("device saw %d failed logins (locked %v); want %d and never locked", s.FailedLogins, dev.Locked(), want)
@@ -58,8 +58,8 @@ func TestLockoutBudgetSlowDevice(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := newBudgetClock()
 			dev := budgetDevice(t, clock)
-			dev.SetFault("", isapitest.Fault{AnswerLatency: 400 * time.Millisecond})
-			e := hStart(t, hYAML("wrong-password", map[string]*isapitest.Device{"cam": dev}, tc.module),
+			dev.SetFault("", simulator.Fault{AnswerLatency: 400 * time.Millisecond})
+			e := hStart(t, hYAML("wrong-password", map[string]*simulator.Device{"cam": dev}, tc.module),
 				func(o *HandlerOptions) { o.Now = clock.Now })
 			var header []string
 			if tc.header != "" {
@@ -128,7 +128,7 @@ func TestLockoutBudgetRestarts(t *testing.T) {
 	clock := newBudgetClock()
 	dev := budgetDevice(t, clock)
 	dir := t.TempDir()
-	yaml := hYAML("wrong-password", map[string]*isapitest.Device{"cam": dev}, "")
+	yaml := hYAML("wrong-password", map[string]*simulator.Device{"cam": dev}, "")
 	withStorage := func(o *HandlerOptions) { o.Now = clock.Now; o.StoragePath = dir }
 	for restart := range 6 {
 		e := hStart(t, yaml, withStorage)
@@ -163,7 +163,7 @@ func TestLockoutBudgetRestarts(t *testing.T) {
 func TestLockoutBudgetReloads(t *testing.T) {
 	clock := newBudgetClock()
 	dev := budgetDevice(t, clock)
-	devices := map[string]*isapitest.Device{"cam": dev}
+	devices := map[string]*simulator.Device{"cam": dev}
 	e := hStart(t, hYAML("wrong-password", devices, ""), func(o *HandlerOptions) { o.Now = clock.Now })
 	e.probe("target=cam")
 	e.settle()
@@ -189,7 +189,7 @@ func TestLockoutBudgetReloads(t *testing.T) {
 func TestLockedDeviceGetsNoCredentials(t *testing.T) {
 	clock := newBudgetClock()
 	dev := budgetDevice(t, clock)
-	intruder := hStart(t, hYAML("guess", map[string]*isapitest.Device{"cam": dev}, "    auth_backoff: 1s\n    auth_backoff_max: 1s\n"), func(o *HandlerOptions) { o.Now = clock.Now })
+	intruder := hStart(t, hYAML("guess", map[string]*simulator.Device{"cam": dev}, "    auth_backoff: 1s\n    auth_backoff_max: 1s\n"), func(o *HandlerOptions) { o.Now = clock.Now })
 	for range 5 {
 		intruder.probe("target=cam")
 		intruder.settle()
@@ -200,7 +200,7 @@ func TestLockedDeviceGetsNoCredentials(t *testing.T) {
 	}
 	before := dev.Stats().FailedLogins
 
-	e := hStart(t, hYAML("device-password", map[string]*isapitest.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
+	e := hStart(t, hYAML("device-password", map[string]*simulator.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
 	for range 3 {
 		_, body := e.probe("target=cam")
 		if !hasLine(body, "hikvision_auth_rejected 1") || !hasLine(body, "hikvision_account_locked 1") ||
@@ -238,8 +238,8 @@ func TestDevicesConfiguredTwiceAreReported(t *testing.T) {
 
 const failuresCounter = "hikvision_login_failures_total"
 
-func failedLogin(ts time.Time, ip string) isapitest.LogEvent {
-	return isapitest.LogEvent{Time: ts, Major: "Exception", Minor: "illlegealAccess", User: "admin", IP: ip}
+func failedLogin(ts time.Time, ip string) simulator.LogEvent {
+	return simulator.LogEvent{Time: ts, Major: "Exception", Minor: "illlegealAccess", User: "admin", IP: ip}
 }
 
 // TestLogCursorSurvivesRestarts: the failed-login counter goes on from its
@@ -247,12 +247,12 @@ func failedLogin(ts time.Time, ip string) isapitest.LogEvent {
 // exporter was down once, with no counter reset.
 func TestLogCursorSurvivesRestarts(t *testing.T) {
 	clock := newBudgetClock()
-	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
 	p.Password = "device-password"
-	dev := hDevice(t, p, isapitest.WithClock(clock.Now))
+	dev := hDevice(t, p, simulator.WithClock(clock.Now))
 	dev.AddLog(failedLogin(clock.Now().Add(-2*time.Hour), "10.9.9.9"), failedLogin(clock.Now().Add(-time.Hour), "10.9.9.9"))
 	dir := t.TempDir()
-	yaml := hYAML("device-password", map[string]*isapitest.Device{"cam": dev}, "    collectors: [lockout]\n")
+	yaml := hYAML("device-password", map[string]*simulator.Device{"cam": dev}, "    collectors: [lockout]\n")
 	opts := func(o *HandlerOptions) { o.Now = clock.Now; o.StoragePath = dir }
 	counter := func(body string) string {
 		for _, l := range strings.Split(body, "\n") {

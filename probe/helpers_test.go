@@ -23,7 +23,7 @@ import (
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 func TestMain(m *testing.M) {
@@ -147,9 +147,9 @@ func (e *hExporter) probe(query string, header ...string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-func hDevice(t *testing.T, p isapitest.Profile, opts ...isapitest.Option) *isapitest.Device {
+func hDevice(t *testing.T, p simulator.Profile, opts ...simulator.Option) *simulator.Device {
 	t.Helper()
-	d, err := isapitest.New(p, opts...)
+	d, err := simulator.New(p, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,12 +157,12 @@ func hDevice(t *testing.T, p isapitest.Profile, opts ...isapitest.Option) *isapi
 	return d
 }
 
-func hYAML(password string, devices map[string]*isapitest.Device, extra string) string {
+func hYAML(password string, devices map[string]*simulator.Device, extra string) string {
 	return hYAMLUser("admin", password, devices, extra)
 }
 
 // hYAMLUser is a config with one http module and the given devices.
-func hYAMLUser(user, password string, devices map[string]*isapitest.Device, extra string) string {
+func hYAMLUser(user, password string, devices map[string]*simulator.Device, extra string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "modules:\n  default:\n    username: %q\n    password: %q\n    scheme: http\n%s", user, password, extra)
 	b.WriteString("devices:\n")
@@ -183,7 +183,7 @@ func hasLine(body, prefix string) bool {
 }
 
 func TestProbeDemoFleet(t *testing.T) {
-	fleet, err := isapitest.StartDemoFleet()
+	fleet, err := simulator.StartDemoFleet()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,9 +224,9 @@ func TestProbeDemoFleet(t *testing.T) {
 }
 
 func TestRefusedTargetsMakeNoConnection(t *testing.T) {
-	configured := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
-	stranger := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
-	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"cam": configured}, "    allowed_targets: [10.99.0.0/16]\n"), func(o *HandlerOptions) { o.Resolver = net.DefaultResolver })
+	configured := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	stranger := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": configured}, "    allowed_targets: [10.99.0.0/16]\n"), func(o *HandlerOptions) { o.Resolver = net.DefaultResolver })
 	host, port, _ := strings.Cut(stranger.Addr(), ":")
 	cases := []struct{ query, want string }{
 		{"target=" + stranger.Addr(), "not in the module's allowed_targets"},
@@ -280,7 +280,7 @@ func (e *hExporter) probesCounter(outcome string) prometheus.Collector {
 }
 
 func TestAllowedTargetIsProbed(t *testing.T) {
-	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 	e := hStart(t, hYAML("password", nil, "    allowed_targets: [127.0.0.0/8]\n"), nil)
 	code, body := e.probe("target=" + dev.Addr() + "&module=default")
 	if code != 200 || !hasLine(body, "hikvision_up 1") {
@@ -289,8 +289,8 @@ func TestAllowedTargetIsProbed(t *testing.T) {
 }
 
 func TestProbeTimeoutFromHeader(t *testing.T) {
-	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
-	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"cam": dev}, "    timeout: 4s\n"), func(o *HandlerOptions) { o.TimeoutOffset = 500 * time.Millisecond })
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": dev}, "    timeout: 4s\n"), func(o *HandlerOptions) { o.TimeoutOffset = 500 * time.Millisecond })
 	for header, want := range map[string]string{"": "4", "2": "1.5", "30": "4", "0.25": "0.25"} {
 		var h []string
 		if header != "" {
@@ -304,9 +304,9 @@ func TestProbeTimeoutFromHeader(t *testing.T) {
 }
 
 func TestHangingDeviceAnswersByDeadline(t *testing.T) {
-	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
-	dev.SetFault("", isapitest.Fault{Hang: true})
-	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"cam": dev}, ""), nil)
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev.SetFault("", simulator.Fault{Hang: true})
+	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": dev}, ""), nil)
 	code, body := e.probe("target=cam", "X-Prometheus-Scrape-Timeout-Seconds", "0.3")
 	if code != 200 || !hasLine(body, "hikvision_up 0") {
 		t.Fatalf("HTTP %d\n%s", code, body)
@@ -317,9 +317,9 @@ func TestHangingDeviceAnswersByDeadline(t *testing.T) {
 }
 
 func TestFailingCollectorKeepsTheOthers(t *testing.T) {
-	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
-	dev.SetFault("GET /ISAPI/System/deviceInfo", isapitest.Fault{Malformed: true})
-	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"cam": dev}, "    collectors: [device, account]\n"), nil)
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev.SetFault("GET /ISAPI/System/deviceInfo", simulator.Fault{Malformed: true})
+	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": dev}, "    collectors: [device, account]\n"), nil)
 	_, body := e.probe("target=cam")
 	for _, want := range []string{"hikvision_up 1", `hikvision_scrape_collector_success{collector="device"} 0`, `hikvision_scrape_collector_success{collector="account"} 1`, "hikvision_password_default 0"} {
 		if !hasLine(body, want) {
@@ -336,10 +336,10 @@ func TestFailingCollectorKeepsTheOthers(t *testing.T) {
 }
 
 func TestUnsupportedUserCheckFallsBackToDeviceInfo(t *testing.T) {
-	p := isapitest.CaptureProfile("DS-7616NI-K2")
+	p := simulator.CaptureProfile("DS-7616NI-K2")
 	p.NotSupported = []string{"GET /ISAPI/Security/userCheck"}
 	dev := hDevice(t, p)
-	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"nvr": dev}, "    collectors: [device, account]\n"), nil)
+	e := hStart(t, hYAML("password", map[string]*simulator.Device{"nvr": dev}, "    collectors: [device, account]\n"), nil)
 	_, body := e.probe("target=nvr")
 	for _, want := range []string{"hikvision_up 1", `hikvision_feature_supported{feature="user_check"} 0`, "hikvision_device_info{"} {
 		if !hasLine(body, want) {
@@ -356,9 +356,9 @@ func TestUnsupportedUserCheckFallsBackToDeviceInfo(t *testing.T) {
 }
 
 func TestConcurrentProbesShareOneCollection(t *testing.T) {
-	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 	dev.SetLatency(30 * time.Millisecond)
-	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"cam": dev}, "    collectors: [device, account]\n"), nil)
+	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": dev}, "    collectors: [device, account]\n"), nil)
 	e.probe("target=cam") // warm: challenge cached, deviceInfo cached
 	dev.ResetStats()
 	var wg sync.WaitGroup
@@ -378,10 +378,10 @@ func TestConcurrentProbesShareOneCollection(t *testing.T) {
 }
 
 func TestTooManyProbesAnswer503(t *testing.T) {
-	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
-	dev.SetFault("", isapitest.Fault{Latency: 300 * time.Millisecond})
-	other := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
-	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"slow": dev, "other": other}, ""), func(o *HandlerOptions) { o.MaxInFlight = 1 })
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev.SetFault("", simulator.Fault{Latency: 300 * time.Millisecond})
+	other := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	e := hStart(t, hYAML("password", map[string]*simulator.Device{"slow": dev, "other": other}, ""), func(o *HandlerOptions) { o.MaxInFlight = 1 })
 	done := make(chan struct{})
 	go func() { e.probe("target=slow"); close(done) }()
 	time.Sleep(100 * time.Millisecond)
@@ -399,9 +399,9 @@ func TestTooManyProbesAnswer503(t *testing.T) {
 // also arrive several at once.
 func TestLockoutProof(t *testing.T) {
 	clock := &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)}
-	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
 	p.Password, p.LockAfter, p.LockDuration, p.ExtendLock = "device-password", 3, 30*time.Minute, true
-	dev := hDevice(t, p, isapitest.WithClock(clock.Now))
+	dev := hDevice(t, p, simulator.WithClock(clock.Now))
 	dir := t.TempDir()
 	pwFile := filepath.Join(dir, "pw")
 	if err := os.WriteFile(pwFile, []byte("wrong-password\n"), 0o600); err != nil {
@@ -458,10 +458,10 @@ func TestLockoutProof(t *testing.T) {
 // back to the exporter's; the first probe after the backoff succeeds.
 func TestLockoutProofDeviceSidePasswordFix(t *testing.T) {
 	clock := &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)}
-	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
 	p.Password, p.LockAfter = "device-password", 3
-	dev := hDevice(t, p, isapitest.WithClock(clock.Now))
-	e := hStart(t, hYAML("exporter-password", map[string]*isapitest.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
+	dev := hDevice(t, p, simulator.WithClock(clock.Now))
+	e := hStart(t, hYAML("exporter-password", map[string]*simulator.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
 	e.probe("target=cam")
 	dev.SetPassword("exporter-password")
 	clock.Advance(config.DefaultAuthBackoff - time.Minute)
@@ -478,7 +478,7 @@ func TestLockoutProofDeviceSidePasswordFix(t *testing.T) {
 }
 
 func TestDeadPasswordFileMakesNoConnection(t *testing.T) {
-	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 	yaml := fmt.Sprintf("modules:\n  default:\n    username: admin\n    password_file: /nonexistent/pw\n    scheme: http\ndevices:\n  - {name: cam, address: %q}\n", dev.Addr())
 	e := hStart(t, yaml, nil)
 	if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_up 0") {
@@ -493,13 +493,13 @@ func TestDeadPasswordFileMakesNoConnection(t *testing.T) {
 }
 
 func TestProbeMetricsAreFresh(t *testing.T) {
-	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
-	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"cam": dev}, "    collectors: [account]\n"), nil)
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": dev}, "    collectors: [account]\n"), nil)
 	_, body := e.probe("target=cam")
 	if !hasLine(body, "hikvision_password_default 0") {
 		t.Fatalf("\n%s", body)
 	}
-	dev.SetAccount(isapitest.Account{DefaultPassword: true})
+	dev.SetAccount(simulator.Account{DefaultPassword: true})
 	if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_password_default 1") {
 		t.Errorf("userCheck is read on every probe; want the new state:\n%s", body)
 	}

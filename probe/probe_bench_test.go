@@ -15,7 +15,7 @@ import (
 
 	"github.com/hikvision-exporter/hikvision_exporter/bench"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 	"github.com/hikvision-exporter/hikvision_exporter/probe"
 )
 
@@ -27,9 +27,9 @@ const pbLatency = 20 * time.Millisecond
 // pbSetup starts one simulated device (the fleet benchmark's device 0)
 // with latency l and a /probe handler with every collector, and makes one
 // cold probe so that the benchmark loop measures warm ones.
-func pbSetup(b *testing.B, l time.Duration) (*probe.Handler, *isapitest.Device) {
+func pbSetup(b *testing.B, l time.Duration) (*probe.Handler, *simulator.Device) {
 	b.Helper()
-	d, err := isapitest.New(bench.DeviceProfile(0, time.Now()))
+	d, err := simulator.New(bench.DeviceProfile(0, time.Now()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func pbProbe(b *testing.B, h http.Handler) {
 }
 
 // pbLoop runs b.N warm probes and reports what they cost the device.
-func pbLoop(b *testing.B, h http.Handler, d *isapitest.Device, l time.Duration) {
+func pbLoop(b *testing.B, h http.Handler, d *simulator.Device, l time.Duration) {
 	d.ResetStats()
 	b.ReportAllocs()
 	b.ResetTimer()

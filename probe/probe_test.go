@@ -3,7 +3,7 @@ package probe
 import (
 	"testing"
 
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // TestProbeOfEachKindOfDevice: a whole probe of a camera, a recorder and
@@ -19,9 +19,9 @@ func TestProbeOfEachKindOfDevice(t *testing.T) {
 		{"DS-7616NI-K2", "1"},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
-			dev := hDevice(t, isapitest.CaptureProfile(tc.model))
+			dev := hDevice(t, simulator.CaptureProfile(tc.model))
 			p := dev.Profile()
-			e := hStart(t, hYAMLUser(p.Username, p.Password, map[string]*isapitest.Device{"sim": dev}, "    collectors: [device]\n"), nil)
+			e := hStart(t, hYAMLUser(p.Username, p.Password, map[string]*simulator.Device{"sim": dev}, "    collectors: [device]\n"), nil)
 			_, body := e.probe("target=sim")
 			for _, line := range []string{
 				"hikvision_up 1",

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi/isapitest"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // pResolver answers made-up host names from a table and counts lookups.
@@ -34,7 +34,7 @@ func (r *pResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }
 
-func pPort(d *isapitest.Device) string {
+func pPort(d *simulator.Device) string {
 	_, port, _ := net.SplitHostPort(d.Addr())
 	return port
 }
@@ -43,7 +43,7 @@ func pPort(d *isapitest.Device) string {
 // and the connection goes to exactly the checked addresses.
 func TestHostNameTargetConnectsOnlyToCheckedAddresses(t *testing.T) {
 	t.Run("pinned", func(t *testing.T) {
-		dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+		dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 		r := &pResolver{names: map[string]string{"cam.promise.test": "127.0.0.1"}}
 		e := hStart(t, hYAML("password", nil, "    allowed_targets: [127.0.0.0/8]\n    collectors: [account]\n"), func(o *HandlerOptions) { o.Resolver = r })
 		const probes = 2
@@ -59,7 +59,7 @@ func TestHostNameTargetConnectsOnlyToCheckedAddresses(t *testing.T) {
 		}
 	})
 	t.Run("refused", func(t *testing.T) {
-		dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+		dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 		r := &pResolver{names: map[string]string{"cam.promise.test": "127.0.0.2"}}
 		e := hStart(t, hYAML("password", nil, "    allowed_targets: [127.0.0.1/32]\n"), func(o *HandlerOptions) { o.Resolver = r })
 		code, body := e.probe("target=cam.promise.test:" + pPort(dev))
@@ -79,7 +79,7 @@ func TestHostNameTargetConnectsOnlyToCheckedAddresses(t *testing.T) {
 func TestProxyEnvironmentIsIgnoredByProbes(t *testing.T) {
 	const child = "HIKVISION_PROMISE_PROXY_CHILD"
 	if os.Getenv(child) == "1" {
-		dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
+		dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 		r := &pResolver{names: map[string]string{"cam.promise.test": "127.0.0.1"}}
 		e := hStart(t, hYAML("password", nil, "    allowed_targets: [127.0.0.0/8]\n    collectors: [account]\n"), func(o *HandlerOptions) { o.Resolver = r })
 		code, body := e.probe("target=cam.promise.test:" + pPort(dev))
@@ -113,9 +113,9 @@ func TestProxyEnvironmentIsIgnoredByProbes(t *testing.T) {
 
 // README "Bad input": oversized answers fail only their collector; max_response_bytes sets the limit.
 func TestModuleMaxResponseBytesIsApplied(t *testing.T) {
-	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
-	dev.SetFault("GET /ISAPI/System/deviceInfo", isapitest.Fault{Oversize: 64 << 10})
-	devices := map[string]*isapitest.Device{"cam": dev}
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev.SetFault("GET /ISAPI/System/deviceInfo", simulator.Fault{Oversize: 64 << 10})
+	devices := map[string]*simulator.Device{"cam": dev}
 	e := hStart(t, hYAML("password", devices, "    max_response_bytes: 2048\n    collectors: [device]\n"), nil)
 	_, body := e.probe("target=cam")
 	for _, want := range []string{"hikvision_up 1", `hikvision_scrape_collector_success{collector="device"} 0`} {
@@ -126,7 +126,7 @@ func TestModuleMaxResponseBytesIsApplied(t *testing.T) {
 	if logs := e.logs.String(); !strings.Contains(logs, "size limit of 2048 bytes") {
 		t.Errorf("log does not name the size limit:\n%s", logs)
 	}
-	dev.SetFault("GET /ISAPI/System/deviceInfo", isapitest.Fault{})
+	dev.SetFault("GET /ISAPI/System/deviceInfo", simulator.Fault{})
 	e.reload(hYAML("password", devices, "    collectors: [device]\n"))
 	if _, body := e.probe("target=cam"); !hasLine(body, `hikvision_scrape_collector_success{collector="device"} 1`) {
 		t.Errorf("fault removed, default limit: device collector failed\n%s", body)
@@ -135,9 +135,9 @@ func TestModuleMaxResponseBytesIsApplied(t *testing.T) {
 
 // README "Bad input": a hang fails only the collector that read it; the probe returns by its deadline.
 func TestHangingEndpointFailsOnlyItsCollector(t *testing.T) {
-	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"))
-	dev.SetFault("GET /ISAPI/System/deviceInfo", isapitest.Fault{Hang: true})
-	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"cam": dev}, ""), nil)
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev.SetFault("GET /ISAPI/System/deviceInfo", simulator.Fault{Hang: true})
+	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": dev}, ""), nil)
 	start := time.Now()
 	code, body := e.probe("target=cam", "X-Prometheus-Scrape-Timeout-Seconds", "2")
 	if took := time.Since(start); took >= 2500*time.Millisecond {
@@ -160,14 +160,14 @@ func TestHangingEndpointFailsOnlyItsCollector(t *testing.T) {
 // README "Security": only a rejection of credentials holds off; a 401 without a challenge is none.
 func TestChallengelessUnauthorizedIsNotARejection(t *testing.T) {
 	clock := &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)}
-	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"), isapitest.WithClock(clock.Now))
-	dev.SetFault("", isapitest.Fault{NoChallenge: true})
-	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"), simulator.WithClock(clock.Now))
+	dev.SetFault("", simulator.Fault{NoChallenge: true})
+	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
 	_, body := e.probe("target=cam")
 	if !hasLine(body, "hikvision_up 0") || !hasLine(body, "hikvision_auth_rejected 0") {
 		t.Fatalf("challengeless 401: want up 0, auth_rejected 0\n%s", body)
 	}
-	dev.SetFault("", isapitest.Fault{})
+	dev.SetFault("", simulator.Fault{})
 	if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_up 1") || !hasLine(body, "hikvision_auth_rejected 0") {
 		t.Errorf("fault removed, same instant: want up 1 (no hold-off)\n%s\nlogs:\n%s", body, e.logs.String())
 	}
@@ -178,9 +178,9 @@ func TestChallengelessUnauthorizedIsNotARejection(t *testing.T) {
 
 // README "Security": Basic is never sent unless allowed; a Basic-only device gets a clear error, not a hold-off.
 func TestBasicOnlyDeviceWithoutAllowBasicIsNotHeldOff(t *testing.T) {
-	p := isapitest.CaptureProfile("DS-2CD2146G2-ISU")
+	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
 	p.BasicOnly = true
-	dev := hDevice(t, p, isapitest.WithTLS())
+	dev := hDevice(t, p, simulator.WithTLS())
 	yaml := fmt.Sprintf("modules:\n  default:\n    username: admin\n    password: password\n    scheme: https\n"+
 		"    tls_config: {insecure_skip_verify: true}\ndevices:\n  - {name: cam, address: %q}\n", dev.Addr())
 	e := hStart(t, yaml, nil)
@@ -203,10 +203,10 @@ func TestBasicOnlyDeviceWithoutAllowBasicIsNotHeldOff(t *testing.T) {
 // feature_supported 0, is not a wrong password, and is not asked for again within auth_backoff.
 func TestPermissionDeniedEndpointIsNotAWrongPassword(t *testing.T) {
 	clock := &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)}
-	dev := hDevice(t, isapitest.CaptureProfile("DS-2CD2146G2-ISU"), isapitest.WithClock(clock.Now))
-	dev.SetEndpoint("GET /ISAPI/Security/users", isapitest.Endpoint{Status: http.StatusUnauthorized,
-		Body: isapitest.ResponseStatusXML(isapitest.NamespaceHikvision20, "/ISAPI/Security/users", 4, "Invalid Operation", "noPermission")})
-	e := hStart(t, hYAML("password", map[string]*isapitest.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"), simulator.WithClock(clock.Now))
+	dev.SetEndpoint("GET /ISAPI/Security/users", simulator.Endpoint{Status: http.StatusUnauthorized,
+		Body: simulator.ResponseStatusXML(simulator.NamespaceHikvision20, "/ISAPI/Security/users", 4, "Invalid Operation", "noPermission")})
+	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
 	for minute := 0; minute <= 80; minute++ {
 		_, body := e.probe("target=cam")
 		for _, want := range []string{"hikvision_up 1", "hikvision_auth_rejected 0", `hikvision_feature_supported{feature="users"} 0`} {

@@ -1,4 +1,4 @@
-package isapitest
+package simulator
 
 import (
 	"crypto/rand"
@@ -98,7 +98,7 @@ func New(p Profile, opts ...Option) (*Device, error) {
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return nil, fmt.Errorf("isapitest: listen %s: %w", o.addr, err)
+		return nil, fmt.Errorf("simulator: listen %s: %w", o.addr, err)
 	}
 	scheme := "http"
 	if o.tls {

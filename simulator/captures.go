@@ -1,4 +1,4 @@
-package isapitest
+package simulator
 
 import (
 	"embed"
@@ -26,7 +26,7 @@ const (
 func Capture(name string) []byte {
 	b, err := captureFS.ReadFile("captures/" + name)
 	if err != nil {
-		panic(fmt.Sprintf("isapitest: no capture %q", name))
+		panic(fmt.Sprintf("simulator: no capture %q", name))
 	}
 	return b
 }
@@ -107,7 +107,7 @@ func CaptureProfile(model string) Profile {
 			p.Namespace = string(m[1])
 		}
 	default:
-		panic(fmt.Sprintf("isapitest: no captures for model %q (have %s)", model, strings.Join(CaptureModels(), ", ")))
+		panic(fmt.Sprintf("simulator: no captures for model %q (have %s)", model, strings.Join(CaptureModels(), ", ")))
 	}
 	return p
 }

@@ -1,4 +1,4 @@
-package isapitest
+package simulator
 
 import (
 	"encoding/pem"
@@ -46,7 +46,7 @@ func StartDemoFleet(opts ...Option) (*Fleet, error) {
 		d, err := New(def.profile, opts...)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("isapitest: starting %s: %w", def.name, err)
+			return nil, fmt.Errorf("simulator: starting %s: %w", def.name, err)
 		}
 		f.Devices = append(f.Devices, &FleetDevice{
 			Name: def.name, Module: def.name, Description: def.description,
@@ -78,7 +78,7 @@ func (f *Fleet) Close() {
 // With WithTLS each module trusts its device's certificate inline.
 func (f *Fleet) ConfigYAML() string {
 	var b strings.Builder
-	b.WriteString("# hikvision_exporter demo configuration: simulated devices (isapitest.StartDemoFleet).\n")
+	b.WriteString("# hikvision_exporter demo configuration: simulated devices (simulator.StartDemoFleet).\n")
 	b.WriteString("modules:\n")
 	for _, d := range f.Devices {
 		fmt.Fprintf(&b, "  %s:\n", d.Module)
@@ -245,7 +245,7 @@ var firmwareVersionInfoRE = regexp.MustCompile(`\n\s*<firmwareVersionInfo>[^<]*<
 // that old predates firmwareVersionInfo, so that element goes.
 func oldFirmwareDeviceInfo(capture []byte) []byte {
 	_, body, _ := strings.Cut(string(capture), "\n")
-	b := []byte("<!-- synthetic (isapitest demo weak-cam): deviceInfo__hikvision_next_DS-2CD2443G0-IW.xml with model and firmware replaced by an old DS-2CD2xx2F-I build -->\n" + body)
+	b := []byte("<!-- synthetic (simulator demo weak-cam): deviceInfo__hikvision_next_DS-2CD2443G0-IW.xml with model and firmware replaced by an old DS-2CD2xx2F-I build -->\n" + body)
 	for _, kv := range [][2]string{
 		{"deviceName", "weak-cam"},
 		{"model", "DS-2CD2132F-IS"},

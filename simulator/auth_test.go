@@ -1,4 +1,4 @@
-package isapitest
+package simulator
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package isapitest
+package simulator
 
 import (
 	"crypto/ecdsa"
@@ -19,13 +19,13 @@ import (
 func selfSignedCert(ip net.IP) (tls.Certificate, *x509.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("isapitest: key: %w", err)
+		return tls.Certificate{}, nil, fmt.Errorf("simulator: key: %w", err)
 	}
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "isapitest device", Organization: []string{"isapitest"}},
+		Subject:               pkix.Name{CommonName: "simulated device", Organization: []string{"hikvision_exporter simulator"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(365 * 24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
@@ -40,7 +40,7 @@ func selfSignedCert(ip net.IP) (tls.Certificate, *x509.Certificate, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("isapitest: certificate: %w", err)
+		return tls.Certificate{}, nil, fmt.Errorf("simulator: certificate: %w", err)
 	}
 	parsed, err := x509.ParseCertificate(der)
 	if err != nil {

@@ -1,4 +1,4 @@
-// Package isapitest is a simulated Hikvision device speaking ISAPI over real
+// Package simulator is a simulated Hikvision device speaking ISAPI over real
 // HTTP. Unit tests, benchmarks and the exporter's --demo mode run against it.
 //
 // What it copies from real firmware (see docs/isapi.md): Digest MD5 with
@@ -7,7 +7,7 @@
 // logSearch paging protocol with its per-search entry cap, and the real
 // captures embedded under captures/. Faults (hangs, resets, broken XML,
 // oversize bodies) let tests check the exporter's defences.
-package isapitest
+package simulator
 
 import (
 	"time"
