@@ -26,8 +26,8 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
-	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 	"github.com/hikvision-exporter/hikvision_exporter/probe"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // defaultAddress: 10729 is outside the fully allocated 9100-9999 exporter

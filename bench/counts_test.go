@@ -15,8 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
-	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 	"github.com/hikvision-exporter/hikvision_exporter/probe"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // countSteps are the probes of TestRequestCounts: once a minute on the

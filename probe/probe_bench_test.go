@@ -15,8 +15,8 @@ import (
 
 	"github.com/hikvision-exporter/hikvision_exporter/bench"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
-	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 	"github.com/hikvision-exporter/hikvision_exporter/probe"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
 // pbLatency is L, the latency the simulator adds to every request in the
