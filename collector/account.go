@@ -34,7 +34,7 @@ type accountCollector struct{}
 
 func init() { registerCollector("account", accountCollector{}) }
 
-func (accountCollector) Collect(_ context.Context, d *Device, m *Metrics) error {
+func (accountCollector) Collect(_ context.Context, d *Probe, m *Metrics) error {
 	uc := d.UserCheck
 	m.Feature("user_check", uc != nil)
 	if uc != nil {
@@ -58,7 +58,7 @@ func expiry(now time.Time, daysLeft int64) time.Time {
 	return now.UTC().Truncate(24*time.Hour).AddDate(0, 0, int(daysLeft)+1)
 }
 
-func passwordAge(m *Metrics, d *Device) {
+func passwordAge(m *Metrics, d *Probe) {
 	if uc := d.UserCheck; uc != nil && uc.ResidualValidity.Set && d.Module.PasswordMaxAge > 0 {
 		left := time.Duration(uc.ResidualValidity.V) * 24 * time.Hour
 		age := time.Duration(d.Module.PasswordMaxAge) - left

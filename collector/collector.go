@@ -28,7 +28,7 @@ type Collector interface {
 	// Collect reads what it needs from the device and emits metrics. An
 	// endpoint the device lacks is reported with m.Feature(name, false) and
 	// is not an error; an error means the area could not be read.
-	Collect(ctx context.Context, d *Device, m *Metrics) error
+	Collect(ctx context.Context, d *Probe, m *Metrics) error
 }
 
 var (
@@ -59,8 +59,9 @@ func Names() []string {
 	return slices.Sorted(maps.Keys(registry))
 }
 
-// Device is what a collector sees of the device being probed.
-type Device struct {
+// Probe is what a collector sees of one probe: the device, its module and
+// client, what the credential check found, and the values kept between probes.
+type Probe struct {
 	Target *config.Target
 	Module *config.Module
 	Config *config.Config
@@ -118,14 +119,14 @@ func (m *Metrics) Counter(d *prometheus.Desc, v float64, labels ...string) {
 }
 
 // Bool emits 1 or 0 for a value the device sent, and nothing for one it did not.
-func (m *Metrics) Bool(d *prometheus.Desc, b isapi.Bool, labels ...string) {
+func (m *Metrics) Bool(d *prometheus.Desc, b isapi.OptionalBool, labels ...string) {
 	if b.Set {
 		m.Gauge(d, b.Float(), labels...)
 	}
 }
 
 // Int emits an integer the device sent, and nothing for one it did not.
-func (m *Metrics) Int(d *prometheus.Desc, i isapi.Int, labels ...string) {
+func (m *Metrics) Int(d *prometheus.Desc, i isapi.OptionalInt, labels ...string) {
 	if i.Set {
 		m.Gauge(d, float64(i.V), labels...)
 	}

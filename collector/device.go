@@ -28,7 +28,7 @@ type deviceCollector struct{}
 
 func init() { registerCollector("device", deviceCollector{}) }
 
-func (deviceCollector) Collect(ctx context.Context, d *Device, m *Metrics) error {
+func (deviceCollector) Collect(ctx context.Context, d *Probe, m *Metrics) error {
 	info, err := d.Client.DeviceInfo(ctx, time.Duration(d.Module.CacheTTL))
 	if ok, err := m.Optional("device_info", err); !ok {
 		return err

@@ -47,7 +47,7 @@ func devConfig(t *testing.T, yaml string) *config.Config {
 }
 
 // devStart runs a simulated device and a Device that points at it.
-func devStart(t *testing.T, p simulator.Profile, cfg *config.Config) (*Device, *simulator.Device) {
+func devStart(t *testing.T, p simulator.Profile, cfg *config.Config) (*Probe, *simulator.Device) {
 	t.Helper()
 	sim, err := simulator.New(p)
 	if err != nil {
@@ -59,7 +59,7 @@ func devStart(t *testing.T, p simulator.Profile, cfg *config.Config) (*Device, *
 		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour})
 	t.Cleanup(c.Close)
 	m := cfg.Modules["default"]
-	d := &Device{
+	d := &Probe{
 		Target: &config.Target{Name: "sim", Address: sim.Addr(), ModuleName: "default", Module: m},
 		Module: m, Config: cfg, Client: c, Values: NewValues(nil),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now(),
@@ -70,7 +70,7 @@ func devStart(t *testing.T, p simulator.Profile, cfg *config.Config) (*Device, *
 // devCollect runs the device collector and returns every series it
 // emitted as `name{label="value",...}` -> value, after checking that the
 // metrics are well formed and lint-clean.
-func devCollect(t *testing.T, d *Device) (map[string]float64, error) {
+func devCollect(t *testing.T, d *Probe) (map[string]float64, error) {
 	t.Helper()
 	var m Metrics
 	err := deviceCollector{}.Collect(context.Background(), d, &m)

@@ -33,7 +33,7 @@ type lockoutCollector struct{}
 
 func init() { registerCollector("lockout", lockoutCollector{}) }
 
-func (lockoutCollector) Collect(ctx context.Context, d *Device, m *Metrics) error {
+func (lockoutCollector) Collect(ctx context.Context, d *Probe, m *Metrics) error {
 	ttl := time.Duration(d.Module.CacheTTL)
 	errs := make([]error, 3)
 	var wg sync.WaitGroup
@@ -48,7 +48,7 @@ func (lockoutCollector) Collect(ctx context.Context, d *Device, m *Metrics) erro
 // lkPolicy reports the lock policy, reading the security capabilities
 // alongside for the duration's unit. Those are only a hint here: when they
 // cannot be read the value alone decides.
-func lkPolicy(ctx context.Context, d *Device, m *Metrics, ttl time.Duration) error {
+func lkPolicy(ctx context.Context, d *Probe, m *Metrics, ttl time.Duration) error {
 	var caps *isapi.SecurityCap
 	capsDone := make(chan struct{})
 	go func() {
@@ -110,7 +110,7 @@ type illAccess struct {
 }
 
 // lkTriggers reports whether failed logins raise an alert.
-func lkTriggers(ctx context.Context, d *Device, m *Metrics, ttl time.Duration) error {
+func lkTriggers(ctx context.Context, d *Probe, m *Metrics, ttl time.Duration) error {
 	v, err := d.Client.GetCachedValue(ctx, isapi.PathEventTriggers, ttl, "illaccess", func(b []byte) (any, error) {
 		var list isapi.EventTriggerList
 		if err := isapi.Decode(b, &list); err != nil {

@@ -48,7 +48,7 @@ func (c *lkClock) Advance(d time.Duration) {
 // lkStart runs a simulated device on clk and builds the Device the prober
 // would hand a collector: a real client, a module parsed from YAML with the
 // defaults applied (moduleExtra adds indented module keys), a fresh State.
-func lkStart(t *testing.T, p simulator.Profile, clk *lkClock, moduleExtra string) (*simulator.Device, *Device) {
+func lkStart(t *testing.T, p simulator.Profile, clk *lkClock, moduleExtra string) (*simulator.Device, *Probe) {
 	t.Helper()
 	sim, err := simulator.New(p, simulator.WithClock(clk.Now))
 	if err != nil {
@@ -65,7 +65,7 @@ func lkStart(t *testing.T, p simulator.Profile, clk *lkClock, moduleExtra string
 		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour, Now: clk.Now,
 	})
 	t.Cleanup(client.Close)
-	return sim, &Device{
+	return sim, &Probe{
 		Module: cfg.Modules["default"], Config: cfg, Client: client, Values: NewValues(nil),
 		Logger: slog.New(slog.DiscardHandler), Now: clk.Now(),
 	}
@@ -112,13 +112,13 @@ func lkGather(t *testing.T, ms []prometheus.Metric) map[string]float64 {
 }
 
 // lkCollect runs one collector as a probe at the clock's time.
-func lkCollect(t *testing.T, c Collector, d *Device, clk *lkClock) (map[string]float64, error) {
+func lkCollect(t *testing.T, c Collector, d *Probe, clk *lkClock) (map[string]float64, error) {
 	t.Helper()
 	return lkCollectWithin(t, c, d, clk, 20*time.Second)
 }
 
 // lkCollectWithin is lkCollect with a probe deadline (real time).
-func lkCollectWithin(t *testing.T, c Collector, d *Device, clk *lkClock, timeout time.Duration) (map[string]float64, error) {
+func lkCollectWithin(t *testing.T, c Collector, d *Probe, clk *lkClock, timeout time.Duration) (map[string]float64, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -239,9 +239,9 @@ func TestLockoutCaptureProfiles(t *testing.T) {
 }
 
 func TestLockoutLockDurationRule(t *testing.T) {
-	minutes := &isapi.CapRange{Min: isapi.Int{V: 1, Set: true}, Max: isapi.Int{V: 120, Set: true}, Def: isapi.Int{V: 30, Set: true}}
-	seconds := &isapi.CapRange{Min: isapi.Int{V: 60, Set: true}, Max: isapi.Int{V: 3600, Set: true}}
-	maxOnly := &isapi.CapRange{Max: isapi.Int{V: 120, Set: true}}
+	minutes := &isapi.CapRange{Min: isapi.OptionalInt{V: 1, Set: true}, Max: isapi.OptionalInt{V: 120, Set: true}, Def: isapi.OptionalInt{V: 30, Set: true}}
+	seconds := &isapi.CapRange{Min: isapi.OptionalInt{V: 60, Set: true}, Max: isapi.OptionalInt{V: 3600, Set: true}}
+	maxOnly := &isapi.CapRange{Max: isapi.OptionalInt{V: 120, Set: true}}
 	for _, tc := range []struct {
 		v    int64
 		rng  *isapi.CapRange

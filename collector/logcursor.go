@@ -85,14 +85,14 @@ type logCursor struct {
 	support  int // 1 searched fine, -1 not supported, 0 unknown
 }
 
-func lkLogCursor(d *Device) *logCursor {
+func lkLogCursor(d *Probe) *logCursor {
 	return d.Values.Load(logStateKey, func() any {
 		return &logCursor{sem: make(chan struct{}, 1)}
 	}).(*logCursor)
 }
 
 // collect searches the log when it is due and emits the kept values.
-func (lc *logCursor) collect(ctx context.Context, d *Device, m *Metrics) error {
+func (lc *logCursor) collect(ctx context.Context, d *Probe, m *Metrics) error {
 	select {
 	case lc.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -179,7 +179,7 @@ func (lc *logCursor) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (lc *logCursor) search(ctx context.Context, d *Device, now time.Time) error {
+func (lc *logCursor) search(ctx context.Context, d *Probe, now time.Time) error {
 	if !lc.started {
 		// Until a first window is read, every attempt starts a full lookback.
 		lc.cursor = now.Add(-time.Duration(d.Module.LogSearchLookback)).Truncate(time.Second)
@@ -205,7 +205,7 @@ func (lc *logCursor) search(ctx context.Context, d *Device, now time.Time) error
 }
 
 // advance reads windows from the cursor towards now.
-func (lc *logCursor) advance(ctx context.Context, d *Device, now time.Time) (caughtUp bool, _ error) {
+func (lc *logCursor) advance(ctx context.Context, d *Probe, now time.Time) (caughtUp bool, _ error) {
 	span := lc.span
 	if span < logWindowMin || span > logWindowMax {
 		span = logWindowMax

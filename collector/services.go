@@ -44,11 +44,11 @@ func init() { registerCollector("services", servicesCollector{}) }
 
 // svcRTSP is the outcome of the RTSP authentication lookup.
 type svcRTSP struct {
-	basic       isapi.Bool
+	basic       isapi.OptionalBool
 	fallbackErr error // a real error from the channel 101 fallback
 }
 
-func (servicesCollector) Collect(ctx context.Context, d *Device, m *Metrics) error {
+func (servicesCollector) Collect(ctx context.Context, d *Probe, m *Metrics) error {
 	ttl := time.Duration(d.Module.CacheTTL)
 	get := func(path string, v any) func() error {
 		return func() error { return d.Client.GetCachedXML(ctx, path, ttl, v) }
@@ -127,7 +127,7 @@ func (servicesCollector) Collect(ctx context.Context, d *Device, m *Metrics) err
 // Transport/Security. It returns RTSPCertificate's own outcome, which
 // decides the rtsp_certificate feature; a real failure of the fallback is
 // kept in r.fallbackErr, and a channel the device lacks means no mode.
-func svcFetchRTSP(ctx context.Context, d *Device, ttl time.Duration, r *svcRTSP) error {
+func svcFetchRTSP(ctx context.Context, d *Probe, ttl time.Duration, r *svcRTSP) error {
 	var cert isapi.RTSPCertificate
 	err := d.Client.GetCachedXML(ctx, isapi.PathRTSPCertificate, ttl, &cert)
 	if err == nil {
@@ -153,7 +153,7 @@ type svcEmitter struct {
 	seen map[string]bool
 }
 
-func (e *svcEmitter) service(name string, enabled isapi.Bool) bool {
+func (e *svcEmitter) service(name string, enabled isapi.OptionalBool) bool {
 	if e.seen[name] {
 		return false
 	}

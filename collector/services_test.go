@@ -36,7 +36,7 @@ func svcStart(t *testing.T, p simulator.Profile, opts ...simulator.Option) *simu
 // a real client (Digest, cache, concurrency limit) and a module with the
 // config defaults applied. Over https the client trusts the device's own
 // certificate.
-func svcNewDevice(t *testing.T, sim *simulator.Device) *Device {
+func svcNewDevice(t *testing.T, sim *simulator.Device) *Probe {
 	t.Helper()
 	p := sim.Profile()
 	scheme := "http"
@@ -56,7 +56,7 @@ func svcNewDevice(t *testing.T, sim *simulator.Device) *Device {
 		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour,
 	})
 	t.Cleanup(client.Close)
-	return &Device{
+	return &Probe{
 		Module: cfg.Modules["default"], Config: cfg, Client: client,
 		Logger: slog.New(slog.DiscardHandler), Now: time.Now(),
 	}
@@ -66,7 +66,7 @@ func svcNewDevice(t *testing.T, sim *simulator.Device) *Device {
 // `name{label="value",...}` -> value, with the collector's error. It fails
 // the test on a metric the registry rejects (bad labels, a repeated
 // series) or one the linter objects to.
-func svcCollect(t *testing.T, c Collector, d *Device) (map[string]float64, error) {
+func svcCollect(t *testing.T, c Collector, d *Probe) (map[string]float64, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

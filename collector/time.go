@@ -24,7 +24,7 @@ type timeCollector struct{}
 
 func init() { registerCollector("time", timeCollector{}) }
 
-func (timeCollector) Collect(ctx context.Context, d *Device, m *Metrics) error {
+func (timeCollector) Collect(ctx context.Context, d *Probe, m *Metrics) error {
 	var t isapi.TimeInfo
 	var rt tmRoundTrip
 	start := time.Now()

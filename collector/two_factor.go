@@ -37,7 +37,7 @@ type twoFactorCollector struct{}
 
 func init() { registerCollector("two_factor", twoFactorCollector{}) }
 
-func (twoFactorCollector) Collect(ctx context.Context, d *Device, m *Metrics) error {
+func (twoFactorCollector) Collect(ctx context.Context, d *Probe, m *Metrics) error {
 	ttl := time.Duration(d.Module.CacheTTL)
 	caps, err := d.Client.SecurityCapabilities(ctx, ttl)
 	capsRead, capsErr := m.Optional("security_capabilities", err)
@@ -79,7 +79,7 @@ func (twoFactorCollector) Collect(ctx context.Context, d *Device, m *Metrics) er
 	return errors.Join(errs...)
 }
 
-func tfQuestions(ctx context.Context, d *Device, m *Metrics, ttl time.Duration) error {
+func tfQuestions(ctx context.Context, d *Probe, m *Metrics, ttl time.Duration) error {
 	var q isapi.SecurityQuestions
 	err := d.Client.GetCachedXML(ctx, isapi.PathSecurityQuestions, ttl, &q)
 	if ok, err := m.Optional("security_questions", err); !ok {
@@ -89,7 +89,7 @@ func tfQuestions(ctx context.Context, d *Device, m *Metrics, ttl time.Duration) 
 	return nil
 }
 
-func tfEmail(ctx context.Context, d *Device, m *Metrics, ttl time.Duration) error {
+func tfEmail(ctx context.Context, d *Probe, m *Metrics, ttl time.Duration) error {
 	v, err := d.Client.GetCachedValue(ctx, isapi.PathSecurityEmail, ttl, "email configured", func(b []byte) (any, error) {
 		e, err := isapi.DecodeSecurityEmail(b)
 		if err != nil {
@@ -110,7 +110,7 @@ func tfEmail(ctx context.Context, d *Device, m *Metrics, ttl time.Duration) erro
 	return nil
 }
 
-func tfDoubleVerification(ctx context.Context, d *Device, m *Metrics, ttl time.Duration) error {
+func tfDoubleVerification(ctx context.Context, d *Probe, m *Metrics, ttl time.Duration) error {
 	var dv isapi.DoubleVerification
 	err := d.Client.GetCachedXML(ctx, isapi.PathDoubleVerification, ttl, &dv)
 	if ok, err := m.Optional("double_verification", err); !ok {

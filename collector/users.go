@@ -28,7 +28,7 @@ type usersCollector struct{}
 
 func init() { registerCollector("users", usersCollector{}) }
 
-func (usersCollector) Collect(ctx context.Context, d *Device, m *Metrics) error {
+func (usersCollector) Collect(ctx context.Context, d *Probe, m *Metrics) error {
 	var list isapi.UserList
 	err := d.Client.GetCachedXML(ctx, isapi.PathUsers, time.Duration(d.Module.CacheTTL), &list)
 	if ok, err := m.Optional("users", err); !ok {

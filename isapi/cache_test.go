@@ -43,7 +43,7 @@ func probeOnce(t *testing.T, c *Client) (*DeviceInfo, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v struct{ Enabled Bool }
+	var v struct{ Enabled OptionalBool }
 	return di, c.GetCachedXML(ctx, telnetPath, time.Minute, &v)
 }
 
@@ -91,7 +91,7 @@ func TestStaleAnswerIsServedAndRefreshedAfterTheProbe(t *testing.T) {
 	if err != nil || di.Model != first.Model {
 		t.Fatalf("stale read: %+v %v, want the cached model %q", di, err, first.Model)
 	}
-	var v struct{ Enabled Bool }
+	var v struct{ Enabled OptionalBool }
 	if err := c.GetCachedXML(ctx, telnetPath, time.Minute, &v); !IsNotSupported(err) {
 		t.Fatalf("stale absence: %v", err)
 	}

@@ -419,10 +419,10 @@ func redactLocation(loc string) string {
 
 // userCheckFailure is the lock information some firmware puts in a 401 body.
 type userCheckFailure struct {
-	StatusValue    Int    `xml:"statusValue"`
-	LockStatus     string `xml:"lockStatus"`
-	UnlockTime     Int    `xml:"unlockTime"`
-	RetryLoginTime Int    `xml:"retryLoginTime"`
+	StatusValue    OptionalInt `xml:"statusValue"`
+	LockStatus     string      `xml:"lockStatus"`
+	UnlockTime     OptionalInt `xml:"unlockTime"`
+	RetryLoginTime OptionalInt `xml:"retryLoginTime"`
 }
 
 func parseAuthError(path string, body []byte) *AuthError {
@@ -439,12 +439,12 @@ func parseAuthError(path string, body []byte) *AuthError {
 
 // LockStatus reads lockStatus: "lock"/"locked" (the web UI tests for "lock",
 // the specification says "locked") or "unlock".
-func LockStatus(s string) Bool {
+func LockStatus(s string) OptionalBool {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "lock", "locked":
-		return Bool{V: true, Set: true}
+		return OptionalBool{V: true, Set: true}
 	case "unlock", "unlocked":
-		return Bool{V: false, Set: true}
+		return OptionalBool{V: false, Set: true}
 	}
-	return Bool{}
+	return OptionalBool{}
 }

@@ -68,15 +68,15 @@ func (c *Client) DeviceInfo(ctx context.Context, ttl time.Duration) (*DeviceInfo
 // UserCheck is GET /ISAPI/Security/userCheck: the credential check, and the
 // only source of the logged-in account's password state (isapi.md §2.2).
 type UserCheck struct {
-	StatusValue       Int    `xml:"statusValue"`
-	StatusString      string `xml:"statusString"`
-	IsDefaultPassword Bool   `xml:"isDefaultPassword"`
-	IsRiskPassword    Bool   `xml:"isRiskPassword"`
-	IsActivated       Bool   `xml:"isActivated"`
-	ResidualValidity  Int    `xml:"residualValidity"`
-	LockStatus        string `xml:"lockStatus"`
-	UnlockTime        Int    `xml:"unlockTime"`
-	RetryLoginTime    Int    `xml:"retryLoginTime"`
+	StatusValue       OptionalInt  `xml:"statusValue"`
+	StatusString      string       `xml:"statusString"`
+	IsDefaultPassword OptionalBool `xml:"isDefaultPassword"`
+	IsRiskPassword    OptionalBool `xml:"isRiskPassword"`
+	IsActivated       OptionalBool `xml:"isActivated"`
+	ResidualValidity  OptionalInt  `xml:"residualValidity"`
+	LockStatus        string       `xml:"lockStatus"`
+	UnlockTime        OptionalInt  `xml:"unlockTime"`
+	RetryLoginTime    OptionalInt  `xml:"retryLoginTime"`
 }
 
 // Rejected reports a userCheck answered with HTTP 200 whose body says 401.

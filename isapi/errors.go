@@ -10,12 +10,12 @@ import (
 
 // ResponseStatus is the body a device sends with errors and write acknowledgements.
 type ResponseStatus struct {
-	RequestURL    string `xml:"requestURL"`
-	StatusCode    Int    `xml:"statusCode"`
-	StatusString  string `xml:"statusString"`
-	SubStatusCode string `xml:"subStatusCode"`
-	ErrorCode     Int    `xml:"errorCode"`
-	ErrorMsg      string `xml:"errorMsg"`
+	RequestURL    string      `xml:"requestURL"`
+	StatusCode    OptionalInt `xml:"statusCode"`
+	StatusString  string      `xml:"statusString"`
+	SubStatusCode string      `xml:"subStatusCode"`
+	ErrorCode     OptionalInt `xml:"errorCode"`
+	ErrorMsg      string      `xml:"errorMsg"`
 }
 
 // StatusError is a non-2xx answer other than a rejected login.
@@ -80,10 +80,10 @@ func IsNotSupported(err error) bool {
 // stale nonce). Lock details are filled in when the body carried them.
 type AuthError struct {
 	Path        string
-	Locked      Bool
-	RetriesLeft Int       // retryLoginTime: logins left before the device locks
-	UnlockIn    Int       // unlockTime: seconds until the lock lifts
-	UnlockAt    time.Time // UnlockIn as a point in time, set when recorded
+	Locked      OptionalBool
+	RetriesLeft OptionalInt // retryLoginTime: logins left before the device locks
+	UnlockIn    OptionalInt // unlockTime: seconds until the lock lifts
+	UnlockAt    time.Time   // UnlockIn as a point in time, set when recorded
 	// NoAnswer: the credentials were sent to a device whose password was
 	// not verified, and no answer came; the device may have counted a
 	// failed login, so the exporter holds off as if it had.

@@ -391,10 +391,10 @@ func (l *Ledger) Restore(hs []HoldOff) {
 		s.failures, s.until, s.lockedUntil, s.restored = max(h.Failures, 1), h.Until, h.LockedUntil, true
 		c := &AuthError{Path: "(restored)", UnlockAt: h.UnlockAt}
 		if h.Locked {
-			c.Locked = Bool{V: true, Set: true}
+			c.Locked = OptionalBool{V: true, Set: true}
 		}
 		if h.RetriesLeft != nil {
-			c.RetriesLeft = Int{V: *h.RetriesLeft, Set: true}
+			c.RetriesLeft = OptionalInt{V: *h.RetriesLeft, Set: true}
 		}
 		s.cause = c
 	}

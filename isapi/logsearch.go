@@ -57,9 +57,9 @@ func (w *LogWindow) Truncated() bool { return !w.Complete || len(w.Entries) >= R
 type CMSearchResult struct {
 	XMLName            xml.Name
 	SearchID           string          `xml:"searchID"`
-	ResponseStatus     Bool            `xml:"responseStatus"`
+	ResponseStatus     OptionalBool    `xml:"responseStatus"`
 	ResponseStatusStrg string          `xml:"responseStatusStrg"`
-	NumOfMatches       Int             `xml:"numOfMatches"`
+	NumOfMatches       OptionalInt     `xml:"numOfMatches"`
 	Matches            []LogDescriptor `xml:"matchList>searchMatchItem>logDescriptor"`
 }
 

@@ -36,19 +36,19 @@ type UserList struct {
 
 // User is one account. Passwords are write-only and never appear.
 type User struct {
-	ID              Int    `xml:"id"`
-	Enabled         Bool   `xml:"enabled"`
-	UserName        string `xml:"userName"`
-	UserLevel       string `xml:"userLevel"`
-	UserOperateType Int    `xml:"userOperateType"`
+	ID              OptionalInt  `xml:"id"`
+	Enabled         OptionalBool `xml:"enabled"`
+	UserName        string       `xml:"userName"`
+	UserLevel       string       `xml:"userLevel"`
+	UserOperateType OptionalInt  `xml:"userOperateType"`
 	BondIPs         []struct {
-		ID          Int    `xml:"id"`
-		IPAddress   string `xml:"ipAddress"`
-		IPv6Address string `xml:"ipv6Address"`
+		ID          OptionalInt `xml:"id"`
+		IPAddress   string      `xml:"ipAddress"`
+		IPv6Address string      `xml:"ipv6Address"`
 	} `xml:"bondIpAddressList>bondIpAddress"`
 	BondMACs []struct {
-		ID         Int    `xml:"id"`
-		MACAddress string `xml:"macAddress"`
+		ID         OptionalInt `xml:"id"`
+		MACAddress string      `xml:"macAddress"`
 	} `xml:"bondMacAddressList>bondMacAddress"`
 }
 
@@ -124,16 +124,16 @@ func boundMAC(s string) bool {
 // collector.
 type IllegalLoginLock struct {
 	XMLName                 xml.Name
-	Enabled                 Bool `xml:"enabled"`
-	MaxIllegalLoginTimes    Int  `xml:"maxIllegalLoginTimes"`
-	MaxIllegalLoginLockTime Int  `xml:"maxIllegalLoginLockTime"`
+	Enabled                 OptionalBool `xml:"enabled"`
+	MaxIllegalLoginTimes    OptionalInt  `xml:"maxIllegalLoginTimes"`
+	MaxIllegalLoginLockTime OptionalInt  `xml:"maxIllegalLoginLockTime"`
 }
 
 // CapRange is a capability element's min/max/def attributes.
 type CapRange struct {
-	Min Int `xml:"min,attr"`
-	Max Int `xml:"max,attr"`
-	Def Int `xml:"def,attr"`
+	Min OptionalInt `xml:"min,attr"`
+	Max OptionalInt `xml:"max,attr"`
+	Def OptionalInt `xml:"def,attr"`
 }
 
 // SecurityCap is the security capability tree: the root of GET
@@ -142,22 +142,22 @@ type CapRange struct {
 // they gate requests but never replace handling 403/404.
 type SecurityCap struct {
 	XMLName                         xml.Name
-	SupportUserNums                 Int       `xml:"supportUserNums"`
-	UserBondIPNums                  Int       `xml:"userBondIpNums"`
-	UserBondMACNums                 Int       `xml:"userBondMacNums"`
-	IsSupIllegalLoginLock           Bool      `xml:"issupIllegalLoginLock"`
-	IsSupportOnlineUser             Bool      `xml:"isSupportOnlineUser"`
-	IsSupportUserCheck              Bool      `xml:"isSupportUserCheck"`
-	IsSupportSecurityQuestionConfig Bool      `xml:"isSupportSecurityQuestionConfig"`
-	IsSupportSecurityEmail          Bool      `xml:"isSupportSecurityEmail"`
-	IsSupportGUIDFileDataExport     Bool      `xml:"isSupportGUIDFileDataExport"`
-	MaxIllegalLoginTimes            *CapRange `xml:"maxIllegalLoginTimes"`
-	MaxIllegalLoginLockTime         *CapRange `xml:"maxIllegalLoginLockTime"`
+	SupportUserNums                 OptionalInt  `xml:"supportUserNums"`
+	UserBondIPNums                  OptionalInt  `xml:"userBondIpNums"`
+	UserBondMACNums                 OptionalInt  `xml:"userBondMacNums"`
+	IsSupIllegalLoginLock           OptionalBool `xml:"issupIllegalLoginLock"`
+	IsSupportOnlineUser             OptionalBool `xml:"isSupportOnlineUser"`
+	IsSupportUserCheck              OptionalBool `xml:"isSupportUserCheck"`
+	IsSupportSecurityQuestionConfig OptionalBool `xml:"isSupportSecurityQuestionConfig"`
+	IsSupportSecurityEmail          OptionalBool `xml:"isSupportSecurityEmail"`
+	IsSupportGUIDFileDataExport     OptionalBool `xml:"isSupportGUIDFileDataExport"`
+	MaxIllegalLoginTimes            *CapRange    `xml:"maxIllegalLoginTimes"`
+	MaxIllegalLoginLockTime         *CapRange    `xml:"maxIllegalLoginLockTime"`
 	// DoubleVerificationCap is present on some NVRs: a second user must
 	// authorise playback or export. It is not a login second factor.
 	DoubleVerificationCap *struct {
-		IsSupportUsersConfig           Bool `xml:"isSupportUsersConfig"`
-		IsSupportUsersPermissionConfig Bool `xml:"isSupportUsersPermissionConfig"`
+		IsSupportUsersConfig           OptionalBool `xml:"isSupportUsersConfig"`
+		IsSupportUsersPermissionConfig OptionalBool `xml:"isSupportUsersPermissionConfig"`
 	} `xml:"DoubleVerificationCap"`
 }
 
@@ -165,9 +165,9 @@ type SecurityCap struct {
 func (s *SecurityCap) Present() bool { return s != nil && s.XMLName.Local == "SecurityCap" }
 
 // LockTimeMax returns the max attribute of maxIllegalLoginLockTime, if sent.
-func (s *SecurityCap) LockTimeMax() Int {
+func (s *SecurityCap) LockTimeMax() OptionalInt {
 	if s == nil || s.MaxIllegalLoginLockTime == nil {
-		return Int{}
+		return OptionalInt{}
 	}
 	return s.MaxIllegalLoginLockTime.Max
 }
@@ -450,5 +450,5 @@ func skipJSONString(b []byte, i int) int {
 // answers; only an enabled element is read, wherever the root is.
 type DoubleVerification struct {
 	XMLName xml.Name
-	Enabled Bool `xml:"enabled"`
+	Enabled OptionalBool `xml:"enabled"`
 }

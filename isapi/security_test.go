@@ -15,14 +15,14 @@ import (
 )
 
 // secB and secI print optional values for table comparisons; "-" is unset.
-func secB(b isapi.Bool) string {
+func secB(b isapi.OptionalBool) string {
 	if !b.Set {
 		return "-"
 	}
 	return fmt.Sprint(b.V)
 }
 
-func secI(i isapi.Int) string {
+func secI(i isapi.OptionalInt) string {
 	if !i.Set {
 		return "-"
 	}

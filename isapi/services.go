@@ -28,14 +28,14 @@ type AdminAccessList struct {
 
 // AdminAccessProtocol is one AdminAccessProtocol entry.
 type AdminAccessProtocol struct {
-	ID              Int    `xml:"id"`
-	Enabled         Bool   `xml:"enabled"`
-	Protocol        string `xml:"protocol"`
-	PortNo          Int    `xml:"portNo"`
-	RedirectToHTTPS Bool   `xml:"redirectToHttps"`
-	TLS11           Bool   `xml:"TLS1_1Enable"`
-	TLS12           Bool   `xml:"TLS1_2Enable"`
-	TLS13           Bool   `xml:"TLS1_3Enable"`
+	ID              OptionalInt  `xml:"id"`
+	Enabled         OptionalBool `xml:"enabled"`
+	Protocol        string       `xml:"protocol"`
+	PortNo          OptionalInt  `xml:"portNo"`
+	RedirectToHTTPS OptionalBool `xml:"redirectToHttps"`
+	TLS11           OptionalBool `xml:"TLS1_1Enable"`
+	TLS12           OptionalBool `xml:"TLS1_2Enable"`
+	TLS13           OptionalBool `xml:"TLS1_3Enable"`
 }
 
 // AdminService is one protocol of an AdminAccessList under the exporter's
@@ -43,8 +43,8 @@ type AdminAccessProtocol struct {
 type AdminService struct {
 	Name     string // ServiceName of the protocol
 	Protocol string // as the device spelled it
-	Enabled  Bool
-	Port     Int
+	Enabled  OptionalBool
+	Port     OptionalInt
 }
 
 // Services returns the listed protocols in document order, named by
@@ -64,7 +64,7 @@ func (l *AdminAccessList) Services() []AdminService {
 		seen[name] = true
 		s := AdminService{Name: name, Protocol: strings.TrimSpace(p.Protocol), Enabled: p.Enabled, Port: p.PortNo}
 		if name == "sdk" && !s.Enabled.Set {
-			s.Enabled = Bool{V: true, Set: true}
+			s.Enabled = OptionalBool{V: true, Set: true}
 		}
 		out = append(out, s)
 	}
@@ -109,21 +109,21 @@ func ServiceName(protocol string) string {
 // SSH is GET /ISAPI/System/Network/ssh (isapi.md §5.4). Real shape:
 // captures/ssh__k1a340fwx-doc.xml.
 type SSH struct {
-	Enabled Bool `xml:"enabled"`
+	Enabled OptionalBool `xml:"enabled"`
 }
 
 // Telnetd is GET /ISAPI/System/Network/telnetd (isapi.md §5.4). No real
 // capture exists (§10): the URL is in Hikvision's web-UI map and the body
 // is presumed to be <Telnetd><enabled>.
 type Telnetd struct {
-	Enabled Bool `xml:"enabled"`
+	Enabled OptionalBool `xml:"enabled"`
 }
 
 // UPnP is GET /ISAPI/System/Network/UPnP (isapi.md §5.5), shape from client
 // code; no real capture.
 type UPnP struct {
-	Enabled Bool   `xml:"enabled"`
-	Name    string `xml:"name"`
+	Enabled OptionalBool `xml:"enabled"`
+	Name    string       `xml:"name"`
 }
 
 // Integrate is GET /ISAPI/System/Network/Integrate: the CGI/ISAPI and ONVIF
@@ -137,13 +137,13 @@ type Integrate struct {
 // documented with <enable>; <enabled> is read too, in case a build
 // spells it like every other switch.
 type IntegrateProtocol struct {
-	Enable          Bool   `xml:"enable"`
-	EnabledAlt      Bool   `xml:"enabled"`
-	CertificateType string `xml:"certificateType"`
+	Enable          OptionalBool `xml:"enable"`
+	EnabledAlt      OptionalBool `xml:"enabled"`
+	CertificateType string       `xml:"certificateType"`
 }
 
 // On returns <enable>, or <enabled> when only that was sent.
-func (p IntegrateProtocol) On() Bool {
+func (p IntegrateProtocol) On() OptionalBool {
 	if p.Enable.Set {
 		return p.Enable
 	}
@@ -153,28 +153,28 @@ func (p IntegrateProtocol) On() Bool {
 // EZVIZ is GET /ISAPI/System/Network/EZVIZ, the Hik-Connect cloud link
 // (isapi.md §5.6). Real shape: captures/ezviz__k1a340fwx-doc.xml.
 type EZVIZ struct {
-	Enabled               Bool   `xml:"enabled"`
-	RegisterStatus        Bool   `xml:"registerStatus"`
-	BindStatus            string `xml:"bindStatus"`
-	StreamEncrypteEnabled Bool   `xml:"streamEncrypteEnabled"`
+	Enabled               OptionalBool `xml:"enabled"`
+	RegisterStatus        OptionalBool `xml:"registerStatus"`
+	BindStatus            string       `xml:"bindStatus"`
+	StreamEncrypteEnabled OptionalBool `xml:"streamEncrypteEnabled"`
 }
 
 // Bound reads bindStatus: "bind" true, "unbind" false, anything else unset.
-func (e *EZVIZ) Bound() Bool {
+func (e *EZVIZ) Bound() OptionalBool {
 	switch strings.ToLower(strings.TrimSpace(e.BindStatus)) {
 	case "bind", "bound":
-		return Bool{V: true, Set: true}
+		return OptionalBool{V: true, Set: true}
 	case "unbind", "unbound":
-		return Bool{V: false, Set: true}
+		return OptionalBool{V: false, Set: true}
 	}
-	return Bool{}
+	return OptionalBool{}
 }
 
 // IPFilter is GET /ISAPI/System/Network/ipFilter (isapi.md §5.9), shape
 // from client code; no real capture.
 type IPFilter struct {
-	Enabled        Bool   `xml:"enabled"`
-	PermissionType string `xml:"permissionType"` // allow | deny
+	Enabled        OptionalBool `xml:"enabled"`
+	PermissionType string       `xml:"permissionType"` // allow | deny
 }
 
 // WebCertificate is GET /ISAPI/Security/webCertificate, the web (ISAPI)
@@ -193,7 +193,7 @@ func (w *WebCertificate) Type() string {
 }
 
 // BasicAllowed reports whether the mode accepts HTTP Basic.
-func (w *WebCertificate) BasicAllowed() Bool { return CertificateBasicAllowed(w.Type()) }
+func (w *WebCertificate) BasicAllowed() OptionalBool { return CertificateBasicAllowed(w.Type()) }
 
 // RTSPCertificate is GET /ISAPI/Security/RTSPCertificate, the RTSP
 // authentication mode on newer firmware (isapi.md §5.3). No real capture
@@ -209,23 +209,23 @@ func (r *RTSPCertificate) Type() string {
 }
 
 // BasicAllowed reports whether the mode accepts RTSP Basic.
-func (r *RTSPCertificate) BasicAllowed() Bool { return CertificateBasicAllowed(r.Type()) }
+func (r *RTSPCertificate) BasicAllowed() OptionalBool { return CertificateBasicAllowed(r.Type()) }
 
 // StreamingChannel is the part of GET /ISAPI/Streaming/channels/101 that
 // tells the RTSP authentication mode: Transport/Security (isapi.md §5.3,
 // real). IPCs send it (digest or digest/basic); NVRs and DVRs send no
 // Security block, and DS-2CD2532F-IWS sends only <enabled>.
 type StreamingChannel struct {
-	ID       Int             `xml:"id"`
+	ID       OptionalInt     `xml:"id"`
 	Security ChannelSecurity `xml:"Transport>Security"`
 }
 
 // ChannelSecurity is StreamingChannel/Transport/Security.
 type ChannelSecurity struct {
-	Enabled              Bool   `xml:"enabled"`
-	CertificateTypeLower string `xml:"certificateType"`
-	CertificateType      string `xml:"CertificateType"`
-	AlgorithmType        string `xml:"SecurityAlgorithm>algorithmType"`
+	Enabled              OptionalBool `xml:"enabled"`
+	CertificateTypeLower string       `xml:"certificateType"`
+	CertificateType      string       `xml:"CertificateType"`
+	AlgorithmType        string       `xml:"SecurityAlgorithm>algorithmType"`
 }
 
 // Type returns the RTSP authentication mode as sent, "" when absent.
@@ -234,12 +234,12 @@ func (s *ChannelSecurity) Type() string {
 }
 
 // BasicAllowed reports whether RTSP accepts Basic; unset without a mode.
-func (s *ChannelSecurity) BasicAllowed() Bool { return CertificateBasicAllowed(s.Type()) }
+func (s *ChannelSecurity) BasicAllowed() OptionalBool { return CertificateBasicAllowed(s.Type()) }
 
 // CertificateBasicAllowed reads a certificateType authentication mode
 // case-insensitively: "digest/basic" (or "basic") allows Basic, "digest"
 // does not. Anything else, including an empty value, is unknown.
-func CertificateBasicAllowed(mode string) Bool {
+func CertificateBasicAllowed(mode string) OptionalBool {
 	var digest, basic bool
 	for _, part := range strings.FieldsFunc(strings.ToLower(mode), func(r rune) bool {
 		return r == '/' || r == ',' || r == '+' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
@@ -253,11 +253,11 @@ func CertificateBasicAllowed(mode string) Bool {
 	}
 	switch {
 	case basic:
-		return Bool{V: true, Set: true}
+		return OptionalBool{V: true, Set: true}
 	case digest:
-		return Bool{V: false, Set: true}
+		return OptionalBool{V: false, Set: true}
 	}
-	return Bool{}
+	return OptionalBool{}
 }
 
 func firstNonEmpty(ss ...string) string {

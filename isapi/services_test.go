@@ -13,14 +13,14 @@ import (
 
 // svcBool and svcInt print optional values for table comparisons; "-" is
 // an element the device did not send.
-func svcBool(b isapi.Bool) string {
+func svcBool(b isapi.OptionalBool) string {
 	if !b.Set {
 		return "-"
 	}
 	return fmt.Sprint(b.V)
 }
 
-func svcInt(i isapi.Int) string {
+func svcInt(i isapi.OptionalInt) string {
 	if !i.Set {
 		return "-"
 	}
@@ -154,7 +154,7 @@ func TestServicesK1A340FWXCaptures(t *testing.T) {
 	if err := isapi.Decode(simulator.Capture("ssh__k1a340fwx-doc.xml"), &ssh); err != nil {
 		t.Fatal(err)
 	}
-	if ssh.Enabled != (isapi.Bool{V: false, Set: true}) {
+	if ssh.Enabled != (isapi.OptionalBool{V: false, Set: true}) {
 		t.Errorf("ssh enabled = %+v, want false", ssh.Enabled)
 	}
 	var ez isapi.EZVIZ
@@ -194,7 +194,7 @@ func TestServicesStreamingChannelCaptures(t *testing.T) {
 		if err := isapi.Decode(simulator.Capture(name), &ch); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if ch.ID != (isapi.Int{V: 101, Set: true}) {
+		if ch.ID != (isapi.OptionalInt{V: 101, Set: true}) {
 			t.Errorf("%s: id = %+v", model, ch.ID)
 		}
 		s := ch.Security
@@ -481,7 +481,7 @@ func FuzzDecodeServicesDocuments(f *testing.F) {
 		_ = ez.Bound()
 		for _, pair := range []struct {
 			typ   string
-			basic isapi.Bool
+			basic isapi.OptionalBool
 		}{{web.Type(), web.BasicAllowed()}, {rc.Type(), rc.BasicAllowed()}, {ch.Security.Type(), ch.Security.BasicAllowed()}} {
 			if pair.basic.Set && pair.typ == "" {
 				t.Fatalf("a Basic verdict without a certificate type")

@@ -27,12 +27,12 @@ type TimeInfo struct {
 // NTP reports whether the clock follows NTP: true for timeMode NTP (any
 // case), false for any other mode the device names (manual, local,
 // satellite, ...), unset when timeMode is absent or empty.
-func (t *TimeInfo) NTP() Bool {
+func (t *TimeInfo) NTP() OptionalBool {
 	mode := strings.TrimSpace(t.TimeMode)
 	if mode == "" {
-		return Bool{}
+		return OptionalBool{}
 	}
-	return Bool{V: strings.EqualFold(mode, "NTP"), Set: true}
+	return OptionalBool{V: strings.EqualFold(mode, "NTP"), Set: true}
 }
 
 // DeviceTime returns the instant the device clock showed, or false when

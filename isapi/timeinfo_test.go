@@ -19,7 +19,7 @@ func TestTimeDecodeNamespaces(t *testing.T) {
 		if err := isapi.Decode(svcDoc(style, "Time", inner), &ti); err != nil {
 			t.Fatalf("%s: %v", style, err)
 		}
-		if ti.TimeMode != "NTP" || ti.TimeZone != "CST-8:00:00" || ti.NTP() != (isapi.Bool{V: true, Set: true}) {
+		if ti.TimeMode != "NTP" || ti.TimeZone != "CST-8:00:00" || ti.NTP() != (isapi.OptionalBool{V: true, Set: true}) {
 			t.Errorf("%s: decoded %+v", style, ti)
 		}
 		if got, ok := ti.DeviceTime(); !ok || !got.Equal(want) {
@@ -34,14 +34,14 @@ func TestTimeDecodeNamespaces(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, ok := ti.DeviceTime()
-		if !ok || !got.Equal(at) || ti.NTP() != (isapi.Bool{V: false, Set: true}) {
+		if !ok || !got.Equal(at) || ti.NTP() != (isapi.OptionalBool{V: false, Set: true}) {
 			t.Errorf("ns %q: %+v -> %v %v", ns, ti, got, ok)
 		}
 	}
 }
 
 func TestTimeNTP(t *testing.T) {
-	for mode, want := range map[string]isapi.Bool{
+	for mode, want := range map[string]isapi.OptionalBool{
 		"NTP":         {V: true, Set: true},
 		"ntp":         {V: true, Set: true},
 		" NTP\n":      {V: true, Set: true},

@@ -252,49 +252,49 @@ func snippet(b []byte) string {
 	}, string(b))
 }
 
-// Bool is an optional boolean element. Set is false when the element was
+// OptionalBool is a boolean element the device may leave out. Set is false when the element was
 // absent or held something other than a boolean, so a collector can leave
 // the metric out instead of inventing false.
-type Bool struct {
+type OptionalBool struct {
 	V   bool
 	Set bool
 }
 
 // UnmarshalText accepts the spellings seen on firmware; anything else leaves
 // the value unset rather than failing the whole document.
-func (b *Bool) UnmarshalText(t []byte) error {
+func (b *OptionalBool) UnmarshalText(t []byte) error {
 	switch strings.ToLower(strings.TrimSpace(string(t))) {
 	case "true", "1", "yes", "on", "enable", "enabled":
-		*b = Bool{V: true, Set: true}
+		*b = OptionalBool{V: true, Set: true}
 	case "false", "0", "no", "off", "disable", "disabled":
-		*b = Bool{V: false, Set: true}
+		*b = OptionalBool{V: false, Set: true}
 	default:
-		*b = Bool{}
+		*b = OptionalBool{}
 	}
 	return nil
 }
 
 // Float returns 1 or 0 for a set value.
-func (b Bool) Float() float64 {
+func (b OptionalBool) Float() float64 {
 	if b.V {
 		return 1
 	}
 	return 0
 }
 
-// Int is an optional integer element; Set is false when absent or not a number.
-type Int struct {
+// OptionalInt is an integer element the device may leave out; Set is false when absent or not a number.
+type OptionalInt struct {
 	V   int64
 	Set bool
 }
 
 // UnmarshalText parses a decimal integer, leaving the value unset on garbage.
-func (i *Int) UnmarshalText(t []byte) error {
+func (i *OptionalInt) UnmarshalText(t []byte) error {
 	n, err := strconv.ParseInt(strings.TrimSpace(string(t)), 10, 64)
 	if err != nil {
-		*i = Int{}
+		*i = OptionalInt{}
 		return nil
 	}
-	*i = Int{V: n, Set: true}
+	*i = OptionalInt{V: n, Set: true}
 	return nil
 }

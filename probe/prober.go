@@ -81,7 +81,7 @@ func (p *prober) probe(ctx context.Context, cfg *config.Config, t *config.Target
 	// answer is written (isapi.Client.Begin).
 	end, err := st.client.Begin(ctx)
 	if err != nil {
-		logger.Error("collector.Device busy with a background refresh past the probe's deadline", "err", err)
+		logger.Error("collector.Probe busy with a background refresh past the probe's deadline", "err", err)
 		return down()
 	}
 	res := p.shared(ctx, cfg, t, st, password, logger)
@@ -116,7 +116,7 @@ func down() probeResult {
 
 func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Target, st *State, password string, logger *slog.Logger) probeResult {
 	var m collector.Metrics
-	d := &collector.Device{
+	d := &collector.Probe{
 		Target: t, Module: t.Module, Config: cfg, Client: st.client,
 		Values: st.values, Logger: logger, Now: p.now(),
 	}
@@ -146,7 +146,7 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 }
 
 // failedCheck turns a failed credential check into the probe's answer.
-func (p *prober) failedCheck(d *collector.Device, err error) probeResult {
+func (p *prober) failedCheck(d *collector.Probe, err error) probeResult {
 	var m collector.Metrics
 	var ae *isapi.AuthError
 	var he *isapi.HoldOffError
@@ -154,16 +154,16 @@ func (p *prober) failedCheck(d *collector.Device, err error) probeResult {
 	switch {
 	case errors.As(err, &ae):
 		until, _, _ := d.Client.HoldOff()
-		d.Logger.Warn("collector.Device rejected the credentials, or may have; holding off", "err", err, "retry_at", until)
+		d.Logger.Warn("collector.Probe rejected the credentials, or may have; holding off", "err", err, "retry_at", until)
 		rejected(&m, d, until, ae)
 		return probeResult{metrics: m.Out(), outcome: outcomeRejected}
 	case errors.As(err, &he):
 		rejected(&m, d, he.Until, he.Cause)
 		return probeResult{metrics: m.Out(), outcome: outcomeRejected}
 	case errors.As(err, &pe):
-		d.Logger.Warn("collector.Device did not answer the credential check in time; the answer is awaited in the background", "err", err)
+		d.Logger.Warn("collector.Probe did not answer the credential check in time; the answer is awaited in the background", "err", err)
 	default:
-		d.Logger.Error("collector.Device did not answer the credential check", "err", err)
+		d.Logger.Error("collector.Probe did not answer the credential check", "err", err)
 	}
 	return down()
 }
@@ -172,7 +172,7 @@ func (p *prober) failedCheck(d *collector.Device, err error) probeResult {
 // fan-out, so that a wrong password costs the device one failed login, not
 // one per endpoint. userCheck also carries the account's password state;
 // firmware without it is checked with deviceInfo.
-func checkCredentials(ctx context.Context, d *collector.Device) (*isapi.UserCheck, error) {
+func checkCredentials(ctx context.Context, d *collector.Probe) (*isapi.UserCheck, error) {
 	body, err := d.Client.CheckCredentials(ctx, isapi.PathUserCheck)
 	if err == nil {
 		var uc isapi.UserCheck
@@ -201,7 +201,7 @@ func checkCredentials(ctx context.Context, d *collector.Device) (*isapi.UserChec
 	return nil, nil
 }
 
-func rejected(m *collector.Metrics, d *collector.Device, until time.Time, cause *isapi.AuthError) {
+func rejected(m *collector.Metrics, d *collector.Probe, until time.Time, cause *isapi.AuthError) {
 	m.Gauge(upDesc, 0)
 	m.Gauge(authRejectedDesc, 1)
 	if !until.IsZero() {
@@ -229,7 +229,7 @@ func collectorMargin(ctx context.Context) time.Duration {
 	return min(max(time.Until(dl)/10, 50*time.Millisecond), time.Second)
 }
 
-func (p *prober) runCollectors(ctx context.Context, d *collector.Device) []collectorRun {
+func (p *prober) runCollectors(ctx context.Context, d *collector.Probe) []collectorRun {
 	names := d.Module.Collectors
 	margin := collectorMargin(ctx)
 	cctx := ctx
@@ -272,7 +272,7 @@ wait:
 	return runs
 }
 
-func runCollector(ctx context.Context, d *collector.Device, i int, name string, c collector.Collector) collectorRun {
+func runCollector(ctx context.Context, d *collector.Probe, i int, name string, c collector.Collector) collectorRun {
 	var m collector.Metrics
 	start := time.Now()
 	err := c.Collect(ctx, d, &m)
@@ -291,7 +291,7 @@ func runCollector(ctx context.Context, d *collector.Device, i int, name string, 
 
 // unfinished reports a collector that ignored its deadline; its goroutine
 // ends when its requests do, and what it collects is dropped.
-func unfinished(d *collector.Device, i int, name string) collectorRun {
+func unfinished(d *collector.Probe, i int, name string) collectorRun {
 	err := fmt.Errorf("collector %s did not finish before the probe's deadline", name)
 	d.Logger.Error("Collector failed", "collector", name, "err", err)
 	var m collector.Metrics
