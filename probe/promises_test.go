@@ -217,8 +217,8 @@ func TestPermissionDeniedEndpointIsNotAWrongPassword(t *testing.T) {
 		clock.Advance(time.Minute)
 	}
 	s := dev.Stats()
-	if n := s.Credentialed["GET /ISAPI/Security/users"]; n < 1 || n > 3 {
-		t.Errorf("users requested with credentials %d times in 80 minutes; want 1 to 3 (once per 35m auth_backoff)", n)
+	if n := s.Authenticated["GET /ISAPI/Security/users"]; n < 1 || n > 3 {
+		t.Errorf("users answered %d times in 80 minutes; want 1 to 3 (once per 35m auth_backoff)", n)
 	}
 	if s.FailedLogins != 0 {
 		t.Errorf("%d failed logins", s.FailedLogins)

@@ -85,7 +85,7 @@ func New(p Profile, opts ...Option) (*Device, error) {
 		ncSeen:       map[string]map[uint32]bool{},
 		searches:     map[string]*searchResult{},
 		notSupported: map[string]bool{},
-		stats:        Stats{ByPath: map[string]int{}, Credentialed: map[string]int{}},
+		stats:        Stats{ByPath: map[string]int{}, Authenticated: map[string]int{}},
 	}
 	for _, k := range d.prof.NotSupported {
 		d.notSupported[k] = true

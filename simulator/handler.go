@@ -19,7 +19,7 @@ type reply struct {
 // looking at it), then routing and the remaining faults.
 func (d *Device) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := r.Method + " " + r.URL.Path
-	if !d.begin(key, r.Header.Get("Authorization") != "") {
+	if !d.begin(key) {
 		http.Error(w, "device closing", http.StatusServiceUnavailable)
 		return
 	}
@@ -49,6 +49,7 @@ func (d *Device) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !d.authenticate(w, r, f.AnswerLatency) {
 		return
 	}
+	d.authenticated(key)
 	rep := d.route(r, key)
 	d.mu.Lock()
 	ns := d.prof.Namespace

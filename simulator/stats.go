@@ -11,13 +11,13 @@ import (
 // Stats counts what the device saw, so tests can check how hard a client
 // leans on a camera (extra 401 round trips, wasted logins, parallelism).
 type Stats struct {
-	Requests     int            // every HTTP request received
-	Unauthorized int            // 401 answers sent (challenges + rejections)
-	FailedLogins int            // requests carrying wrong credentials (these count toward the lock)
-	Connections  int            // TCP connections accepted
-	ByPath       map[string]int // "METHOD /path" -> requests
-	Credentialed map[string]int // "METHOD /path" -> requests carrying an Authorization header
-	MaxInFlight  int            // highest number of requests being handled at once
+	Requests      int            // every HTTP request received
+	Unauthorized  int            // 401 answers sent (challenges + rejections)
+	FailedLogins  int            // requests carrying wrong credentials (these count toward the lock)
+	Connections   int            // TCP connections accepted
+	ByPath        map[string]int // "METHOD /path" -> requests
+	Authenticated map[string]int // "METHOD /path" -> requests that passed the login check
+	MaxInFlight   int            // highest number of requests being handled at once
 }
 
 // Stats returns a snapshot of the counters.
@@ -26,7 +26,7 @@ func (d *Device) Stats() Stats {
 	defer d.mu.Unlock()
 	s := d.stats
 	s.ByPath = maps.Clone(d.stats.ByPath)
-	s.Credentialed = maps.Clone(d.stats.Credentialed)
+	s.Authenticated = maps.Clone(d.stats.Authenticated)
 	return s
 }
 
@@ -34,7 +34,7 @@ func (d *Device) Stats() Stats {
 func (d *Device) ResetStats() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.stats = Stats{ByPath: map[string]int{}, Credentialed: map[string]int{}}
+	d.stats = Stats{ByPath: map[string]int{}, Authenticated: map[string]int{}}
 	// Requests still running keep counting toward the new MaxInFlight.
 	d.stats.MaxInFlight = d.inFlight
 }
@@ -50,8 +50,15 @@ func (d *Device) connState(_ net.Conn, s http.ConnState) {
 	d.mu.Unlock()
 }
 
+// authenticated counts a request that passed the login check.
+func (d *Device) authenticated(key string) {
+	d.mu.Lock()
+	d.stats.Authenticated[key]++
+	d.mu.Unlock()
+}
+
 // begin registers a request; it returns false once the device is closing.
-func (d *Device) begin(key string, credentialed bool) bool {
+func (d *Device) begin(key string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.isClosed {
@@ -61,9 +68,6 @@ func (d *Device) begin(key string, credentialed bool) bool {
 	d.handlers.Add(1)
 	d.stats.Requests++
 	d.stats.ByPath[key]++
-	if credentialed {
-		d.stats.Credentialed[key]++
-	}
 	d.inFlight++
 	if d.inFlight > d.stats.MaxInFlight {
 		d.stats.MaxInFlight = d.inFlight
