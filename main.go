@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/hikvision-exporter/hikvision_exporter/collector"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/probe"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
@@ -52,7 +53,7 @@ func main() {
 	logger := promslog.New(logConfig)
 
 	if *configCheck {
-		cfg, err := config.Load(*configFile)
+		cfg, err := config.Load(*configFile, config.WithCollectors(collector.Names()))
 		if err == nil {
 			err = cfg.CheckFiles()
 		}
@@ -78,7 +79,7 @@ func main() {
 		*storagePath = filepath.Dir(path) // the demo's state is thrown away with it
 	}
 
-	cfg, err := config.Load(*configFile)
+	cfg, err := config.Load(*configFile, config.WithCollectors(collector.Names()))
 	if err != nil {
 		logger.Error("Cannot load configuration", "err", err)
 		os.Exit(1)
@@ -88,7 +89,7 @@ func main() {
 		logger.Warn("Risky configuration", "warning", w)
 	}
 	prometheus.MustRegister(versioncollector.NewCollector("hikvision_exporter"))
-	store := config.NewStore(*configFile, cfg, prometheus.DefaultRegisterer)
+	store := config.NewStore(*configFile, cfg, prometheus.DefaultRegisterer, config.WithCollectors(collector.Names()))
 	probes := probe.NewHandler(probe.HandlerOptions{
 		Config: store.Get, Logger: logger, Resolver: net.DefaultResolver,
 		TimeoutOffset: *timeoutOffset, MaxInFlight: *maxInFlight,

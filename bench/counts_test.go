@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hikvision-exporter/hikvision_exporter/collector"
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/probe"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
@@ -113,10 +114,10 @@ func TestRequestCounts(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("| collectors | cold | warm +1m | warm +2m..+4m | steady (+5m..+15m): mean | max | of which after the probe answered (background refresh): max | endpoints read cold |\n|---|---|---|---|---|---|---|---|\n")
 	sets := [][]string{}
-	for _, c := range config.Collectors {
+	for _, c := range collector.Names() {
 		sets = append(sets, []string{c})
 	}
-	sets = append(sets, config.Collectors)
+	sets = append(sets, collector.Names())
 	for _, set := range sets {
 		name := strings.Join(set, ",")
 		if len(set) > 1 {

@@ -22,10 +22,6 @@ import (
 	"github.com/hikvision-exporter/hikvision_exporter/advisory"
 )
 
-// Collectors lists every posture area the exporter knows, in probe order.
-// A module that names none gets all of them.
-var Collectors = []string{"device", "account", "users", "lockout", "two_factor", "services", "time"}
-
 // Config is the whole configuration file.
 type Config struct {
 	Modules            map[string]*Module  `yaml:"modules"`
@@ -92,13 +88,26 @@ const (
 	DefaultMaxResponseBytes      = 4 << 20
 )
 
+// Option changes how a configuration is loaded.
+type Option func(*loadOptions)
+
+type loadOptions struct {
+	collectors []string // nil: collector names are not checked
+}
+
+// WithCollectors checks every module's collectors against names, the
+// collector registry's: the one list of posture areas (collector.Names).
+func WithCollectors(names []string) Option {
+	return func(o *loadOptions) { o.collectors = names }
+}
+
 // Load reads and validates a configuration file.
-func Load(path string) (*Config, error) {
+func Load(path string, opts ...Option) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
-	c, err := Parse(b)
+	c, err := Parse(b, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -109,15 +118,19 @@ func Load(path string) (*Config, error) {
 // validates, reporting every validation error at once. No error it returns
 // contains the value of a secret field: errors reach --config.check, the log
 // and the /-/reload answer.
-func Parse(b []byte) (*Config, error) {
-	c, err := parse(b)
+func Parse(b []byte, opts ...Option) (*Config, error) {
+	var o loadOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	c, err := parse(b, &o)
 	if err != nil {
 		return nil, scanSecrets(b).scrub(err)
 	}
 	return c, nil
 }
 
-func parse(b []byte) (*Config, error) {
+func parse(b []byte, o *loadOptions) (*Config, error) {
 	c := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -130,7 +143,7 @@ func parse(b []byte) (*Config, error) {
 	if err := onlyOneDocument(dec); err != nil {
 		return nil, &decodeError{err}
 	}
-	if err := c.validate(&lineFinder{src: b}); err != nil {
+	if err := c.validate(&lineFinder{src: b}, o); err != nil {
 		return nil, err
 	}
 	c.warnings = c.riskWarnings()
@@ -177,7 +190,10 @@ func (c *Config) String() string {
 func (c *Config) Device(name string) *Device { return c.byName[name] }
 
 // Enabled reports whether the module collects the named area.
-func (m *Module) Enabled(collector string) bool { return slices.Contains(m.Collectors, collector) }
+// A module that lists no collectors runs every one.
+func (m *Module) Enabled(collector string) bool {
+	return len(m.Collectors) == 0 || slices.Contains(m.Collectors, collector)
+}
 
 // ReadPassword returns the module's password, reading password_file on every
 // call so that a rotated password needs no restart or reload.

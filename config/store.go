@@ -13,6 +13,7 @@ import (
 // new file is valid, so that a bad edit never stops the exporter.
 type Store struct {
 	path string
+	opts []Option
 
 	mu  sync.RWMutex
 	cfg *Config
@@ -22,9 +23,10 @@ type Store struct {
 }
 
 // NewStore wraps an already loaded config read from path.
-func NewStore(path string, cfg *Config, reg prometheus.Registerer) *Store {
+func NewStore(path string, cfg *Config, reg prometheus.Registerer, opts ...Option) *Store {
 	s := &Store{
 		path: path,
+		opts: opts,
 		cfg:  cfg,
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "hikvision_exporter", Name: "config_last_reload_successful",
@@ -52,7 +54,7 @@ func (s *Store) Get() *Config {
 
 // Reload reads the file again; on error the old config stays in force.
 func (s *Store) Reload() error {
-	cfg, err := Load(s.path)
+	cfg, err := Load(s.path, s.opts...)
 	if err != nil {
 		s.reloadOK.Set(0)
 		return err

@@ -48,14 +48,14 @@ func fieldOf(err error) string {
 
 // validate applies defaults and checks everything, returning every error
 // found (joined) so that one --config.check run shows them all.
-func (c *Config) validate(lines *lineFinder) error {
-	errs := c.validateModules(lines)
+func (c *Config) validate(lines *lineFinder, o *loadOptions) error {
+	errs := c.validateModules(lines, o)
 	errs = append(errs, c.validateDevices(lines)...)
 	errs = append(errs, c.validateFirmware()...)
 	return errors.Join(errs...)
 }
 
-func (c *Config) validateModules(lines *lineFinder) []error {
+func (c *Config) validateModules(lines *lineFinder, o *loadOptions) []error {
 	if len(c.Modules) == 0 {
 		return []error{errors.New("modules: at least one module is required")}
 	}
@@ -66,7 +66,7 @@ func (c *Config) validateModules(lines *lineFinder) []error {
 			errs = append(errs, atLine(lines.line("modules", name), fmt.Errorf("modules.%s: empty module", name)))
 			continue
 		}
-		for _, err := range m.validate() {
+		for _, err := range append(m.validate(), m.validateCollectors(o.collectors)...) {
 			errs = append(errs, atLine(lines.line("modules", name, fieldOf(err)), fmt.Errorf("modules.%s.%w", name, err)))
 		}
 	}
@@ -189,7 +189,6 @@ func (m *Module) validate() []error {
 	errs := m.validateLogin()
 	errs = append(errs, m.applyDurations()...)
 	errs = append(errs, m.applyLimits()...)
-	errs = append(errs, m.validateCollectors()...)
 	if m.PasswordChangedAt != nil && m.PasswordChangedAt.Time.After(time.Now().Add(24*time.Hour)) {
 		errs = append(errs, fieldf("password_changed_at", "date is in the future"))
 	}
@@ -275,16 +274,15 @@ func (m *Module) applyLimits() []error {
 	return errs
 }
 
-func (m *Module) validateCollectors() []error {
-	if len(m.Collectors) == 0 {
-		m.Collectors = slices.Clone(Collectors)
-	}
+// validateCollectors checks the names against known (when given); an
+// empty list means every collector.
+func (m *Module) validateCollectors(known []string) []error {
 	var errs []error
 	seen := map[string]bool{}
 	for _, name := range m.Collectors {
 		switch {
-		case !slices.Contains(Collectors, name):
-			errs = append(errs, fieldf("collectors", "unknown collector %q (known: %s)", name, strings.Join(Collectors, ", ")))
+		case known != nil && !slices.Contains(known, name):
+			errs = append(errs, fieldf("collectors", "unknown collector %q (known: %s)", name, strings.Join(known, ", ")))
 		case seen[name]:
 			errs = append(errs, fieldf("collectors", "%q listed twice", name))
 		}

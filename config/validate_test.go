@@ -55,7 +55,7 @@ firmware_minimums:
   - models: [X]
     version: latest
 `
-	_, err := Parse([]byte(yaml))
+	_, err := Parse([]byte(yaml), knownCollectors)
 	if err == nil {
 		t.Fatal("Parse succeeded")
 	}

@@ -1,8 +1,11 @@
 package probe
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/hikvision-exporter/hikvision_exporter/collector"
+	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
@@ -36,5 +39,27 @@ func TestProbeOfEachKindOfDevice(t *testing.T) {
 				t.Errorf("build timestamp present without deviceInfo, or absent with it:\n%s", body)
 			}
 		})
+	}
+}
+
+// TestCollectorRegistryIsTheOnlyList: configuration is checked against the
+// registry, and a name the registry lacks fails its probe area instead of
+// being skipped.
+func TestCollectorRegistryIsTheOnlyList(t *testing.T) {
+	bad := "modules:\n  default:\n    username: admin\n    password: p\n    scheme: http\n    collectors: [device, bogus]\n"
+	_, err := config.Parse([]byte(bad), config.WithCollectors(collector.Names()))
+	if err == nil || !strings.Contains(err.Error(), `unknown collector "bogus"`) {
+		t.Fatalf("err = %v, want an unknown collector", err)
+	}
+	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": dev}, "    collectors: [device, bogus]\n"), nil)
+	_, body := e.probe("target=cam")
+	for _, line := range []string{
+		`hikvision_scrape_collector_success{collector="device"} 1`,
+		`hikvision_scrape_collector_success{collector="bogus"} 0`,
+	} {
+		if !hasLine(body, line) {
+			t.Errorf("missing %q:\n%s", line, body)
+		}
 	}
 }

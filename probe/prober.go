@@ -231,6 +231,9 @@ func collectorMargin(ctx context.Context) time.Duration {
 
 func (p *prober) runCollectors(ctx context.Context, d *collector.Probe) []collectorRun {
 	names := d.Module.Collectors
+	if len(names) == 0 {
+		names = collector.Names()
+	}
 	margin := collectorMargin(ctx)
 	cctx := ctx
 	giveUp := ctx.Done()
@@ -246,17 +249,13 @@ func (p *prober) runCollectors(ctx context.Context, d *collector.Probe) []collec
 		giveUp = wctx.Done()
 	}
 	done := make(chan collectorRun, len(names))
-	started := 0
 	for i, name := range names {
-		if c, ok := collector.Lookup(name); ok {
-			started++
-			go func() { done <- runCollector(cctx, d, i, name, c) }()
-		}
+		go func() { done <- runCollector(cctx, d, i, name) }()
 	}
 	runs := make([]collectorRun, len(names))
 	finished := make([]bool, len(names))
 wait:
-	for range started {
+	for range names {
 		select {
 		case r := <-done:
 			runs[r.i], finished[r.i] = r, true
@@ -265,17 +264,22 @@ wait:
 		}
 	}
 	for i, name := range names {
-		if _, ok := collector.Lookup(name); ok && !finished[i] {
+		if !finished[i] {
 			runs[i] = unfinished(d, i, name)
 		}
 	}
 	return runs
 }
 
-func runCollector(ctx context.Context, d *collector.Probe, i int, name string, c collector.Collector) collectorRun {
+// runCollector runs one posture area. A name the registry does not know
+// (a configuration loaded without collector.Names) fails, never skips.
+func runCollector(ctx context.Context, d *collector.Probe, i int, name string) collectorRun {
 	var m collector.Metrics
 	start := time.Now()
-	err := c.Collect(ctx, d, &m)
+	err := fmt.Errorf("unknown collector %q", name)
+	if c, ok := collector.Lookup(name); ok {
+		err = c.Collect(ctx, d, &m)
+	}
 	if err == nil {
 		err = m.Err()
 	}
