@@ -229,10 +229,10 @@ func (d *Date) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalYAML prints the date back in the short form when it is one.
 func (d Date) MarshalYAML() (any, error) {
-	if d.Time.Equal(d.Time.Truncate(24 * time.Hour)) {
-		return d.Time.Format("2006-01-02"), nil
+	if d.Equal(d.Truncate(24 * time.Hour)) {
+		return d.Format("2006-01-02"), nil
 	}
-	return d.Time.Format(time.RFC3339), nil
+	return d.Format(time.RFC3339), nil
 }
 
 // CheckFiles reads every module's password_file, for --config.check: the

@@ -15,7 +15,7 @@ func errorTexts(err error) []string {
 		return nil
 	}
 	texts := []string{err.Error()}
-	switch u := err.(type) {
+	switch u := err.(type) { //nolint:errorlint // walks the wrapped errors itself
 	case interface{ Unwrap() error }:
 		texts = append(texts, errorTexts(u.Unwrap())...)
 	case interface{ Unwrap() []error }:

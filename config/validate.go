@@ -189,7 +189,7 @@ func (m *Module) validate() []error {
 	errs := m.validateLogin()
 	errs = append(errs, m.applyDurations()...)
 	errs = append(errs, m.applyLimits()...)
-	if m.PasswordChangedAt != nil && m.PasswordChangedAt.Time.After(time.Now().Add(24*time.Hour)) {
+	if m.PasswordChangedAt != nil && m.PasswordChangedAt.After(time.Now().Add(24*time.Hour)) {
 		errs = append(errs, fieldf("password_changed_at", "date is in the future"))
 	}
 	allowed, err := parseAllowList(m.AllowedTargets)
