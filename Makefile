@@ -2,9 +2,9 @@
 GO       ?= go
 FUZZTIME ?= 5s
 
-.PHONY: test deps vet fmt unit fuzz bench-smoke build demo
+.PHONY: test deps vet fmt lint tidy unit fuzz bench-smoke build demo
 
-test: deps vet fmt fuzz bench-smoke unit
+test: deps vet fmt lint tidy fuzz bench-smoke unit
 
 build:
 	$(GO) build -o hikvision_exporter .
@@ -20,7 +20,6 @@ deps:
 			SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 			echo "Installing Debian's prometheus package (promtool, prometheus)"; \
 			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
-			$$SUDO systemctl stop prometheus >/dev/null 2>&1 || true; \
 		fi; \
 	fi
 	@command -v promtool >/dev/null || { echo "promtool missing: install Debian's prometheus package"; exit 1; }
@@ -32,6 +31,14 @@ vet:
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# golangci-lint, pinned in tools/go.mod so that every machine runs the same
+# version; its configuration is .golangci.yml.
+lint:
+	$(GO) tool -modfile=tools/go.mod golangci-lint run ./...
+
+tidy:
+	$(GO) mod tidy -diff
 
 unit:
 	$(GO) test -race -count=1 ./...
