@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -41,7 +42,7 @@ func main() {
 		configCheck   = kingpin.Flag("config.check", "Validate the configuration file, print the errors or OK, and exit.").Bool()
 		demo          = kingpin.Flag("demo", "Start simulated devices on loopback and probe them; needs no configuration file.").Bool()
 		timeoutOffset = kingpin.Flag("timeout-offset", "Subtracted from Prometheus' scrape timeout to leave time to answer.").Default("0.5s").Duration()
-		maxInFlight   = kingpin.Flag("probe.max-concurrent", "Probes served at once across all devices; more are answered 503.").Default("512").Int()
+		maxInFlight   = kingpin.Flag("probe.max-concurrent", "Probes served at once across all devices; more are answered 503.").Default(strconv.Itoa(probe.DefaultMaxInFlight)).Int()
 		storagePath   = kingpin.Flag("storage.path", "Directory for state that must survive restarts (lockout hold-offs, log cursors); empty disables persistence.").Default("data/").String()
 		webConfig     = kingpinflag.AddFlags(kingpin.CommandLine, defaultAddress)
 		logConfig     = &promslog.Config{}
@@ -51,6 +52,9 @@ func main() {
 	kingpin.HelpFlag.Short('h')
 	kingpin.Parse()
 	logger := promslog.New(logConfig)
+	if *maxInFlight <= 0 {
+		kingpin.Fatalf("--probe.max-concurrent must be positive, got %d", *maxInFlight)
+	}
 
 	if *configCheck {
 		cfg, err := config.Load(*configFile, config.WithCollectors(collector.Names()))

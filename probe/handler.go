@@ -16,13 +16,17 @@ import (
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
 
+// DefaultMaxInFlight is how many probes are served at once across all
+// devices by default (--probe.max-concurrent).
+const DefaultMaxInFlight = 512
+
 // HandlerOptions configures the /probe handler.
 type HandlerOptions struct {
 	Config        func() *config.Config
 	Logger        *slog.Logger
 	Resolver      config.Resolver
 	TimeoutOffset time.Duration
-	MaxInFlight   int                   // exporter-wide probes at once; more get 503
+	MaxInFlight   int                   // exporter-wide probes at once; more get 503; default DefaultMaxInFlight
 	Registerer    prometheus.Registerer // for the exporter's own metrics
 	Now           func() time.Time      // for tests; time.Now by default
 	// StoragePath is where hold-offs and log cursors are kept across
@@ -45,7 +49,7 @@ func NewHandler(o HandlerOptions) *Handler {
 		o.Now = time.Now
 	}
 	if o.MaxInFlight <= 0 {
-		o.MaxInFlight = 256
+		o.MaxInFlight = DefaultMaxInFlight
 	}
 	ledger := isapi.NewLedger(o.Now)
 	pl := newPool(o.Now, ledger, o.Resolver)
