@@ -63,6 +63,10 @@ func (p *persister) poke() {
 	}
 }
 
+// persistGap is the least time between two saves: a storm of rejections
+// across a fleet is written once a second, not once per device.
+const persistGap = time.Second
+
 func (p *persister) loop() {
 	defer close(p.done)
 	tick := time.NewTicker(persistEvery)
@@ -76,6 +80,12 @@ func (p *persister) loop() {
 			return
 		}
 		p.save()
+		select {
+		case <-time.After(persistGap):
+		case <-p.stop:
+			p.save()
+			return
+		}
 	}
 }
 
