@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -13,117 +12,17 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 )
 
-// promtool returns the path of promtool, failing the test when it is missing:
-// these tests are the only check of the rules and dashboards, so they must
-// not be skipped silently.
-func promtool(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Fatalf("promtool not found in PATH (%v): install Debian's prometheus package "+
-			"(apt-get install prometheus), which provides promtool, or put promtool from a "+
-			"Prometheus release on PATH", err)
-	}
-	return path
-}
-
-func root(t *testing.T) string {
-	t.Helper()
-	r, err := Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// runPromtool runs promtool with args in dir and returns its combined output.
-func runPromtool(t *testing.T, dir string, args ...string) (string, error) {
-	t.Helper()
-	cmd := exec.Command(promtool(t), args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
 func TestPromtoolCheckRules(t *testing.T) {
-	r := root(t)
-	out, err := runPromtool(t, r, "check", "rules", RulesFile)
-	if err != nil {
-		t.Fatalf("promtool check rules %s: %v\n%s", RulesFile, err, out)
-	}
-	if !strings.Contains(out, "SUCCESS") {
-		t.Fatalf("promtool check rules %s did not report SUCCESS:\n%s", RulesFile, out)
-	}
+	wantPromtoolSuccess(t, root(t), "check", "rules", RulesFile)
 }
 
 func TestPromtoolTestRules(t *testing.T) {
-	r := root(t)
 	// rule_files in the test file are relative to the test file.
-	out, err := runPromtool(t, filepath.Join(r, filepath.Dir(RulesTestFile)), "test", "rules", filepath.Base(RulesTestFile))
-	if err != nil {
-		t.Fatalf("promtool test rules %s: %v\n%s", RulesTestFile, err, out)
-	}
-	if !strings.Contains(out, "SUCCESS") {
-		t.Fatalf("promtool test rules %s did not report SUCCESS:\n%s", RulesTestFile, out)
-	}
-}
-
-var checkRecordRe = regexp.MustCompile(`"(extracted_expr_\d+)"`)
-
-// checkExpressions writes exprs (their PromQL form) as recording rules of a
-// temporary rules file and runs `promtool check rules` on it, so that
-// Prometheus' own parser validates each one. The error names the file and
-// location of every expression promtool rejected.
-func checkExpressions(t *testing.T, exprs []Expr) error {
-	t.Helper()
-	if len(exprs) == 0 {
-		return fmt.Errorf("no expressions to check")
-	}
-	type rule struct {
-		Record string `yaml:"record"`
-		Expr   string `yaml:"expr"`
-	}
-	type group struct {
-		Name  string `yaml:"name"`
-		Rules []rule `yaml:"rules"`
-	}
-	byRecord := map[string]Expr{}
-	g := group{Name: "extracted"}
-	for i, e := range exprs {
-		name := fmt.Sprintf("extracted_expr_%04d", i+1)
-		byRecord[name] = e
-		g.Rules = append(g.Rules, rule{Record: name, Expr: e.PromQL})
-	}
-	data, err := yaml.Marshal(map[string][]group{"groups": {g}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "extracted.rules.yml"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := runPromtool(t, dir, "check", "rules", "extracted.rules.yml")
-	if err == nil {
-		if want := fmt.Sprintf("SUCCESS: %d rules found", len(exprs)); !strings.Contains(out, want) {
-			return fmt.Errorf("promtool check rules: want %q in its output, got:\n%s", want, out)
-		}
-		return nil
-	}
-	var msgs []string
-	for _, line := range strings.Split(out, "\n") {
-		m := checkRecordRe.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		e := byRecord[m[1]]
-		msgs = append(msgs, fmt.Sprintf("%s: %s: %s\n    expr: %s", e.File, e.Location, line, e.Raw))
-	}
-	if len(msgs) == 0 {
-		return fmt.Errorf("promtool check rules failed: %v\n%s", err, out)
-	}
-	return fmt.Errorf("promtool rejected %d expression(s):\n%s", len(msgs), strings.Join(msgs, "\n"))
+	wantPromtoolSuccess(t, filepath.Join(root(t), filepath.Dir(RulesTestFile)), "test", "rules", filepath.Base(RulesTestFile))
 }
 
 func TestAllExpressionsParse(t *testing.T) {
@@ -153,7 +52,7 @@ func TestAllExpressionsParse(t *testing.T) {
 // A broken expression anywhere must make the check fail, and the failure
 // must say where it is. Without this the check above could pass vacuously.
 func TestBrokenExpressionIsCaught(t *testing.T) {
-	promtool(t)
+	promtest.Tool(t, "promtool")
 	dash := []byte(`{
 	  "panels": [
 	    {"type": "stat", "title": "fine", "targets": [{"expr": "sum(rate(hikvision_login_failures_total{job=~\"$job\"}[$__rate_interval]))"}]},
@@ -389,10 +288,7 @@ func TestEveryAlertIsUnitTested(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(r, RulesTestFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readRepoFile(t, RulesTestFile)
 	var tf rulesTestFile
 	if err := yaml.Unmarshal(data, &tf); err != nil {
 		t.Fatal(err)
@@ -438,11 +334,7 @@ func TestEveryAlertIsUnitTested(t *testing.T) {
 // Every alert carries a severity and on-call annotations, and every
 // hikvision:threshold_* recording rule the alerts use is defined.
 func TestAlertConventions(t *testing.T) {
-	r := root(t)
-	data, err := os.ReadFile(filepath.Join(r, RulesFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readRepoFile(t, RulesFile)
 	var rf struct {
 		Groups []struct {
 			Name  string `yaml:"name"`
@@ -504,12 +396,8 @@ func TestAlertConventions(t *testing.T) {
 // Dashboards take their data source from a variable and never hard-code a
 // data source UID.
 func TestDashboardsDataSource(t *testing.T) {
-	r := root(t)
 	for _, f := range DashboardFiles {
-		data, err := os.ReadFile(filepath.Join(r, f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		data := readRepoFile(t, f)
 		var dash map[string]any
 		dec := json.NewDecoder(bytes.NewReader(data))
 		if err := dec.Decode(&dash); err != nil {
@@ -572,12 +460,8 @@ func TestDashboardsDataSource(t *testing.T) {
 
 // The panels of a dashboard do not overlap and have unique ids.
 func TestDashboardLayout(t *testing.T) {
-	r := root(t)
 	for _, f := range DashboardFiles {
-		data, err := os.ReadFile(filepath.Join(r, f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		data := readRepoFile(t, f)
 		var dash struct {
 			Panels []panel `json:"panels"`
 		}

@@ -2,13 +2,11 @@ package bench
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,11 +48,7 @@ type countRun struct {
 // what each probe asked of the device.
 func probeCounts(t *testing.T, collectors []string, maxConc int) []countRun {
 	t.Helper()
-	d, err := simulator.New(DeviceProfile(0, time.Now()), simulator.WithListenAddr("127.0.0.1:0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := simulator.Start(t, DeviceProfile(0, time.Now()))
 	// A little latency lets the requests of one probe overlap, as they do
 	// against a real device, so the in-flight limit is exercised.
 	d.SetLatency(2 * time.Millisecond)
@@ -64,19 +58,16 @@ func probeCounts(t *testing.T, collectors []string, maxConc int) []countRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
 	start := time.Now()
-	now := start
+	clock := simulator.NewClock(start)
 	h := probe.NewHandler(probe.HandlerOptions{
-		Config: func() *config.Config { return cfg }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler),
 		Resolver: net.DefaultResolver, TimeoutOffset: 500 * time.Millisecond, Registerer: prometheus.NewRegistry(),
-		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		Now: clock.Now,
 	})
 	var runs []countRun
 	for _, at := range countSteps {
-		mu.Lock()
-		now = start.Add(at)
-		mu.Unlock()
+		clock.Set(start.Add(at))
 		d.ResetStats()
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/probe?target=dev", nil))
@@ -173,12 +164,4 @@ func TestRequestCounts(t *testing.T) {
 		}
 	}
 	t.Log("device requests per probe, the credential check (userCheck) included:\n" + b.String())
-}
-
-func field(runs []countRun, f func(countRun) int) []int {
-	out := make([]int, len(runs))
-	for i, r := range runs {
-		out[i] = f(r)
-	}
-	return out
 }

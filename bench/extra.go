@@ -1,22 +1,17 @@
 package bench
 
+import "github.com/hikvision-exporter/hikvision_exporter/simulator"
+
 // extraEndpoints answers posture endpoints for which the simulator has
-// neither a capture nor a built-in answer, keyed "METHOD /path", in the
-// shapes the collectors' own tests use (isapi.md §5.11). A key missing
-// here and in the simulator answers 404, which the collectors report as an
-// unsupported feature (one request, like a device without that feature).
+// neither a capture nor a built-in answer, keyed "METHOD /path", built
+// with the simulator's builders as the collectors' own tests build them
+// (isapi.md §5.11). A key missing here and in the simulator answers 404,
+// which the collectors report as an unsupported feature (one request, like
+// a device without that feature).
 func extraEndpoints(ns string) map[string][]byte {
 	return map[string][]byte{
-		"GET /ISAPI/Security/questionConfiguration": []byte(`<?xml version="1.0" encoding="UTF-8"?>
-<SecurityQuestion version="2.0" xmlns="` + ns + `">
-<QuestionList>
-<Question><id>1</id><answer></answer></Question>
-<Question><id>4</id><answer></answer></Question>
-<Question><id>7</id><answer></answer></Question>
-</QuestionList>
-</SecurityQuestion>
-`),
+		"GET /ISAPI/Security/questionConfiguration": simulator.SecurityQuestionXML(ns, 1, 4, 7),
 		// Asked for with ?format=json; the simulator routes on the path.
-		"GET /ISAPI/Security/email/parameter": []byte(`{"SecurityEmail":{"SecurityInformation":[{"emailAddress":"security@example.com"}]}}`),
+		"GET /ISAPI/Security/email/parameter": simulator.SecurityEmailJSON("security@example.com"),
 	}
 }

@@ -28,13 +28,6 @@ var (
 	fleetModuleYML = flag.String("fleet.module", "", "extra module settings, YAML lines separated by ';' (e.g. 'cache_ttl: 1m')")
 )
 
-func TestMain(m *testing.M) {
-	if os.Getenv(ChildEnv) != "" {
-		os.Exit(RunChild())
-	}
-	os.Exit(m.Run())
-}
-
 // TestFleet is the fleet benchmark. Without flags it is a smoke run that
 // checks only that every probe, the exporter's and the naive prober's,
 // answered hikvision_up 1; it asserts nothing about time.
@@ -139,13 +132,4 @@ func Report(r *FleetResult) string {
 		fmt.Fprintf(&b, "naive endpoints (%d): %s\n", len(r.NaiveEndpoints), strings.Join(r.NaiveEndpoints, ", "))
 	}
 	return b.String()
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
-
-func ratio(a, b time.Duration) float64 {
-	if b <= 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
 }

@@ -1,21 +1,13 @@
 package e2e
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,18 +16,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"gopkg.in/yaml.v3"
 
+	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
-
-// demoConfigPath reads the config file the demo printed on startup.
-func demoConfigPath(t *testing.T, e *exporter) string {
-	t.Helper()
-	m := regexp.MustCompile(`configuration in (\S+)`).FindStringSubmatch(e.output.String())
-	if m == nil {
-		t.Fatalf("demo did not print its configuration path:\n%s", e.output.String())
-	}
-	return m[1]
-}
 
 func TestDemoFleetEndToEnd(t *testing.T) {
 	e := startExporter(t, "http", "--demo")
@@ -45,11 +28,11 @@ func TestDemoFleetEndToEnd(t *testing.T) {
 			t.Fatalf("%s: HTTP %d", name, code)
 		}
 		for _, want := range []string{"hikvision_up ", "hikvision_device_info{", "hikvision_firmware_build_timestamp_seconds "} {
-			if _, ok := sample(body, want); !ok {
+			if _, ok := promtest.LineValue(body, want); !ok {
 				t.Errorf("%s: no %q in\n%s", name, want, body)
 			}
 		}
-		if v, _ := sample(body, "hikvision_up "); v != "1" {
+		if v, _ := promtest.LineValue(body, "hikvision_up "); v != "1" {
 			t.Errorf("%s: hikvision_up %s", name, v)
 		}
 	}
@@ -177,19 +160,14 @@ func TestNoCredentialLeaks(t *testing.T) {
 	for name, fault := range devices {
 		p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
 		p.Username, p.Password = "exporter", goodPW
-		d, err := simulator.New(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(d.Close)
+		d := simulator.Start(t, p)
 		d.SetFault("GET /ISAPI/System/deviceInfo", fault)
 		sims = append(sims, d)
 		fmt.Fprintf(&cfg, "  - {name: %s, address: %q}\n", name, d.Addr())
 	}
 	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
 	p.Username, p.Password, p.LockAfter = "exporter", goodPW, 3
-	locked, _ := simulator.New(p)
-	t.Cleanup(locked.Close)
+	locked := simulator.Start(t, p)
 	fmt.Fprintf(&cfg, "  - {name: rejected, address: %q, module: wrong}\n", locked.Addr())
 	cfgPath := filepath.Join(dir, "h.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
@@ -218,7 +196,7 @@ func TestNoCredentialLeaks(t *testing.T) {
 	_, body = e.get(t, "/config")
 	served.WriteString(body)
 
-	all := served.String() + e.output.String()
+	all := served.String() + e.out.String()
 	for _, secret := range []string{goodPW, wrongPW} {
 		if i := strings.Index(all, secret); i >= 0 {
 			t.Errorf("password %q leaked: ...%s...", secret, all[max(0, i-200):min(len(all), i+100)])
@@ -235,35 +213,11 @@ func TestNoCredentialLeaks(t *testing.T) {
 	}
 }
 
-func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
-}
-
 func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, pool := selfSignedCert(t, dir)
+	certFile, keyFile, cert := simulator.CertificateFiles(t, dir)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
 	hash, err := bcrypt.GenerateFromPassword([]byte("scrape-pass"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)

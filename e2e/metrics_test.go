@@ -18,21 +18,22 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/hikvision-exporter/hikvision_exporter/alerts"
+	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
-// promSpecialState is a metric the rules or dashboards use that the plain
+// specialState is a metric the rules or dashboards use that the plain
 // demo fleet does not emit: why not, and how the test brings about the
 // state in which the exporter emits it.
-type promSpecialState struct {
+type specialState struct {
 	why, how string
 }
 
-// promSpecialStateMetrics is the allow-list of referenced metrics that
+// specialStateMetrics is the allow-list of referenced metrics that
 // `hikvision_exporter --demo` does not emit. The test fails when the demo
 // does emit one (the entry is stale) and when the special-state run below
 // does not produce it (the entry hides a metric the exporter never emits).
-var promSpecialStateMetrics = map[string]promSpecialState{
+var specialStateMetrics = map[string]specialState{
 	"hikvision_account_unlock_timestamp_seconds": {
 		why: "only while a device reports the exporter's account locked (unlockTime in its 401 answer). The demo's wrong-password device is never locked: after its first rejection the exporter stops sending credentials (auth_backoff), by design, so probing it again cannot lock it",
 		how: "5 wrong Basic logins sent straight to nvr-isapiorg lock it for 30 minutes; the exporter's next probe is answered 401 lockStatus=lock",
@@ -63,12 +64,12 @@ var promSpecialStateMetrics = map[string]promSpecialState{
 // the shipped alert rules and dashboards reference (alerts.MetricNames) is
 // really emitted: device metrics by a /probe of at least one demo device,
 // exporter self metrics (hikvision_exporter_*) by /metrics. Metrics that
-// need a state the demo fleet lacks are listed in promSpecialStateMetrics
+// need a state the demo fleet lacks are listed in specialStateMetrics
 // with the reason, and the test produces each such state with an in-process
 // fleet to show that the exporter emits them then. Every exposition must
 // also pass `promtool check metrics`.
 func TestEveryReferencedMetricIsEmitted(t *testing.T) {
-	promtool := promTool(t, "promtool")
+	promtool := promtest.Tool(t, "promtool")
 	refs, err := alerts.MetricNames()
 	if err != nil {
 		t.Fatal(err)
@@ -77,20 +78,20 @@ func TestEveryReferencedMetricIsEmitted(t *testing.T) {
 		t.Fatalf("alerts.MetricNames found only %d names; the extraction is broken", len(refs))
 	}
 
-	exp := promStartDemoExporter(t)
-	devices := promSDDevices(t, exp)
+	exp := startExporter(t, "http", "--demo")
+	devices := sdDevices(t, exp)
 	emittedBy := map[string][]string{} // device metric -> demo devices whose probe has it
 	for _, dev := range devices {
-		fams := promProbe(t, promtool, exp, dev)
+		fams := probeDevice(t, promtool, exp, dev)
 		for name := range fams {
 			emittedBy[name] = append(emittedBy[name], dev)
 		}
 	}
-	self := promParse(t, "/metrics", promMustGet(t, exp.url("/metrics")))
-	promCheckMetrics(t, promtool, "/metrics", promMustGet(t, exp.url("/metrics")))
+	self := parseExposition(t, "/metrics", mustGet(t, exp.url("/metrics")))
+	checkMetrics(t, promtool, "/metrics", mustGet(t, exp.url("/metrics")))
 
 	var missing []string
-	for _, name := range promSortedKeys(refs) {
+	for _, name := range sortedKeys(refs) {
 		var emitted bool
 		var source string
 		if alerts.IsExporterMetric(name) {
@@ -98,10 +99,10 @@ func TestEveryReferencedMetricIsEmitted(t *testing.T) {
 		} else {
 			emitted, source = len(emittedBy[name]) > 0, "/probe of "+strings.Join(emittedBy[name], ", ")
 		}
-		special, allowListed := promSpecialStateMetrics[name]
+		special, allowListed := specialStateMetrics[name]
 		switch {
 		case emitted && allowListed:
-			t.Errorf("%s is in promSpecialStateMetrics (%q) but the demo fleet emits it (%s): remove the entry", name, special.why, source)
+			t.Errorf("%s is in specialStateMetrics (%q) but the demo fleet emits it (%s): remove the entry", name, special.why, source)
 		case !emitted && !allowListed:
 			var b strings.Builder
 			where := "/probe of any demo device"
@@ -118,12 +119,12 @@ func TestEveryReferencedMetricIsEmitted(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("%d metric(s) used by the alert rules or dashboards are not emitted by `hikvision_exporter --demo` "+
 			"(demo devices probed: %s). Emit them, fix the reference, or, if they need a state the demo fleet cannot have, "+
-			"add them to promSpecialStateMetrics with the reason and produce that state in promSpecialStateProbes:\n  - %s",
+			"add them to specialStateMetrics with the reason and produce that state in probeSpecialStates:\n  - %s",
 			len(missing), strings.Join(devices, ", "), strings.Join(missing, "\n  - "))
 	}
-	for name := range promSpecialStateMetrics {
+	for name := range specialStateMetrics {
 		if _, ok := refs[name]; !ok {
-			t.Errorf("promSpecialStateMetrics lists %s, which no rule or dashboard references any more: remove the entry", name)
+			t.Errorf("specialStateMetrics lists %s, which no rule or dashboard references any more: remove the entry", name)
 		}
 	}
 
@@ -139,9 +140,9 @@ func TestEveryReferencedMetricIsEmitted(t *testing.T) {
 		strings.Join(devices, ", "), len(refs), unreferenced)
 
 	t.Run("special states", func(t *testing.T) {
-		got := promSpecialStateProbes(t, promtool)
-		for _, name := range promSortedKeys(promSpecialStateMetrics) {
-			s := promSpecialStateMetrics[name]
+		got := probeSpecialStates(t, promtool)
+		for _, name := range sortedKeys(specialStateMetrics) {
+			s := specialStateMetrics[name]
 			if len(got[name]) == 0 {
 				t.Errorf("%s was not emitted even in its special state (%s); it is allow-listed because %s", name, s.how, s.why)
 				continue
@@ -151,20 +152,20 @@ func TestEveryReferencedMetricIsEmitted(t *testing.T) {
 	})
 }
 
-// promProbe probes one device through the exporter, checks the exposition
+// probeDevice probes one device through the exporter, checks the exposition
 // with promtool and returns it parsed.
-func promProbe(t *testing.T, promtool string, exp *promProc, dev string) map[string]*dto.MetricFamily {
+func probeDevice(t *testing.T, promtool string, exp *process, dev string) map[string]*dto.MetricFamily {
 	t.Helper()
-	body := promMustGet(t, exp.url("/probe?target="+url.QueryEscape(dev)))
-	promCheckMetrics(t, promtool, "/probe?target="+dev, body)
-	return promParse(t, "/probe?target="+dev, body)
+	body := mustGet(t, exp.url("/probe?target="+url.QueryEscape(dev)))
+	checkMetrics(t, promtool, "/probe?target="+dev, body)
+	return parseExposition(t, "/probe?target="+dev, body)
 }
 
-// promSpecialStateProbes brings about the state of every entry of
-// promSpecialStateMetrics and returns, for each metric name emitted then,
+// probeSpecialStates brings about the state of every entry of
+// specialStateMetrics and returns, for each metric name emitted then,
 // the devices whose probe had it. It also checks the values against what
 // the state implies.
-func promSpecialStateProbes(t *testing.T, promtool string) map[string][]string {
+func probeSpecialStates(t *testing.T, promtool string) map[string][]string {
 	fleet, err := simulator.StartDemoFleet(simulator.WithTLS())
 	if err != nil {
 		t.Fatal(err)
@@ -190,14 +191,10 @@ func promSpecialStateProbes(t *testing.T, promtool string) map[string][]string {
 		"<isSupportSecurityEmail>true</isSupportSecurityEmail>"+
 			"<DoubleVerificationCap><isSupportUsersConfig>true</isSupportUsersConfig></DoubleVerificationCap></SecurityCap>", 1)
 	hardened.Device.SetEndpoint(capsKey, simulator.Endpoint{Body: []byte(caps)})
-	hardened.Device.SetEndpoint("GET /ISAPI/Security/questionConfiguration", simulator.Endpoint{Body: []byte(
-		`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
-			`<SecurityQuestion version="2.0" xmlns="` + ns + `"><QuestionList><Question><id>1</id><answer></answer></Question></QuestionList></SecurityQuestion>` + "\n")})
+	hardened.Device.SetEndpoint("GET /ISAPI/Security/questionConfiguration", simulator.Endpoint{Body: simulator.SecurityQuestionXML(ns, 1)})
 	hardened.Device.SetEndpoint("GET /ISAPI/Security/email/parameter", simulator.Endpoint{
-		ContentType: "application/json", Body: []byte(`{"SecurityEmail":{"SecurityInformation":[{"emailAddress":""}]}}`)})
-	hardened.Device.SetEndpoint("GET /ISAPI/Security/doubleVerification", simulator.Endpoint{Body: []byte(
-		`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
-			`<DoubleVerification version="2.0" xmlns="` + ns + `"><enabled>false</enabled></DoubleVerification>` + "\n")})
+		ContentType: "application/json", Body: simulator.SecurityEmailJSON("")})
+	hardened.Device.SetEndpoint("GET /ISAPI/Security/doubleVerification", simulator.Endpoint{Body: simulator.DoubleVerificationXML(ns, false)})
 
 	// Configuration: the fleet's own (https, CA inline) plus a firmware
 	// minimum and a password policy length.
@@ -220,7 +217,7 @@ func promSpecialStateProbes(t *testing.T, promtool string) map[string][]string {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	exp := promStartExporter(t, path)
+	exp := startExporter(t, "http", "--config.file="+path)
 
 	got := map[string][]string{}
 	record := func(dev string, fams map[string]*dto.MetricFamily) {
@@ -230,7 +227,7 @@ func promSpecialStateProbes(t *testing.T, promtool string) map[string][]string {
 	}
 	expect := func(dev string, fams map[string]*dto.MetricFamily, name string, labels map[string]string, ok func(float64) bool, want string) {
 		t.Helper()
-		v, found := promValue(fams, name, labels)
+		v, found := seriesValue(fams, name, labels)
 		switch {
 		case !found:
 			t.Errorf("%s: no single %s%v in the probe", dev, name, labels)
@@ -242,7 +239,7 @@ func promSpecialStateProbes(t *testing.T, promtool string) map[string][]string {
 		return func(v float64) bool { return math.Abs(v-want) < 1 }
 	}
 
-	h := promProbe(t, promtool, exp, hardened.Name)
+	h := probeDevice(t, promtool, exp, hardened.Name)
 	record(hardened.Name, h)
 	expect(hardened.Name, h, "hikvision_up", nil, equals(1), "1")
 	notAfter := float64(hardened.Device.Certificate().NotAfter.Unix())
@@ -253,7 +250,7 @@ func promSpecialStateProbes(t *testing.T, promtool string) map[string][]string {
 	expect(hardened.Name, h, "hikvision_two_factor_enabled", map[string]string{"method": "double_verification"}, equals(0), "0 (enabled=false)")
 	expect(hardened.Name, h, "hikvision_scrape_collector_success", map[string]string{"collector": "two_factor"}, equals(1), "1")
 
-	w := promProbe(t, promtool, exp, weak.Name)
+	w := probeDevice(t, promtool, exp, weak.Name)
 	record(weak.Name, w)
 	expect(weak.Name, w, "hikvision_firmware_below_minimum", nil, equals(1), "1 (V5.3.0 < V5.4.0)")
 	expect(weak.Name, w, "hikvision_password_age_seconds", map[string]string{"source": "policy"}, equals(93*86400),
@@ -278,7 +275,7 @@ func promSpecialStateProbes(t *testing.T, promtool string) map[string][]string {
 		t.Fatalf("%s is not locked after 5 wrong logins", nvr.Name)
 	}
 	before := time.Now()
-	n := promProbe(t, promtool, exp, nvr.Name)
+	n := probeDevice(t, promtool, exp, nvr.Name)
 	record(nvr.Name, n)
 	expect(nvr.Name, n, "hikvision_up", nil, equals(0), "0")
 	expect(nvr.Name, n, "hikvision_auth_rejected", nil, equals(1), "1")
@@ -289,7 +286,7 @@ func promSpecialStateProbes(t *testing.T, promtool string) map[string][]string {
 	return got
 }
 
-func promSortedKeys[V any](m map[string]V) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -17,25 +17,26 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/hikvision-exporter/hikvision_exporter/alerts"
+	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 )
 
-// promAlertWant is an alert expected to fire: its labels must include these
+// wantedAlert is an alert expected to fire: its labels must include these
 // (alertname and instance always), and check, when set, judges its value.
-type promAlertWant struct {
+type wantedAlert struct {
 	labels map[string]string
 	check  func(v float64) error
 	why    string
 }
 
-func promFiring(instance, alertname, why string, extra ...string) promAlertWant {
+func firing(instance, alertname, why string, extra ...string) wantedAlert {
 	l := map[string]string{"alertname": alertname, "instance": instance}
 	for i := 0; i+1 < len(extra); i += 2 {
 		l[extra[i]] = extra[i+1]
 	}
-	return promAlertWant{labels: l, why: why}
+	return wantedAlert{labels: l, why: why}
 }
 
-func promBetween(lo, hi float64, unit string) func(float64) error {
+func between(lo, hi float64, unit string) func(float64) error {
 	return func(v float64) error {
 		if v < lo || v >= hi {
 			return fmt.Errorf("value %v %s, want in [%v, %v)", v, unit, lo, hi)
@@ -44,44 +45,44 @@ func promBetween(lo, hi float64, unit string) func(float64) error {
 	}
 }
 
-// promWeakCamFiring is what the demo's weak-cam presents
+// weakCamFiring is what the demo's weak-cam presents
 // (simulator/demo.go weakCam): the posture the issue requires of the
 // weak device (default and weak password, old firmware matched by an
 // advisory, telnet and cloud on, Basic allowed) and the rest of its setup.
-func promWeakCamFiring() []promAlertWant {
+func weakCamFiring() []wantedAlert {
 	const d = "weak-cam"
-	expired := promFiring(d, "HikvisionPasswordExpired", "userCheck residualValidity -3")
+	expired := firing(d, "HikvisionPasswordExpired", "userCheck residualValidity -3")
 	// Expiry is midnight UTC after the last valid day: two days ago at
 	// 00:00, so time() - expiry is between 2 and 3 days.
-	expired.check = promBetween(2*86400, 3*86400, "seconds since expiry")
-	skew := promFiring(d, "HikvisionClockSkew", "clock 7 minutes off")
-	skew.check = promBetween(420-30, 420+30, "seconds of skew")
-	return []promAlertWant{
-		promFiring(d, "HikvisionDefaultPassword", "userCheck isDefaultPassword"),
-		promFiring(d, "HikvisionWeakPassword", "userCheck isRiskPassword"),
+	expired.check = between(2*86400, 3*86400, "seconds since expiry")
+	skew := firing(d, "HikvisionClockSkew", "clock 7 minutes off")
+	skew.check = between(420-30, 420+30, "seconds of skew")
+	return []wantedAlert{
+		firing(d, "HikvisionDefaultPassword", "userCheck isDefaultPassword"),
+		firing(d, "HikvisionWeakPassword", "userCheck isRiskPassword"),
 		expired,
-		promFiring(d, "HikvisionFirmwareAdvisory", "DS-2CD2132F-IS V5.3.0 build 150410 is in the CVE-2017-7921 range", "cve", "CVE-2017-7921"),
-		promFiring(d, "HikvisionFirmwareOld", "firmware built 2015-04-10"),
-		promFiring(d, "HikvisionTelnetEnabled", "telnetd enabled"),
-		promFiring(d, "HikvisionSSHEnabled", "ssh enabled"),
-		promFiring(d, "HikvisionUPnPEnabled", "UPnP enabled"),
-		promFiring(d, "HikvisionCloudAccessEnabled", "EZVIZ/Hik-Connect enabled"),
-		promFiring(d, "HikvisionPlainHTTPWithoutRedirect", "HTTP on, no redirect to HTTPS"),
-		promFiring(d, "HikvisionBasicAuthAllowed", "webCertificate digest/basic", "interface", "web"),
-		promFiring(d, "HikvisionBasicAuthAllowed", "RTSPCertificate digest/basic", "interface", "rtsp"),
-		promFiring(d, "HikvisionLegacyTLSEnabled", "HTTPS with TLS 1.1", "version", "1.1"),
-		promFiring(d, "HikvisionLoginLockDisabled", "illegalLoginLock disabled"),
-		promFiring(d, "HikvisionLoginFailureNotificationDisabled", "no trigger on illegal login"),
+		firing(d, "HikvisionFirmwareAdvisory", "DS-2CD2132F-IS V5.3.0 build 150410 is in the CVE-2017-7921 range", "cve", "CVE-2017-7921"),
+		firing(d, "HikvisionFirmwareOld", "firmware built 2015-04-10"),
+		firing(d, "HikvisionTelnetEnabled", "telnetd enabled"),
+		firing(d, "HikvisionSSHEnabled", "ssh enabled"),
+		firing(d, "HikvisionUPnPEnabled", "UPnP enabled"),
+		firing(d, "HikvisionCloudAccessEnabled", "EZVIZ/Hik-Connect enabled"),
+		firing(d, "HikvisionPlainHTTPWithoutRedirect", "HTTP on, no redirect to HTTPS"),
+		firing(d, "HikvisionBasicAuthAllowed", "webCertificate digest/basic", "interface", "web"),
+		firing(d, "HikvisionBasicAuthAllowed", "RTSPCertificate digest/basic", "interface", "rtsp"),
+		firing(d, "HikvisionLegacyTLSEnabled", "HTTPS with TLS 1.1", "version", "1.1"),
+		firing(d, "HikvisionLoginLockDisabled", "illegalLoginLock disabled"),
+		firing(d, "HikvisionLoginFailureNotificationDisabled", "no trigger on illegal login"),
 		skew,
-		promFiring(d, "HikvisionNTPDisabled", "time mode manual"),
+		firing(d, "HikvisionNTPDisabled", "time mode manual"),
 	}
 }
 
-// promQuiet is an alert that must not fire for an instance ("" = any), and why.
-type promQuiet struct{ instance, alertname, why string }
+// quietAlert is an alert that must not fire for an instance ("" = any), and why.
+type quietAlert struct{ instance, alertname, why string }
 
-func promQuietAlerts() []promQuiet {
-	return []promQuiet{
+func quietAlerts() []quietAlert {
+	return []quietAlert{
 		// Nothing is wrong with the set-up itself.
 		{"", "HikvisionThresholdMissing", "every threshold recording rule is loaded"},
 		{"", "HikvisionNoProbeData", "every device is probed"},
@@ -113,14 +114,14 @@ func promQuietAlerts() []promQuiet {
 	}
 }
 
-// promRulesForZero writes alerts/hikvision.rules.yml to path with every
+// writeRulesForZero writes alerts/hikvision.rules.yml to path with every
 // alert's `for:` set to 0s. The unit tests (alerts/hikvision.rules_test.yml)
 // cover the `for:` durations; this test proves the expressions against real
 // data from the real exporter, and must not wait up to an hour for them.
 // It returns the alert names.
-func promRulesForZero(t *testing.T, path string) []string {
+func writeRulesForZero(t *testing.T, path string) []string {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join(promRoot(t), alerts.RulesFile))
+	src, err := os.ReadFile(filepath.Join(repoRoot(t), alerts.RulesFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func promRulesForZero(t *testing.T, path string) []string {
 // the alerts that fire: weak-cam's whole posture, nothing at all for
 // hardened-cam, only HikvisionCredentialsRejected for wrong-password.
 //
-// Every `for:` is 0s (see promRulesForZero), so an alert fires at the first
+// Every `for:` is 0s (see writeRulesForZero), so an alert fires at the first
 // evaluation that sees its condition. That also makes a single slow probe
 // on a loaded machine fire, say, HikvisionDeviceUnreachable for one
 // evaluation, which the real `for:` would absorb. The test therefore judges
@@ -173,34 +174,34 @@ func promRulesForZero(t *testing.T, path string) []string {
 // answering with every collector succeeding, every device log read up to
 // the present (the first log search reads the last 24h, over several probes
 // when the probe deadline is short), and every rule group evaluated after
-// those scrapes. An unwanted alert must then stop within promAlertGrace.
+// those scrapes. An unwanted alert must then stop within alertGrace.
 func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
-	promTool(t, "prometheus")
-	promTool(t, "promtool")
+	promtest.Tool(t, "prometheus")
+	promtest.Tool(t, "promtool")
 	started := time.Now()
-	exp := promStartDemoExporter(t)
-	devices := promSDDevices(t, exp)
+	exp := startExporter(t, "http", "--demo")
+	devices := sdDevices(t, exp)
 
 	dir := t.TempDir()
-	cfg := promPointAtExporter(t, "examples/prometheus.yml", promExample(t, "prometheus.yml"), exp.addr).(map[string]any)
-	cfg["global"] = promTestGlobal()
+	cfg := pointAtExporter(t, "examples/prometheus.yml", readExample(t, "prometheus.yml"), exp.addr).(map[string]any)
+	cfg["global"] = fastGlobal()
 	rulesFiles, _ := cfg["rule_files"].([]any)
 	if len(rulesFiles) != 1 {
 		t.Fatalf("examples/prometheus.yml: rule_files = %v, want the one rules file", cfg["rule_files"])
 	}
-	alertNames := promRulesForZero(t, filepath.Join(dir, fmt.Sprint(rulesFiles[0])))
-	probeJob := promJob(t, "examples/prometheus.yml", cfg, "hikvision")
+	alertNames := writeRulesForZero(t, filepath.Join(dir, fmt.Sprint(rulesFiles[0])))
+	probeJob := scrapeJob(t, "examples/prometheus.yml", cfg, "hikvision")
 	if probeJob["http_sd_configs"] == nil {
 		t.Fatal("examples/prometheus.yml: job hikvision no longer uses http_sd_configs")
 	}
-	promJob(t, "examples/prometheus.yml", cfg, "hikvision_exporter")
+	scrapeJob(t, "examples/prometheus.yml", cfg, "hikvision_exporter")
 
-	want := promWeakCamFiring()
-	want = append(want, promFiring("wrong-password", "HikvisionCredentialsRejected", "the exporter's password is wrong"))
+	want := weakCamFiring()
+	want = append(want, firing("wrong-password", "HikvisionCredentialsRejected", "the exporter's password is wrong"))
 	for _, a := range []string{"HikvisionUPnPEnabled", "HikvisionCloudAccessEnabled", "HikvisionPlainHTTPWithoutRedirect"} {
-		want = append(want, promFiring("nvr-isapiorg", a, "nvr-isapiorg's middling posture"))
+		want = append(want, firing("nvr-isapiorg", a, "nvr-isapiorg's middling posture"))
 	}
-	quiet := promQuietAlerts()
+	quiet := quietAlerts()
 	known := map[string]bool{}
 	for _, n := range alertNames {
 		known[n] = true
@@ -216,17 +217,17 @@ func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
 		}
 	}
 
-	promWriteConfig(t, dir, cfg)
-	prom := promStartPrometheus(t, dir)
+	writePrometheusConfig(t, dir, cfg)
+	prom := startPrometheus(t, dir)
 
 	var (
-		deadline = time.Now().Add(promAlertWait)
+		deadline = time.Now().Add(alertWait)
 		dataAt   time.Time // latest scrape when the steady state was first seen
 		goodAt   time.Time // when the steady state with every wanted alert was first seen
-		last     promAlertState
+		last     alertState
 	)
 	for {
-		last = promAlertStateNow(prom, devices, started, &dataAt, want, quiet)
+		last = lookAtAlerts(prom, devices, started, &dataAt, want, quiet)
 		if last.err == nil && last.steady == "" && len(last.missing) == 0 {
 			if len(last.unwanted) == 0 {
 				break
@@ -234,7 +235,7 @@ func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
 			if goodAt.IsZero() {
 				goodAt = time.Now()
 			}
-			if time.Since(goodAt) > promAlertGrace {
+			if time.Since(goodAt) > alertGrace {
 				break
 			}
 		} else {
@@ -243,21 +244,21 @@ func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
 		if time.Now().After(deadline) {
 			break
 		}
-		time.Sleep(promPoll)
+		time.Sleep(pollInterval)
 	}
-	t.Logf("alerts (GET /api/v1/alerts) after %s, by instance:\n%s", time.Since(started).Round(time.Second), promAlertSummary(last.alerts))
+	t.Logf("alerts (GET /api/v1/alerts) after %s, by instance:\n%s", time.Since(started).Round(time.Second), alertSummary(last.alerts))
 	if last.err != nil || last.steady != "" || len(last.missing) > 0 {
 		t.Fatalf("gave up after %s: no steady state with every expected alert firing.\nsteady state: %s\nerror: %v\ntargets:\n%s"+
 			"expected alerts not firing:\n  %s\nalerts that must not fire but do:\n  %s",
-			promAlertWait, promOr(last.steady, "reached"), last.err, last.targets,
-			promOr(strings.Join(last.missing, "\n  "), "(none)"), promOr(strings.Join(last.unwanted, "\n  "), "(none)"))
+			alertWait, orElse(last.steady, "reached"), last.err, last.targets,
+			orElse(strings.Join(last.missing, "\n  "), "(none)"), orElse(strings.Join(last.unwanted, "\n  "), "(none)"))
 	}
 	for _, u := range last.unwanted {
-		t.Errorf("fires for more than %s in the steady state, but must not: %s", promAlertGrace, u)
+		t.Errorf("fires for more than %s in the steady state, but must not: %s", alertGrace, u)
 	}
 
 	// Rules evaluate without errors against real data.
-	groups, err := promRulesNow(prom)
+	groups, err := getRules(prom)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,20 +271,20 @@ func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
 	}
 	// Values implied by the demo's set-up.
 	for _, w := range want {
-		a := promFind(last.alerts, w.labels)
+		a := findAlert(last.alerts, w.labels)
 		if w.check == nil || a == nil {
 			continue
 		}
 		v, err := strconv.ParseFloat(a.Value, 64)
 		if err != nil {
-			t.Errorf("%s: value %q: %v", promLabelString(w.labels), a.Value, err)
+			t.Errorf("%s: value %q: %v", labelString(w.labels), a.Value, err)
 		} else if err := w.check(v); err != nil {
-			t.Errorf("%s (%s): %v", promLabelString(w.labels), w.why, err)
+			t.Errorf("%s (%s): %v", labelString(w.labels), w.why, err)
 		}
 	}
 	// The failed logins weak-cam's log holds from before the exporter
-	// started are the counter's starting value (no burst, see promQuietAlerts).
-	if res, err := promQuery(prom, `hikvision_login_failures_total{instance="weak-cam"}`); err != nil {
+	// started are the counter's starting value (no burst, see quietAlerts).
+	if res, err := instantQuery(prom, `hikvision_login_failures_total{instance="weak-cam"}`); err != nil {
 		t.Error(err)
 	} else if len(res) != 1 || fmt.Sprint(res[0].Value[1]) != "25" {
 		t.Errorf("hikvision_login_failures_total{instance=\"weak-cam\"} = %v, want the 25 failed logins of the demo's log", res)
@@ -291,14 +292,14 @@ func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
 	// Every active alert fires (for: 0s) and its annotations render.
 	for _, a := range last.alerts {
 		if a.State != "firing" {
-			t.Errorf("%s is %s; with every for: 0s an active alert must be firing", promLabelString(a.Labels), a.State)
+			t.Errorf("%s is %s; with every for: 0s an active alert must be firing", labelString(a.Labels), a.State)
 		}
 		for _, k := range []string{"summary", "description"} {
 			switch text := a.Annotations[k]; {
 			case strings.TrimSpace(text) == "":
-				t.Errorf("%s: empty %s annotation", promLabelString(a.Labels), k)
+				t.Errorf("%s: empty %s annotation", labelString(a.Labels), k)
 			case strings.Contains(text, "error expanding template") || strings.Contains(text, "<no value>"):
-				t.Errorf("%s: the %s annotation did not render: %s", promLabelString(a.Labels), k, text)
+				t.Errorf("%s: the %s annotation did not render: %s", labelString(a.Labels), k, text)
 			}
 		}
 	}
@@ -306,37 +307,37 @@ func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
 }
 
 const (
-	promAlertWait  = 120 * time.Second // the first log lookback alone takes ~25 one-second scrapes
-	promAlertGrace = 15 * time.Second  // an unwanted alert caused by one slow probe is gone by then
+	alertWait  = 120 * time.Second // the first log lookback alone takes ~25 one-second scrapes
+	alertGrace = 15 * time.Second  // an unwanted alert caused by one slow probe is gone by then
 )
 
-// promAlertState is one look at targets, device state and alerts.
-type promAlertState struct {
+// alertState is one look at targets, device state and alerts.
+type alertState struct {
 	err      error
 	targets  string   // one line per target
 	steady   string   // why the steady state is not reached; "" when it is
 	missing  []string // wanted alerts not firing
 	unwanted []string // alerts firing that must not, with the reason
-	alerts   []promAlert
+	alerts   []activeAlert
 }
 
-// promAlertStateNow looks at Prometheus once. dataAt keeps the latest scrape
+// lookAtAlerts looks at Prometheus once. dataAt keeps the latest scrape
 // time at which the device state was first seen steady; rule groups must
 // have been evaluated after it.
-func promAlertStateNow(prom *promProc, devices []string, started time.Time, dataAt *time.Time, want []promAlertWant, quiet []promQuiet) (s promAlertState) {
-	ts, err := promTargetsNow(prom)
+func lookAtAlerts(prom *process, devices []string, started time.Time, dataAt *time.Time, want []wantedAlert, quiet []quietAlert) (s alertState) {
+	ts, err := getTargets(prom)
 	if err != nil {
 		s.err = err
 		return s
 	}
-	s.targets = promDescribeTargets(ts)
-	s.alerts, s.err = promAlertsNow(prom)
+	s.targets = describeTargets(ts)
+	s.alerts, s.err = getAlerts(prom)
 	if s.err != nil {
 		return s
 	}
 	for _, w := range want {
-		if promFind(s.alerts, w.labels) == nil {
-			s.missing = append(s.missing, fmt.Sprintf("%s (%s)", promLabelString(w.labels), w.why))
+		if findAlert(s.alerts, w.labels) == nil {
+			s.missing = append(s.missing, fmt.Sprintf("%s (%s)", labelString(w.labels), w.why))
 		}
 	}
 	for _, a := range s.alerts {
@@ -344,21 +345,21 @@ func promAlertStateNow(prom *promProc, devices []string, started time.Time, data
 		switch {
 		case inst == "hardened-cam":
 			s.unwanted = append(s.unwanted, fmt.Sprintf("%s value=%s: hardened-cam is the demo device with every posture check passing; %s",
-				promLabelString(a.Labels), a.Value, a.Annotations["description"]))
+				labelString(a.Labels), a.Value, a.Annotations["description"]))
 			continue
 		case inst == "wrong-password" && name != "HikvisionCredentialsRejected":
-			s.unwanted = append(s.unwanted, fmt.Sprintf("%s: wrong-password rejects the exporter, so only HikvisionCredentialsRejected may fire for it", promLabelString(a.Labels)))
+			s.unwanted = append(s.unwanted, fmt.Sprintf("%s: wrong-password rejects the exporter, so only HikvisionCredentialsRejected may fire for it", labelString(a.Labels)))
 			continue
 		}
 		for _, q := range quiet {
 			if name == q.alertname && (q.instance == "" || inst == q.instance) {
-				s.unwanted = append(s.unwanted, fmt.Sprintf("%s value=%s: %s", promLabelString(a.Labels), a.Value, q.why))
+				s.unwanted = append(s.unwanted, fmt.Sprintf("%s value=%s: %s", labelString(a.Labels), a.Value, q.why))
 			}
 		}
 	}
 
 	// The steady state.
-	byJob := promTargetsByJob(ts)
+	byJob := targetsByJob(ts)
 	var instances []string
 	var latest time.Time
 	for _, tg := range byJob["hikvision"] {
@@ -386,7 +387,7 @@ func promAlertStateNow(prom *promProc, devices []string, started time.Time, data
 			"the device logs must be read up to the present (the first search covers log_search_lookback)"},
 		{`absent(hikvision_log_search_cursor_timestamp_seconds{instance="weak-cam"})`, "weak-cam's log must have been searched"},
 	} {
-		res, err := promQuery(prom, q.query)
+		res, err := instantQuery(prom, q.query)
 		if err != nil {
 			s.err = err
 			return s
@@ -404,7 +405,7 @@ func promAlertStateNow(prom *promProc, devices []string, started time.Time, data
 	if dataAt.IsZero() {
 		*dataAt = latest
 	}
-	groups, err := promRulesNow(prom)
+	groups, err := getRules(prom)
 	if err != nil {
 		s.err = err
 		return s
@@ -422,27 +423,27 @@ func promAlertStateNow(prom *promProc, devices []string, started time.Time, data
 	return s
 }
 
-func promOr(s, alt string) string {
+func orElse(s, alt string) string {
 	if s == "" {
 		return alt
 	}
 	return s
 }
 
-// promFind returns the first alert whose labels include want.
-func promFind(as []promAlert, want map[string]string) *promAlert {
+// findAlert returns the first alert whose labels include want.
+func findAlert(as []activeAlert, want map[string]string) *activeAlert {
 	for i := range as {
-		if promSubset(want, as[i].Labels) {
+		if hasLabels(want, as[i].Labels) {
 			return &as[i]
 		}
 	}
 	return nil
 }
 
-// promLabelString renders labels as alertname{k="v",...}.
-func promLabelString(l map[string]string) string {
+// labelString renders labels as alertname{k="v",...}.
+func labelString(l map[string]string) string {
 	var parts []string
-	for _, k := range promSortedKeys(l) {
+	for _, k := range sortedKeys(l) {
 		if k != "alertname" && k != "job" && k != "severity" {
 			parts = append(parts, fmt.Sprintf("%s=%q", k, l[k]))
 		}
@@ -450,8 +451,8 @@ func promLabelString(l map[string]string) string {
 	return l["alertname"] + "{" + strings.Join(parts, ",") + "}"
 }
 
-// promAlertSummary lists the alerts by instance.
-func promAlertSummary(as []promAlert) string {
+// alertSummary lists the alerts by instance.
+func alertSummary(as []activeAlert) string {
 	by := map[string][]string{}
 	for _, a := range as {
 		inst := a.Labels["instance"]
@@ -459,7 +460,7 @@ func promAlertSummary(as []promAlert) string {
 			inst = "(no instance)"
 		}
 		extra := []string{}
-		for _, k := range promSortedKeys(a.Labels) {
+		for _, k := range sortedKeys(a.Labels) {
 			switch k {
 			case "alertname", "instance", "job", "severity", "module":
 			default:
@@ -473,7 +474,7 @@ func promAlertSummary(as []promAlert) string {
 		by[inst] = append(by[inst], fmt.Sprintf("%s %s value=%s", s, a.State, a.Value))
 	}
 	var b strings.Builder
-	for _, inst := range promSortedKeys(by) {
+	for _, inst := range sortedKeys(by) {
 		sort.Strings(by[inst])
 		fmt.Fprintf(&b, "  %s (%d):\n", inst, len(by[inst]))
 		for _, s := range by[inst] {
@@ -486,9 +487,9 @@ func promAlertSummary(as []promAlert) string {
 	return b.String()
 }
 
-// promHashmod is Prometheus' hashmod relabel action on one label value: the
+// hashmod is Prometheus' hashmod relabel action on one label value: the
 // last 8 bytes of its MD5, big-endian, modulo m.
-func promHashmod(value string, m uint64) uint64 {
+func hashmod(value string, m uint64) uint64 {
 	sum := md5.Sum([]byte(value))
 	return binary.BigEndian.Uint64(sum[8:]) % m
 }
@@ -499,14 +500,14 @@ func promHashmod(value string, m uint64) uint64 {
 // each device is scraped by exactly one shard, the one its name hashes to,
 // and that the shards together scrape every device /sd offers.
 func TestHashmodShardsCoverEveryDeviceOnce(t *testing.T) {
-	promTool(t, "prometheus")
-	promTool(t, "promtool")
-	exp := promStartDemoExporter(t)
-	devices := promSDDevices(t, exp)
+	promtest.Tool(t, "prometheus")
+	promtest.Tool(t, "promtool")
+	exp := startExporter(t, "http", "--demo")
+	devices := sdDevices(t, exp)
 
 	const what = "examples/prometheus-hashmod.yml"
-	ex := promExample(t, "prometheus-hashmod.yml")
-	jobs := promScrapeConfigs(t, what, ex)
+	ex := readExample(t, "prometheus-hashmod.yml")
+	jobs := scrapeConfigs(t, what, ex)
 	if len(jobs) != 1 {
 		t.Fatalf("%s: %d jobs; the test expects shard 0 written out and the others described in a comment", what, len(jobs))
 	}
@@ -543,21 +544,21 @@ func TestHashmodShardsCoverEveryDeviceOnce(t *testing.T) {
 		if kept != 1 {
 			t.Fatalf("%s: %d keep rules on __tmp_hash, want 1", what, kept)
 		}
-		shardJobs = append(shardJobs, promPointAtExporter(t, what, job, exp.addr))
+		shardJobs = append(shardJobs, pointAtExporter(t, what, job, exp.addr))
 	}
-	cfg := map[string]any{"global": promTestGlobal(), "scrape_configs": shardJobs}
+	cfg := map[string]any{"global": fastGlobal(), "scrape_configs": shardJobs}
 	dir := t.TempDir()
-	promWriteConfig(t, dir, cfg)
-	prom := promStartPrometheus(t, dir)
+	writePrometheusConfig(t, dir, cfg)
+	prom := startPrometheus(t, dir)
 
-	var ts promTargets
-	promEventually(t, "every shard to discover every device and scrape its own", func() (bool, string, error) {
+	var ts targetsResponse
+	eventually(t, "every shard to discover every device and scrape its own", func() (bool, string, error) {
 		var err error
-		ts, err = promTargetsNow(prom)
+		ts, err = getTargets(prom)
 		if err != nil {
 			return false, "", err
 		}
-		status := "active targets:\n" + promDescribeTargets(ts) + fmt.Sprintf("dropped targets: %d\n", len(ts.DroppedTargets))
+		status := "active targets:\n" + describeTargets(ts) + fmt.Sprintf("dropped targets: %d\n", len(ts.DroppedTargets))
 		seen := map[string]bool{}
 		for _, tg := range ts.ActiveTargets {
 			if tg.Health != "up" {
@@ -586,7 +587,7 @@ func TestHashmodShardsCoverEveryDeviceOnce(t *testing.T) {
 	var summary []string
 	for _, dev := range devices {
 		jobs := shardOf[dev]
-		want := fmt.Sprintf("hikvision-shard-%d", promHashmod(dev, uint64(modulus)))
+		want := fmt.Sprintf("hikvision-shard-%d", hashmod(dev, uint64(modulus)))
 		switch {
 		case len(jobs) != 1:
 			t.Errorf("%s is scraped by %d shards %v, want exactly one", dev, len(jobs), jobs)
@@ -612,14 +613,14 @@ func TestHashmodShardsCoverEveryDeviceOnce(t *testing.T) {
 // the example's comment) and checks that every device is scraped with
 // instance = device name and that hikvision_up is queryable for each.
 func TestStaticAndFileSDConfigsWork(t *testing.T) {
-	promTool(t, "prometheus")
-	promTool(t, "promtool")
-	exp := promStartDemoExporter(t)
-	devices := promSDDevices(t, exp)
+	promtest.Tool(t, "prometheus")
+	promtest.Tool(t, "promtool")
+	exp := startExporter(t, "http", "--demo")
+	devices := sdDevices(t, exp)
 	dir := t.TempDir()
 
 	const staticWhat = "examples/prometheus-static.yml"
-	static := promJob(t, staticWhat, promExample(t, "prometheus-static.yml"), "hikvision")
+	static := scrapeJob(t, staticWhat, readExample(t, "prometheus-static.yml"), "hikvision")
 	sc, _ := static["static_configs"].([]any)
 	if len(sc) != 1 {
 		t.Fatalf("%s: %d static_configs, want 1", staticWhat, len(sc))
@@ -630,10 +631,10 @@ func TestStaticAndFileSDConfigsWork(t *testing.T) {
 	}
 	sc[0].(map[string]any)["targets"] = targets
 	static["job_name"] = "hikvision-static"
-	static = promPointAtExporter(t, staticWhat, static, exp.addr).(map[string]any)
+	static = pointAtExporter(t, staticWhat, static, exp.addr).(map[string]any)
 
 	const fileWhat = "examples/prometheus-file-sd.yml"
-	file := promJob(t, fileWhat, promExample(t, "prometheus-file-sd.yml"), "hikvision")
+	file := scrapeJob(t, fileWhat, readExample(t, "prometheus-file-sd.yml"), "hikvision")
 	fsd, _ := file["file_sd_configs"].([]any)
 	if len(fsd) != 1 {
 		t.Fatalf("%s: %d file_sd_configs, want 1", fileWhat, len(fsd))
@@ -645,7 +646,7 @@ func TestStaticAndFileSDConfigsWork(t *testing.T) {
 	targetsDir := filepath.Join(dir, filepath.Base(filepath.Dir(fmt.Sprint(files[0]))))
 	fsd[0].(map[string]any)["files"] = []any{filepath.Join(targetsDir, filepath.Base(fmt.Sprint(files[0])))}
 	file["job_name"] = "hikvision-file-sd"
-	file = promPointAtExporter(t, fileWhat, file, exp.addr).(map[string]any)
+	file = pointAtExporter(t, fileWhat, file, exp.addr).(map[string]any)
 	// The format in the example's comment.
 	groups, _ := json.Marshal([]map[string]any{{"targets": devices, "labels": map[string]string{"site": "hq"}}})
 	if err := os.MkdirAll(targetsDir, 0o755); err != nil {
@@ -655,17 +656,17 @@ func TestStaticAndFileSDConfigsWork(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	promWriteConfig(t, dir, map[string]any{"global": promTestGlobal(), "scrape_configs": []any{static, file}})
-	prom := promStartPrometheus(t, dir)
+	writePrometheusConfig(t, dir, map[string]any{"global": fastGlobal(), "scrape_configs": []any{static, file}})
+	prom := startPrometheus(t, dir)
 
 	jobs := []string{"hikvision-static", "hikvision-file-sd"}
-	promEventually(t, "both jobs to scrape every device and hikvision_up to be queryable", func() (bool, string, error) {
-		ts, err := promTargetsNow(prom)
+	eventually(t, "both jobs to scrape every device and hikvision_up to be queryable", func() (bool, string, error) {
+		ts, err := getTargets(prom)
 		if err != nil {
 			return false, "", err
 		}
-		status := "targets:\n" + promDescribeTargets(ts)
-		byJob := promTargetsByJob(ts)
+		status := "targets:\n" + describeTargets(ts)
+		byJob := targetsByJob(ts)
 		for _, job := range jobs {
 			if len(byJob[job]) != len(devices) {
 				return false, status, nil
@@ -675,14 +676,14 @@ func TestStaticAndFileSDConfigsWork(t *testing.T) {
 					continue
 				}
 				// A refusal by the exporter is not going to pass: say why now.
-				if code, body, err := promHTTPGet(tg.ScrapeURL); err == nil && code >= 400 && code < 500 {
+				if code, body, err := httpGet(tg.ScrapeURL); err == nil && code >= 400 && code < 500 {
 					t.Fatalf("job %s (derived from examples/prometheus-%s.yml): the exporter refuses the scrape %s with HTTP %d: %s",
 						job, strings.TrimPrefix(job, "hikvision-"), tg.ScrapeURL, code, strings.TrimSpace(string(body)))
 				}
 				return false, status, nil
 			}
 		}
-		res, err := promQuery(prom, `hikvision_up`)
+		res, err := instantQuery(prom, `hikvision_up`)
 		if err != nil {
 			return false, status, err
 		}
@@ -692,7 +693,7 @@ func TestStaticAndFileSDConfigsWork(t *testing.T) {
 		return true, "", nil
 	})
 
-	ts, err := promTargetsNow(prom)
+	ts, err := getTargets(prom)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -705,7 +706,7 @@ func TestStaticAndFileSDConfigsWork(t *testing.T) {
 		}
 	}
 	for _, job := range jobs {
-		res, err := promQuery(prom, fmt.Sprintf(`hikvision_up{job=%q}`, job))
+		res, err := instantQuery(prom, fmt.Sprintf(`hikvision_up{job=%q}`, job))
 		if err != nil {
 			t.Fatal(err)
 		}

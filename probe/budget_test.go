@@ -3,11 +3,11 @@ package probe
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
@@ -16,33 +16,6 @@ import (
 // the names and modules that reach it, reloads and restarts. Each test
 // counts the failed logins the simulated device saw, after waiting for any
 // credential check still out in the background.
-
-// mapResolver answers host names from a fixed table.
-type mapResolver map[string][]netip.Addr
-
-func (r mapResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
-	if a, ok := r[host]; ok {
-		return a, nil
-	}
-	return nil, fmt.Errorf("no such host %q", host)
-}
-
-var loopbackNames = mapResolver{"localhost": {netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}}
-
-func budgetDevice(t *testing.T, clock *hClock) *simulator.Device {
-	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
-	p.Password, p.LockAfter, p.LockDuration, p.ExtendLock = "device-password", 5, 30*time.Minute, true
-	return hDevice(t, p, simulator.WithClock(clock.Now))
-}
-
-func newBudgetClock() *hClock { return &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)} }
-
-func wantFailedLogins(t *testing.T, dev *simulator.Device, want int) {
-	t.Helper()
-	if s := dev.Stats(); s.FailedLogins != want || dev.Locked() {
-		t.Fatalf("device saw %d failed logins (locked %v); want %d and never locked", s.FailedLogins, dev.Locked(), want)
-	}
-}
 
 // TestLockoutBudgetSlowDevice: the device answers a credentialed request
 // only after the probe's deadline, having counted the failed login. The
@@ -56,10 +29,10 @@ func TestLockoutBudgetSlowDevice(t *testing.T) {
 		{"no answer within twice the module timeout", "    timeout: 300ms\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := newBudgetClock()
-			dev := budgetDevice(t, clock)
+			clock := newClock()
+			dev := lockingDevice(t, clock)
 			dev.SetFault("", simulator.Fault{AnswerLatency: 400 * time.Millisecond})
-			e := hStart(t, hYAML("wrong-password", map[string]*simulator.Device{"cam": dev}, tc.module),
+			e := startExporter(t, configYAML("wrong-password", map[string]*simulator.Device{"cam": dev}, tc.module),
 				func(o *HandlerOptions) { o.Now = clock.Now })
 			var header []string
 			if tc.header != "" {
@@ -67,14 +40,14 @@ func TestLockoutBudgetSlowDevice(t *testing.T) {
 			}
 			for probe := range 7 {
 				code, body := e.probe("target=cam", header...)
-				if code != 200 || !hasLine(body, "hikvision_up 0") {
+				if code != 200 || !promtest.HasLine(body, "hikvision_up 0") {
 					t.Fatalf("probe %d: HTTP %d\n%s", probe, code, body)
 				}
 				e.settle()
 				clock.Advance(15 * time.Second)
 			}
 			wantFailedLogins(t, dev, 1)
-			if _, body := e.probe("target=cam", header...); !hasLine(body, "hikvision_auth_rejected 1") {
+			if _, body := e.probe("target=cam", header...); !promtest.HasLine(body, "hikvision_auth_rejected 1") {
 				t.Errorf("not reported as holding off:\n%s", body)
 			}
 		})
@@ -84,8 +57,8 @@ func TestLockoutBudgetSlowDevice(t *testing.T) {
 // TestLockoutBudgetAliases: the configured name, the address, "localhost",
 // an IPv4-mapped address and another module all reach one device account.
 func TestLockoutBudgetAliases(t *testing.T) {
-	clock := newBudgetClock()
-	dev := budgetDevice(t, clock)
+	clock := newClock()
+	dev := lockingDevice(t, clock)
 	_, port, _ := strings.Cut(dev.Addr(), ":")
 	yaml := fmt.Sprintf(`modules:
   default:
@@ -102,7 +75,7 @@ devices:
   - {name: cam1, address: %q}
   - {name: cam1-by-name, address: "localhost:%s", module: other}
 `, dev.Addr(), port)
-	e := hStart(t, yaml, func(o *HandlerOptions) { o.Now = clock.Now; o.Resolver = loopbackNames })
+	e := startExporter(t, yaml, func(o *HandlerOptions) { o.Now = clock.Now; o.Resolver = loopbackNames() })
 	targets := []string{
 		"target=cam1", "target=cam1-by-name",
 		"target=127.0.0.1:" + port, "target=localhost:" + port,
@@ -111,7 +84,7 @@ devices:
 	}
 	for round := range 3 {
 		for _, q := range targets {
-			if code, body := e.probe(q); code != 200 || !hasLine(body, "hikvision_up 0") {
+			if code, body := e.probe(q); code != 200 || !promtest.HasLine(body, "hikvision_up 0") {
 				t.Fatalf("round %d %s: HTTP %d\n%s", round, q, code, body)
 			}
 			e.settle()
@@ -125,14 +98,14 @@ devices:
 // restarted exporter sends no credentials before the hold-off ends; a
 // corrupt state file is ignored with a warning.
 func TestLockoutBudgetRestarts(t *testing.T) {
-	clock := newBudgetClock()
-	dev := budgetDevice(t, clock)
+	clock := newClock()
+	dev := lockingDevice(t, clock)
 	dir := t.TempDir()
-	yaml := hYAML("wrong-password", map[string]*simulator.Device{"cam": dev}, "")
+	yaml := configYAML("wrong-password", map[string]*simulator.Device{"cam": dev}, "")
 	withStorage := func(o *HandlerOptions) { o.Now = clock.Now; o.StoragePath = dir }
 	for restart := range 6 {
-		e := hStart(t, yaml, withStorage)
-		if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_auth_rejected 1") {
+		e := startExporter(t, yaml, withStorage)
+		if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_auth_rejected 1") {
 			t.Fatalf("restart %d:\n%s", restart, body)
 		}
 		e.settle()
@@ -143,14 +116,14 @@ func TestLockoutBudgetRestarts(t *testing.T) {
 
 	// Past the hold-off a restarted exporter tries once more, and the wait doubles.
 	clock.Advance(35 * time.Minute)
-	e := hStart(t, yaml, withStorage)
+	e := startExporter(t, yaml, withStorage)
 	e.probe("target=cam")
 	e.settle()
 	e.h.Close()
 	wantFailedLogins(t, dev, 2)
 	clock.Advance(36 * time.Minute)
-	e = hStart(t, yaml, withStorage)
-	if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_auth_rejected 1") {
+	e = startExporter(t, yaml, withStorage)
+	if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_auth_rejected 1") {
 		t.Fatalf("after a restart within the doubled hold-off:\n%s", body)
 	}
 	e.settle()
@@ -161,10 +134,10 @@ func TestLockoutBudgetRestarts(t *testing.T) {
 // reached (concurrency, backoff, timeout) builds a new client but keeps
 // the hold-off.
 func TestLockoutBudgetReloads(t *testing.T) {
-	clock := newBudgetClock()
-	dev := budgetDevice(t, clock)
+	clock := newClock()
+	dev := lockingDevice(t, clock)
 	devices := map[string]*simulator.Device{"cam": dev}
-	e := hStart(t, hYAML("wrong-password", devices, ""), func(o *HandlerOptions) { o.Now = clock.Now })
+	e := startExporter(t, configYAML("wrong-password", devices, ""), func(o *HandlerOptions) { o.Now = clock.Now })
 	e.probe("target=cam")
 	e.settle()
 	for _, extra := range []string{
@@ -173,8 +146,8 @@ func TestLockoutBudgetReloads(t *testing.T) {
 		"    timeout: 5s\n",
 		"    cache_ttl: 1m\n    max_response_bytes: 100000\n",
 	} {
-		e.reload(hYAML("wrong-password", devices, extra))
-		if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_auth_rejected 1") {
+		e.reload(configYAML("wrong-password", devices, extra))
+		if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_auth_rejected 1") {
 			t.Fatalf("after a reload with %q:\n%s", extra, body)
 		}
 		e.settle()
@@ -187,9 +160,9 @@ func TestLockoutBudgetReloads(t *testing.T) {
 // device says so in its answer to the exporter's unauthenticated first
 // request, and the exporter sends no password before the unlock time.
 func TestLockedDeviceGetsNoCredentials(t *testing.T) {
-	clock := newBudgetClock()
-	dev := budgetDevice(t, clock)
-	intruder := hStart(t, hYAML("guess", map[string]*simulator.Device{"cam": dev}, "    auth_backoff: 1s\n    auth_backoff_max: 1s\n"), func(o *HandlerOptions) { o.Now = clock.Now })
+	clock := newClock()
+	dev := lockingDevice(t, clock)
+	intruder := startExporter(t, configYAML("guess", map[string]*simulator.Device{"cam": dev}, "    auth_backoff: 1s\n    auth_backoff_max: 1s\n"), func(o *HandlerOptions) { o.Now = clock.Now })
 	for range 5 {
 		intruder.probe("target=cam")
 		intruder.settle()
@@ -200,11 +173,11 @@ func TestLockedDeviceGetsNoCredentials(t *testing.T) {
 	}
 	before := dev.Stats().FailedLogins
 
-	e := hStart(t, hYAML("device-password", map[string]*simulator.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
+	e := startExporter(t, configYAML("device-password", map[string]*simulator.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
 	for range 3 {
 		_, body := e.probe("target=cam")
-		if !hasLine(body, "hikvision_auth_rejected 1") || !hasLine(body, "hikvision_account_locked 1") ||
-			!hasLine(body, "hikvision_auth_retry_timestamp_seconds ") {
+		if !promtest.HasLine(body, "hikvision_auth_rejected 1") || !promtest.HasLine(body, "hikvision_account_locked 1") ||
+			!promtest.HasLine(body, "hikvision_auth_retry_timestamp_seconds ") {
 			t.Fatalf("locked device:\n%s", body)
 		}
 		e.settle()
@@ -214,7 +187,7 @@ func TestLockedDeviceGetsNoCredentials(t *testing.T) {
 		t.Fatalf("the exporter sent credentials to a locked device: %d more failed logins", got-before)
 	}
 	clock.Advance(30 * time.Minute)
-	if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_up 1") {
+	if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_up 1") {
 		t.Fatalf("after the unlock time:\n%s", body)
 	}
 }
@@ -222,13 +195,13 @@ func TestLockedDeviceGetsNoCredentials(t *testing.T) {
 // TestDevicesConfiguredTwiceAreReported: two names of one device share one
 // lockout budget; the exporter says so when it loads the configuration.
 func TestDevicesConfiguredTwiceAreReported(t *testing.T) {
-	clock := newBudgetClock()
-	dev := budgetDevice(t, clock)
+	clock := newClock()
+	dev := lockingDevice(t, clock)
 	_, port, _ := strings.Cut(dev.Addr(), ":")
 	yaml := fmt.Sprintf("modules:\n  default:\n    username: admin\n    password: p\n    scheme: http\n"+
 		"devices:\n  - {name: by-ip, address: %q}\n  - {name: by-name, address: \"localhost:%s\"}\n  - {name: elsewhere, address: \"127.0.0.9:%s\"}\n",
 		dev.Addr(), port, port)
-	e := hStart(t, yaml, func(o *HandlerOptions) { o.Resolver = loopbackNames })
+	e := startExporter(t, yaml, func(o *HandlerOptions) { o.Resolver = loopbackNames() })
 	e.h.WarnDuplicates(context.Background(), e.cfg.Load())
 	logs := e.logs.String()
 	if !strings.Contains(logs, "device=by-name same_as=by-ip") || strings.Contains(logs, "device=elsewhere") {
@@ -236,33 +209,25 @@ func TestDevicesConfiguredTwiceAreReported(t *testing.T) {
 	}
 }
 
-const failuresCounter = "hikvision_login_failures_total"
-
-func failedLogin(ts time.Time, ip string) simulator.LogEvent {
-	return simulator.LogEvent{Time: ts, Major: "Exception", Minor: "illlegealAccess", User: "admin", IP: ip}
-}
-
 // TestLogCursorSurvivesRestarts: the failed-login counter goes on from its
 // saved cursor after a restart, counting what the device logged while the
 // exporter was down once, with no counter reset.
 func TestLogCursorSurvivesRestarts(t *testing.T) {
-	clock := newBudgetClock()
+	clock := newClock()
 	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
 	p.Password = "device-password"
-	dev := hDevice(t, p, simulator.WithClock(clock.Now))
+	dev := simulator.Start(t, p, simulator.WithClock(clock.Now))
 	dev.AddLog(failedLogin(clock.Now().Add(-2*time.Hour), "10.9.9.9"), failedLogin(clock.Now().Add(-time.Hour), "10.9.9.9"))
 	dir := t.TempDir()
-	yaml := hYAML("device-password", map[string]*simulator.Device{"cam": dev}, "    collectors: [lockout]\n")
+	yaml := configYAML("device-password", map[string]*simulator.Device{"cam": dev}, "    collectors: [lockout]\n")
 	opts := func(o *HandlerOptions) { o.Now = clock.Now; o.StoragePath = dir }
 	counter := func(body string) string {
-		for _, l := range strings.Split(body, "\n") {
-			if strings.HasPrefix(l, failuresCounter+" ") {
-				return strings.TrimPrefix(l, failuresCounter+" ")
-			}
+		if v, ok := promtest.LineValue(body, "hikvision_login_failures_total "); ok {
+			return v
 		}
 		return "absent"
 	}
-	e := hStart(t, yaml, opts)
+	e := startExporter(t, yaml, opts)
 	if _, body := e.probe("target=cam"); counter(body) != "2" {
 		t.Fatalf("first probe: counter %s, want 2\n%s", counter(body), body)
 	}
@@ -272,7 +237,7 @@ func TestLogCursorSurvivesRestarts(t *testing.T) {
 	clock.Advance(23*time.Hour + 30*time.Minute)
 	dev.AddLog(failedLogin(clock.Now().Add(-5*time.Minute), "10.9.9.9"))
 	searches := dev.Stats().ByPath["POST /ISAPI/ContentMgmt/logSearch"]
-	e = hStart(t, yaml, opts)
+	e = startExporter(t, yaml, opts)
 	if _, body := e.probe("target=cam"); counter(body) != "3" {
 		t.Fatalf("after a restart: counter %s, want 3 (2 kept, 1 new)\n%s", counter(body), body)
 	}

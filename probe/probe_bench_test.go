@@ -19,21 +19,17 @@ import (
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
-// pbLatency is L, the latency the simulator adds to every request in the
+// benchLatency is L, the latency the simulator adds to every request in the
 // latency benchmarks; the target for a warm probe with every
 // collector on is at most 3·L plus a few milliseconds.
-const pbLatency = 20 * time.Millisecond
+const benchLatency = 20 * time.Millisecond
 
-// pbSetup starts one simulated device (the fleet benchmark's device 0)
+// startBenchmark starts one simulated device (the fleet benchmark's device 0)
 // with latency l and a /probe handler with every collector, and makes one
 // cold probe so that the benchmark loop measures warm ones.
-func pbSetup(b *testing.B, l time.Duration) (*probe.Handler, *simulator.Device) {
+func startBenchmark(b *testing.B, l time.Duration) (*probe.Handler, *simulator.Device) {
 	b.Helper()
-	d, err := simulator.New(bench.DeviceProfile(0, time.Now()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(d.Close)
+	d := simulator.Start(b, bench.DeviceProfile(0, time.Now()))
 	d.SetLatency(l)
 	cfg, err := config.Parse(fmt.Appendf(nil,
 		"modules:\n  default:\n    username: %s\n    password: %q\n    scheme: http\ndevices:\n  - name: dev\n    address: %s\n",
@@ -47,12 +43,12 @@ func pbSetup(b *testing.B, l time.Duration) (*probe.Handler, *simulator.Device) 
 		Resolver: net.DefaultResolver, TimeoutOffset: 500 * time.Millisecond,
 		Registerer: prometheus.NewRegistry(),
 	})
-	pbProbe(b, h)
+	probeOnce(b, h)
 	return h, d
 }
 
-// pbProbe runs one probe through the handler as Prometheus would ask for it.
-func pbProbe(b *testing.B, h http.Handler) {
+// probeOnce runs one probe through the handler as Prometheus would ask for it.
+func probeOnce(b *testing.B, h http.Handler) {
 	req := httptest.NewRequest(http.MethodGet, "/probe?target=dev", nil)
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
 	req.Header.Set("Accept-Encoding", "gzip")
@@ -66,13 +62,13 @@ func pbProbe(b *testing.B, h http.Handler) {
 	}
 }
 
-// pbLoop runs b.N warm probes and reports what they cost the device.
-func pbLoop(b *testing.B, h http.Handler, d *simulator.Device, l time.Duration) {
+// probeLoop runs b.N warm probes and reports what they cost the device.
+func probeLoop(b *testing.B, h http.Handler, d *simulator.Device, l time.Duration) {
 	d.ResetStats()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		pbProbe(b, h)
+		probeOnce(b, h)
 	}
 	b.StopTimer()
 	s := d.Stats()
@@ -89,10 +85,10 @@ func pbLoop(b *testing.B, h http.Handler, d *simulator.Device, l time.Duration) 
 // /probe handler against one simulated device, without latency (the
 // exporter's own cost: CPU and allocations) and with L = 20ms.
 func BenchmarkProbe(b *testing.B) {
-	for _, l := range []time.Duration{0, pbLatency} {
+	for _, l := range []time.Duration{0, benchLatency} {
 		b.Run(fmt.Sprintf("latency=%v", l), func(b *testing.B) {
-			h, d := pbSetup(b, l)
-			pbLoop(b, h, d, l)
+			h, d := startBenchmark(b, l)
+			probeLoop(b, h, d, l)
 		})
 	}
 }
@@ -102,6 +98,6 @@ func BenchmarkProbe(b *testing.B) {
 // max_concurrent_requests, L = 20ms. Read ns/op (and L/op, the same in
 // multiples of L); nothing is asserted.
 func BenchmarkWarmProbeLatency(b *testing.B) {
-	h, d := pbSetup(b, pbLatency)
-	pbLoop(b, h, d, pbLatency)
+	h, d := startBenchmark(b, benchLatency)
+	probeLoop(b, h, d, benchLatency)
 }

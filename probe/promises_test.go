@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -17,40 +15,22 @@ import (
 	"time"
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
+	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
-
-// pResolver answers made-up host names from a table and counts lookups.
-type pResolver struct {
-	names   map[string]string // host -> IP
-	lookups atomic.Int64
-}
-
-func (r *pResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
-	r.lookups.Add(1)
-	if ip, ok := r.names[host]; ok {
-		return []netip.Addr{netip.MustParseAddr(ip)}, nil // a fresh slice: callers may edit it
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
-
-func pPort(d *simulator.Device) string {
-	_, port, _ := net.SplitHostPort(d.Addr())
-	return port
-}
 
 // README "Security": a host name is resolved once, checked against allowed_targets,
 // and the connection goes to exactly the checked addresses.
 func TestHostNameTargetConnectsOnlyToCheckedAddresses(t *testing.T) {
 	t.Run("pinned", func(t *testing.T) {
-		dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
-		r := &pResolver{names: map[string]string{"cam.promise.test": "127.0.0.1"}}
-		e := hStart(t, hYAML("password", nil, "    allowed_targets: [127.0.0.0/8]\n    collectors: [account]\n"), func(o *HandlerOptions) { o.Resolver = r })
+		dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+		r := &fakeResolver{names: map[string][]string{"cam.promise.test": {"127.0.0.1"}}}
+		e := startExporter(t, configYAML("password", nil, "    allowed_targets: [127.0.0.0/8]\n    collectors: [account]\n"), func(o *HandlerOptions) { o.Resolver = r })
 		const probes = 2
 		for i := range probes {
 			// The system resolver does not know the name: only the pinned address can reach the device.
-			code, body := e.probe("target=cam.promise.test:" + pPort(dev))
-			if code != 200 || !hasLine(body, "hikvision_up 1") {
+			code, body := e.probe("target=cam.promise.test:" + devicePort(dev))
+			if code != 200 || !promtest.HasLine(body, "hikvision_up 1") {
 				t.Fatalf("probe %d: HTTP %d\n%s\nlogs:\n%s", i, code, body, e.logs.String())
 			}
 		}
@@ -59,10 +39,10 @@ func TestHostNameTargetConnectsOnlyToCheckedAddresses(t *testing.T) {
 		}
 	})
 	t.Run("refused", func(t *testing.T) {
-		dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
-		r := &pResolver{names: map[string]string{"cam.promise.test": "127.0.0.2"}}
-		e := hStart(t, hYAML("password", nil, "    allowed_targets: [127.0.0.1/32]\n"), func(o *HandlerOptions) { o.Resolver = r })
-		code, body := e.probe("target=cam.promise.test:" + pPort(dev))
+		dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+		r := &fakeResolver{names: map[string][]string{"cam.promise.test": {"127.0.0.2"}}}
+		e := startExporter(t, configYAML("password", nil, "    allowed_targets: [127.0.0.1/32]\n"), func(o *HandlerOptions) { o.Resolver = r })
+		code, body := e.probe("target=cam.promise.test:" + devicePort(dev))
 		if code != http.StatusBadRequest || !strings.Contains(body, "outside the module's allowed_targets") {
 			t.Errorf("HTTP %d %q; want 400 naming allowed_targets", code, body)
 		}
@@ -79,17 +59,17 @@ func TestHostNameTargetConnectsOnlyToCheckedAddresses(t *testing.T) {
 func TestProxyEnvironmentIsIgnoredByProbes(t *testing.T) {
 	const child = "HIKVISION_PROMISE_PROXY_CHILD"
 	if os.Getenv(child) == "1" {
-		dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
-		r := &pResolver{names: map[string]string{"cam.promise.test": "127.0.0.1"}}
-		e := hStart(t, hYAML("password", nil, "    allowed_targets: [127.0.0.0/8]\n    collectors: [account]\n"), func(o *HandlerOptions) { o.Resolver = r })
-		code, body := e.probe("target=cam.promise.test:" + pPort(dev))
-		if code != 200 || !hasLine(body, "hikvision_up 1") {
+		dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+		r := &fakeResolver{names: map[string][]string{"cam.promise.test": {"127.0.0.1"}}}
+		e := startExporter(t, configYAML("password", nil, "    allowed_targets: [127.0.0.0/8]\n    collectors: [account]\n"), func(o *HandlerOptions) { o.Resolver = r })
+		code, body := e.probe("target=cam.promise.test:" + devicePort(dev))
+		if code != 200 || !promtest.HasLine(body, "hikvision_up 1") {
 			t.Fatalf("HTTP %d\n%s\nlogs:\n%s", code, body, e.logs.String())
 		}
 		return
 	}
 	var proxied atomic.Int64
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		proxied.Add(1)
 		http.Error(w, "proxied", http.StatusBadGateway)
 	}))
@@ -113,13 +93,13 @@ func TestProxyEnvironmentIsIgnoredByProbes(t *testing.T) {
 
 // README "Bad input": oversized answers fail only their collector; max_response_bytes sets the limit.
 func TestModuleMaxResponseBytesIsApplied(t *testing.T) {
-	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 	dev.SetFault("GET /ISAPI/System/deviceInfo", simulator.Fault{Oversize: 64 << 10})
 	devices := map[string]*simulator.Device{"cam": dev}
-	e := hStart(t, hYAML("password", devices, "    max_response_bytes: 2048\n    collectors: [device]\n"), nil)
+	e := startExporter(t, configYAML("password", devices, "    max_response_bytes: 2048\n    collectors: [device]\n"), nil)
 	_, body := e.probe("target=cam")
 	for _, want := range []string{"hikvision_up 1", `hikvision_scrape_collector_success{collector="device"} 0`} {
-		if !hasLine(body, want) {
+		if !promtest.HasLine(body, want) {
 			t.Errorf("64 KiB answer, 2048-byte limit: no %q in\n%s", want, body)
 		}
 	}
@@ -127,17 +107,17 @@ func TestModuleMaxResponseBytesIsApplied(t *testing.T) {
 		t.Errorf("log does not name the size limit:\n%s", logs)
 	}
 	dev.SetFault("GET /ISAPI/System/deviceInfo", simulator.Fault{})
-	e.reload(hYAML("password", devices, "    collectors: [device]\n"))
-	if _, body := e.probe("target=cam"); !hasLine(body, `hikvision_scrape_collector_success{collector="device"} 1`) {
+	e.reload(configYAML("password", devices, "    collectors: [device]\n"))
+	if _, body := e.probe("target=cam"); !promtest.HasLine(body, `hikvision_scrape_collector_success{collector="device"} 1`) {
 		t.Errorf("fault removed, default limit: device collector failed\n%s", body)
 	}
 }
 
 // README "Bad input": a hang fails only the collector that read it; the probe returns by its deadline.
 func TestHangingEndpointFailsOnlyItsCollector(t *testing.T) {
-	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 	dev.SetFault("GET /ISAPI/System/deviceInfo", simulator.Fault{Hang: true})
-	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": dev}, ""), nil)
+	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"cam": dev}, ""), nil)
 	start := time.Now()
 	code, body := e.probe("target=cam", "X-Prometheus-Scrape-Timeout-Seconds", "2")
 	if took := time.Since(start); took >= 2500*time.Millisecond {
@@ -148,7 +128,7 @@ func TestHangingEndpointFailsOnlyItsCollector(t *testing.T) {
 	}
 	for _, want := range []string{"hikvision_up 1", `hikvision_scrape_collector_success{collector="device"} 0`,
 		`hikvision_scrape_collector_success{collector="account"} 1`, `hikvision_scrape_collector_success{collector="time"} 1`} {
-		if !hasLine(body, want) {
+		if !promtest.HasLine(body, want) {
 			t.Errorf("no %q in\n%s", want, body)
 		}
 	}
@@ -159,16 +139,16 @@ func TestHangingEndpointFailsOnlyItsCollector(t *testing.T) {
 
 // README "Security": only a rejection of credentials holds off; a 401 without a challenge is none.
 func TestChallengelessUnauthorizedIsNotARejection(t *testing.T) {
-	clock := &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)}
-	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"), simulator.WithClock(clock.Now))
+	clock := newClock()
+	dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"), simulator.WithClock(clock.Now))
 	dev.SetFault("", simulator.Fault{NoChallenge: true})
-	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
+	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
 	_, body := e.probe("target=cam")
-	if !hasLine(body, "hikvision_up 0") || !hasLine(body, "hikvision_auth_rejected 0") {
+	if !promtest.HasLine(body, "hikvision_up 0") || !promtest.HasLine(body, "hikvision_auth_rejected 0") {
 		t.Fatalf("challengeless 401: want up 0, auth_rejected 0\n%s", body)
 	}
 	dev.SetFault("", simulator.Fault{})
-	if _, body := e.probe("target=cam"); !hasLine(body, "hikvision_up 1") || !hasLine(body, "hikvision_auth_rejected 0") {
+	if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_up 1") || !promtest.HasLine(body, "hikvision_auth_rejected 0") {
 		t.Errorf("fault removed, same instant: want up 1 (no hold-off)\n%s\nlogs:\n%s", body, e.logs.String())
 	}
 	if s := dev.Stats(); s.FailedLogins != 0 {
@@ -180,12 +160,12 @@ func TestChallengelessUnauthorizedIsNotARejection(t *testing.T) {
 func TestBasicOnlyDeviceWithoutAllowBasicIsNotHeldOff(t *testing.T) {
 	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
 	p.BasicOnly = true
-	dev := hDevice(t, p, simulator.WithTLS())
+	dev := simulator.Start(t, p, simulator.WithTLS())
 	yaml := fmt.Sprintf("modules:\n  default:\n    username: admin\n    password: password\n    scheme: https\n"+
 		"    tls_config: {insecure_skip_verify: true}\ndevices:\n  - {name: cam, address: %q}\n", dev.Addr())
-	e := hStart(t, yaml, nil)
+	e := startExporter(t, yaml, nil)
 	_, body := e.probe("target=cam")
-	if !hasLine(body, "hikvision_up 0") || !hasLine(body, "hikvision_auth_rejected 0") {
+	if !promtest.HasLine(body, "hikvision_up 0") || !promtest.HasLine(body, "hikvision_auth_rejected 0") {
 		t.Errorf("want up 0, auth_rejected 0\n%s", body)
 	}
 	s := dev.Stats()
@@ -202,15 +182,15 @@ func TestBasicOnlyDeviceWithoutAllowBasicIsNotHeldOff(t *testing.T) {
 // README "Security" (least privilege): an endpoint the account may not read reports
 // feature_supported 0, is not a wrong password, and is not asked for again within auth_backoff.
 func TestPermissionDeniedEndpointIsNotAWrongPassword(t *testing.T) {
-	clock := &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)}
-	dev := hDevice(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"), simulator.WithClock(clock.Now))
+	clock := newClock()
+	dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"), simulator.WithClock(clock.Now))
 	dev.SetEndpoint("GET /ISAPI/Security/users", simulator.Endpoint{Status: http.StatusUnauthorized,
 		Body: simulator.ResponseStatusXML(simulator.NamespaceHikvision20, "/ISAPI/Security/users", 4, "Invalid Operation", "noPermission")})
-	e := hStart(t, hYAML("password", map[string]*simulator.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
+	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"cam": dev}, ""), func(o *HandlerOptions) { o.Now = clock.Now })
 	for minute := 0; minute <= 80; minute++ {
 		_, body := e.probe("target=cam")
 		for _, want := range []string{"hikvision_up 1", "hikvision_auth_rejected 0", `hikvision_feature_supported{feature="users"} 0`} {
-			if !hasLine(body, want) {
+			if !promtest.HasLine(body, want) {
 				t.Fatalf("minute %d: no %q in\n%s", minute, want, body)
 			}
 		}
@@ -227,14 +207,14 @@ func TestPermissionDeniedEndpointIsNotAWrongPassword(t *testing.T) {
 
 // README "Security": any /probe caller can name ad-hoc targets; what the exporter keeps for them is bounded.
 func TestAdhocTargetsAreBounded(t *testing.T) {
-	clock := &hClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)}
-	cfg, err := config.Parse([]byte(hYAML("password", nil, "    allowed_targets: [127.0.0.0/8]\n")))
+	clock := newClock()
+	cfg, err := config.Parse([]byte(configYAML("password", nil, "    allowed_targets: [127.0.0.0/8]\n")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := NewHandler(HandlerOptions{Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler), Now: clock.Now})
 	t.Cleanup(h.Close)
-	e := &hExporter{t: t, srv: httptest.NewServer(h), logs: &syncBuffer{}}
+	e := &exporter{t: t, srv: httptest.NewServer(h), logs: &simulator.SyncBuffer{}}
 	t.Cleanup(e.srv.Close)
 
 	const targets = 1100
@@ -246,7 +226,7 @@ func TestAdhocTargetsAreBounded(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				if code, body := e.probe(target(i), "X-Prometheus-Scrape-Timeout-Seconds", "1"); code != 200 || !hasLine(body, "hikvision_up 0") {
+				if code, body := e.probe(target(i), "X-Prometheus-Scrape-Timeout-Seconds", "1"); code != 200 || !promtest.HasLine(body, "hikvision_up 0") {
 					t.Errorf("%s: HTTP %d\n%s", target(i), code, body)
 				}
 			}

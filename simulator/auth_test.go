@@ -11,7 +11,7 @@ import (
 const infoPath = "/ISAPI/System/deviceInfo"
 
 func TestDigestSuccessAndChallengeReuse(t *testing.T) {
-	d := start(t, CaptureProfile("DS-2CD2T86G2-ISU"))
+	d := Start(t, CaptureProfile("DS-2CD2T86G2-ISU"))
 	c := digestClient(t, "admin", "password", false)
 
 	a := get(t, c, d.URL()+infoPath)
@@ -27,7 +27,7 @@ func TestDigestSuccessAndChallengeReuse(t *testing.T) {
 }
 
 func TestChallengeWithoutCredentials(t *testing.T) {
-	d := start(t, Profile{Realm: "DVRNVRDVS"})
+	d := Start(t, Profile{Realm: "DVRNVRDVS"})
 	a := rawGet(t, d.URL()+"/ISAPI/Anything", "")
 	if a.status != 401 {
 		t.Fatalf("status %d, want 401 before routing", a.status)
@@ -44,8 +44,8 @@ func TestChallengeWithoutCredentials(t *testing.T) {
 }
 
 func TestWrongPasswordLocksAfterLockAfter(t *testing.T) {
-	clk := newFakeClock()
-	d := start(t, Profile{LockAfter: 3}, WithClock(clk.Now))
+	clk := newClock()
+	d := Start(t, Profile{LockAfter: 3}, WithClock(clk.Now))
 	bad := digestClient(t, "admin", "nope", true)
 	url := d.URL() + "/ISAPI/Security/userCheck"
 
@@ -96,8 +96,8 @@ func TestWrongPasswordLocksAfterLockAfter(t *testing.T) {
 
 func TestLockExtension(t *testing.T) {
 	for _, extend := range []bool{false, true} {
-		clk := newFakeClock()
-		d := start(t, Profile{LockAfter: 1, ExtendLock: extend}, WithClock(clk.Now))
+		clk := newClock()
+		d := Start(t, Profile{LockAfter: 1, ExtendLock: extend}, WithClock(clk.Now))
 		bad := digestClient(t, "admin", "nope", true)
 		url := d.URL() + "/ISAPI/System/deviceInfo"
 		get(t, bad, url)
@@ -117,8 +117,8 @@ func TestLockExtension(t *testing.T) {
 }
 
 func TestUnlockAfterDurationAndSuccessResets(t *testing.T) {
-	clk := newFakeClock()
-	d := start(t, Profile{LockAfter: 3, LockDuration: time.Hour}, WithClock(clk.Now))
+	clk := newClock()
+	d := Start(t, Profile{LockAfter: 3, LockDuration: time.Hour}, WithClock(clk.Now))
 	bad := digestClient(t, "admin", "nope", true)
 	good := digestClient(t, "admin", "password", true)
 	url := d.URL() + "/ISAPI/System/time"
@@ -157,7 +157,7 @@ func TestUnlockAfterDurationAndSuccessResets(t *testing.T) {
 }
 
 func TestNoLockElementsWithoutLockAfter(t *testing.T) {
-	d := start(t, Profile{})
+	d := Start(t, Profile{})
 	u := parseUserCheck(t, get(t, digestClient(t, "admin", "x", true), d.URL()+"/ISAPI/Security/userCheck").body)
 	if u.LockStatus != nil || u.RetryLoginTime != nil || u.UnlockTime != nil {
 		t.Fatalf("lock elements on a device that never locks: %+v", u)
@@ -165,8 +165,8 @@ func TestNoLockElementsWithoutLockAfter(t *testing.T) {
 }
 
 func TestStaleNonceIsNotAFailedLogin(t *testing.T) {
-	clk := newFakeClock()
-	d := start(t, Profile{LockAfter: 1, NonceTTL: time.Minute}, WithClock(clk.Now))
+	clk := newClock()
+	d := Start(t, Profile{LockAfter: 1, NonceTTL: time.Minute}, WithClock(clk.Now))
 	c := digestClient(t, "admin", "password", false)
 	url := d.URL() + infoPath
 	get(t, c, url)
@@ -195,8 +195,8 @@ func TestStaleNonceIsNotAFailedLogin(t *testing.T) {
 }
 
 func TestNonceReplayAndForeignNonce(t *testing.T) {
-	d := start(t, Profile{LockAfter: 1})
-	other := start(t, Profile{})
+	d := Start(t, Profile{LockAfter: 1})
+	other := Start(t, Profile{})
 	url := d.URL() + "/ISAPI/System/time"
 	chal := rawGet(t, url, "").header.Get("WWW-Authenticate")
 	authz := signed(t, chal, "GET", "/ISAPI/System/time", "admin", "password", 7)
@@ -224,7 +224,7 @@ func TestNonceReplayAndForeignNonce(t *testing.T) {
 }
 
 func TestUnknownUserAndBadURI(t *testing.T) {
-	d := start(t, Profile{Username: "exporter", Password: "pw"})
+	d := Start(t, Profile{Username: "exporter", Password: "pw"})
 	if a := get(t, digestClient(t, "admin", "pw", true), d.URL()+"/"); a.status != 401 || d.Stats().FailedLogins != 1 {
 		t.Fatalf("unknown user: %d, %+v", a.status, d.Stats())
 	}
@@ -249,7 +249,7 @@ func TestBasic(t *testing.T) {
 		return answer{status: resp.StatusCode, header: resp.Header}
 	}
 
-	digestOnly := start(t, Profile{})
+	digestOnly := Start(t, Profile{})
 	if a := basicGet(digestOnly, "admin", "password"); a.status != 401 || digestOnly.Stats().FailedLogins != 0 {
 		t.Fatalf("right Basic on digest device: %d %+v", a.status, digestOnly.Stats())
 	}
@@ -257,7 +257,7 @@ func TestBasic(t *testing.T) {
 		t.Fatalf("wrong Basic: %d %+v", a.status, digestOnly.Stats())
 	}
 
-	basic := start(t, Profile{BasicOnly: true, Realm: "cam"})
+	basic := Start(t, Profile{BasicOnly: true, Realm: "cam"})
 	h := rawGet(t, basic.URL()+"/", "").header.Values("WWW-Authenticate")
 	if len(h) != 1 || h[0] != `Basic realm="cam"` {
 		t.Fatalf("BasicOnly challenge %q", h)
@@ -274,7 +274,7 @@ func TestBasic(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	both := start(t, Profile{AcceptBasic: true})
+	both := Start(t, Profile{AcceptBasic: true})
 	h = rawGet(t, both.URL()+"/", "").header.Values("WWW-Authenticate")
 	if len(h) != 2 || !strings.HasPrefix(h[0], "Digest ") || h[1] != `Basic realm="DS-sim"` {
 		t.Fatalf("AcceptBasic challenges %q", h)
@@ -288,7 +288,7 @@ func TestBasic(t *testing.T) {
 }
 
 func TestSetPassword(t *testing.T) {
-	d := start(t, Profile{})
+	d := Start(t, Profile{})
 	d.SetPassword("new")
 	if a := get(t, digestClient(t, "admin", "new", true), d.URL()+"/ISAPI/Security/userCheck"); a.status != 200 {
 		t.Fatalf("status %d", a.status)
@@ -299,7 +299,7 @@ func TestSetPassword(t *testing.T) {
 }
 
 func TestNoncePruning(t *testing.T) {
-	d := start(t, Profile{NonceTTL: time.Minute})
+	d := Start(t, Profile{NonceTTL: time.Minute})
 	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()

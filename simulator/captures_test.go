@@ -47,7 +47,7 @@ func TestCaptureProfilesServeDeviceInfo(t *testing.T) {
 	c := digestClient(t, "admin", "password", false)
 	for _, m := range append(CaptureModels(), "ipc1-verbatim") {
 		p := CaptureProfile(m)
-		d := start(t, p)
+		d := Start(t, p)
 		if m == "k1a340fwx" {
 			for _, path := range []string{"/ISAPI/Security/capabilities", "/ISAPI/Security/users", "/ISAPI/Security/onlineUser",
 				"/ISAPI/Security/adminAccesses", "/ISAPI/Security/illegalLoginLock", "/ISAPI/System/Network/ssh",

@@ -8,45 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
-type demoConfig struct {
-	Modules map[string]struct {
-		Username  string `yaml:"username"`
-		Password  string `yaml:"password"`
-		Scheme    string `yaml:"scheme"`
-		Timeout   string `yaml:"timeout"`
-		TLSConfig struct {
-			CA string `yaml:"ca"`
-		} `yaml:"tls_config"`
-	} `yaml:"modules"`
-	Devices []struct {
-		Name    string `yaml:"name"`
-		Address string `yaml:"address"`
-		Module  string `yaml:"module"`
-	} `yaml:"devices"`
-}
-
-func startFleet(t *testing.T, opts ...Option) (*Fleet, demoConfig) {
-	t.Helper()
-	f, err := StartDemoFleet(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.Close)
-	var cfg demoConfig
-	dec := yaml.NewDecoder(strings.NewReader(f.ConfigYAML()))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		t.Fatalf("%v\n%s", err, f.ConfigYAML())
-	}
-	return f, cfg
-}
-
 func TestDemoFleet(t *testing.T) {
-	clk := newFakeClock()
+	clk := newClock()
 	f, cfg := startFleet(t, WithClock(clk.Now))
 	names := []string{"hardened-cam", "weak-cam", "nvr-isapiorg", "wrong-password"}
 	if len(cfg.Devices) != len(f.Devices) || len(f.Devices) < len(names) {

@@ -66,7 +66,7 @@ func TestFaultAnswers(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := start(t, CaptureProfile("DS-2CD2146G2-ISU"))
+			d := Start(t, CaptureProfile("DS-2CD2146G2-ISU"))
 			d.SetFault("GET "+infoPath, tc.fault)
 			c := digestClient(t, "admin", "password", false)
 			tc.check(t, get(t, c, d.URL()+infoPath))
@@ -87,7 +87,7 @@ func TestFaultAnswers(t *testing.T) {
 }
 
 func TestFaultMalformedShortAnswer(t *testing.T) {
-	d := start(t, Profile{Endpoints: map[string]Endpoint{"GET /x": {Body: []byte("<a/>")}}})
+	d := Start(t, Profile{Endpoints: map[string]Endpoint{"GET /x": {Body: []byte("<a/>")}}})
 	d.SetFault("", Fault{Malformed: true})
 	a := get(t, digestClient(t, "admin", "password", false), d.URL()+"/x")
 	var v struct{}
@@ -97,7 +97,7 @@ func TestFaultMalformedShortAnswer(t *testing.T) {
 }
 
 func TestFaultLatency(t *testing.T) {
-	d := start(t, Profile{})
+	d := Start(t, Profile{})
 	c := digestClient(t, "admin", "password", false)
 	get(t, c, d.URL()+"/ISAPI/System/time")
 	d.SetFault("", Fault{Latency: 30 * time.Millisecond})
@@ -110,7 +110,7 @@ func TestFaultLatency(t *testing.T) {
 }
 
 func TestFaultHang(t *testing.T) {
-	d := start(t, Profile{})
+	d := Start(t, Profile{})
 	d.SetFault("GET /hang", Fault{Hang: true})
 	c := digestClient(t, "admin", "password", false)
 	c.Timeout = 50 * time.Millisecond
@@ -153,7 +153,7 @@ func TestFaultReset(t *testing.T) {
 		if useTLS {
 			opts = append(opts, WithTLS())
 		}
-		d := start(t, Profile{}, opts...)
+		d := Start(t, Profile{}, opts...)
 		d.SetFault("GET /reset", Fault{Reset: true})
 		pool := x509.NewCertPool()
 		if useTLS {
@@ -177,7 +177,7 @@ func TestFaultReset(t *testing.T) {
 }
 
 func TestTLSAndListenAddr(t *testing.T) {
-	d := start(t, CaptureProfile("DS-7616NI-K2"), WithTLS(), WithListenAddr("127.0.0.7:0"))
+	d := Start(t, CaptureProfile("DS-7616NI-K2"), WithTLS(), WithListenAddr("127.0.0.7:0"))
 	if !strings.HasPrefix(d.Addr(), "127.0.0.7:") || !strings.HasPrefix(d.URL(), "https://127.0.0.7:") {
 		t.Fatalf("addr %s url %s", d.Addr(), d.URL())
 	}
@@ -187,7 +187,7 @@ func TestTLSAndListenAddr(t *testing.T) {
 	if a := get(t, c, d.URL()+infoPath); a.status != 200 {
 		t.Fatalf("status %d", a.status)
 	}
-	if plain := start(t, Profile{}); plain.Certificate() != nil || !strings.HasPrefix(plain.URL(), "http://127.0.0.1:") {
+	if plain := Start(t, Profile{}); plain.Certificate() != nil || !strings.HasPrefix(plain.URL(), "http://127.0.0.1:") {
 		t.Fatal("plain device has a certificate")
 	}
 }

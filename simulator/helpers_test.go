@@ -2,47 +2,21 @@ package simulator
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/icholy/digest"
+	"gopkg.in/yaml.v3"
 )
 
-// fakeClock is a settable simulator clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// testEpoch is where the tests' clocks start.
+var testEpoch = time.Date(2026, 11, 26, 3, 15, 40, 0, time.UTC)
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 26, 3, 15, 40, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func start(t *testing.T, p Profile, opts ...Option) *Device {
-	t.Helper()
-	d, err := New(p, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	return d
-}
+func newClock() *Clock { return NewClock(testEpoch) }
 
 // digestClient is the real Digest client the exporter uses. noReuse makes
 // every call exactly one challenge plus one credentialed request, so tests
@@ -155,4 +129,89 @@ func wantStats(t *testing.T, d *Device, requests, unauthorized, failed int) {
 		t.Fatalf("stats requests/unauthorized/failed = %d/%d/%d, want %d/%d/%d",
 			s.Requests, s.Unauthorized, s.FailedLogins, requests, unauthorized, failed)
 	}
+}
+
+type demoConfig struct {
+	Modules map[string]struct {
+		Username  string `yaml:"username"`
+		Password  string `yaml:"password"`
+		Scheme    string `yaml:"scheme"`
+		Timeout   string `yaml:"timeout"`
+		TLSConfig struct {
+			CA string `yaml:"ca"`
+		} `yaml:"tls_config"`
+	} `yaml:"modules"`
+	Devices []struct {
+		Name    string `yaml:"name"`
+		Address string `yaml:"address"`
+		Module  string `yaml:"module"`
+	} `yaml:"devices"`
+}
+
+func startFleet(t *testing.T, opts ...Option) (*Fleet, demoConfig) {
+	t.Helper()
+	f, err := StartDemoFleet(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	var cfg demoConfig
+	dec := yaml.NewDecoder(strings.NewReader(f.ConfigYAML()))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatalf("%v\n%s", err, f.ConfigYAML())
+	}
+	return f, cfg
+}
+
+type cmSearchResult struct {
+	XMLName    xml.Name
+	SearchID   string `xml:"searchID"`
+	Status     bool   `xml:"responseStatus"`
+	StatusStrg string `xml:"responseStatusStrg"`
+	NumMatches int    `xml:"numOfMatches"`
+	Items      []struct {
+		MetaID string `xml:"logDescriptor>metaId"`
+		Start  string `xml:"logDescriptor>StartDateTime"`
+		User   string `xml:"logDescriptor>userName"`
+		IP     string `xml:"logDescriptor>ipAddress"`
+	} `xml:"matchList>searchMatchItem"`
+}
+
+func searchBody(id, metaID string, from, to time.Time, max, pos int) string {
+	return fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
+<CMSearchDescription version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">
+<searchID>%s</searchID><metaId>%s</metaId>
+<timeSpanList><timeSpan><startTime>%s</startTime><endTime>%s</endTime></timeSpan></timeSpanList>
+<maxResults>%d</maxResults><searchResultPostion>%d</searchResultPostion>
+</CMSearchDescription>`, id, metaID, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), max, pos)
+}
+
+func search(t *testing.T, c *http.Client, d *Device, body string) cmSearchResult {
+	t.Helper()
+	a := do(t, c, "POST", d.URL()+"/ISAPI/ContentMgmt/logSearch", body)
+	if a.status != 200 {
+		t.Fatalf("logSearch: %d %q", a.status, a.body)
+	}
+	var r cmSearchResult
+	if err := xml.Unmarshal([]byte(a.body), &r); err != nil || r.XMLName.Local != "CMSearchResult" || !r.Status {
+		t.Fatalf("logSearch body %q: %v", a.body, err)
+	}
+	if r.NumMatches != len(r.Items) {
+		t.Fatalf("numOfMatches %d, items %d", r.NumMatches, len(r.Items))
+	}
+	return r
+}
+
+// demoLog is 250 Exception entries a minute apart, newest first (the
+// device sorts), interleaved with 250 Operation entries.
+func demoLog(t0 time.Time) []LogEvent {
+	var log []LogEvent
+	for i := 249; i >= 0; i-- {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		log = append(log,
+			LogEvent{Time: at, Major: "Exception", Minor: "illlegealAccess", User: fmt.Sprint("u", i), IP: "10.0.0.1"},
+			LogEvent{Time: at.Add(time.Second), Major: "Operation", Minor: "remoteLogin", User: "admin", IP: "10.0.0.2"})
+	}
+	return log
 }

@@ -1,68 +1,14 @@
 package simulator
 
 import (
-	"encoding/xml"
 	"fmt"
-	"net/http"
 	"testing"
 	"time"
 )
 
-type cmSearchResult struct {
-	XMLName    xml.Name
-	SearchID   string `xml:"searchID"`
-	Status     bool   `xml:"responseStatus"`
-	StatusStrg string `xml:"responseStatusStrg"`
-	NumMatches int    `xml:"numOfMatches"`
-	Items      []struct {
-		MetaID string `xml:"logDescriptor>metaId"`
-		Start  string `xml:"logDescriptor>StartDateTime"`
-		User   string `xml:"logDescriptor>userName"`
-		IP     string `xml:"logDescriptor>ipAddress"`
-	} `xml:"matchList>searchMatchItem"`
-}
-
-func searchBody(id, metaID string, from, to time.Time, max, pos int) string {
-	return fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
-<CMSearchDescription version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">
-<searchID>%s</searchID><metaId>%s</metaId>
-<timeSpanList><timeSpan><startTime>%s</startTime><endTime>%s</endTime></timeSpan></timeSpanList>
-<maxResults>%d</maxResults><searchResultPostion>%d</searchResultPostion>
-</CMSearchDescription>`, id, metaID, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), max, pos)
-}
-
-func search(t *testing.T, c *http.Client, d *Device, body string) cmSearchResult {
-	t.Helper()
-	a := do(t, c, "POST", d.URL()+"/ISAPI/ContentMgmt/logSearch", body)
-	if a.status != 200 {
-		t.Fatalf("logSearch: %d %q", a.status, a.body)
-	}
-	var r cmSearchResult
-	if err := xml.Unmarshal([]byte(a.body), &r); err != nil || r.XMLName.Local != "CMSearchResult" || !r.Status {
-		t.Fatalf("logSearch body %q: %v", a.body, err)
-	}
-	if r.NumMatches != len(r.Items) {
-		t.Fatalf("numOfMatches %d, items %d", r.NumMatches, len(r.Items))
-	}
-	return r
-}
-
-// demoLog is 250 Exception entries a minute apart, newest first (the
-// device sorts), interleaved with 250 Operation entries.
-func demoLog(t0 time.Time) []LogEvent {
-	var log []LogEvent
-	for i := 249; i >= 0; i-- {
-		at := t0.Add(time.Duration(i) * time.Minute)
-		log = append(log,
-			LogEvent{Time: at, Major: "Exception", Minor: "illlegealAccess", User: fmt.Sprint("u", i), IP: "10.0.0.1"},
-			LogEvent{Time: at.Add(time.Second), Major: "Operation", Minor: "remoteLogin", User: "admin", IP: "10.0.0.2"})
-	}
-	return log
-}
-
 func TestLogSearchPaging(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	d := start(t, Profile{Log: demoLog(t0)})
+	d := Start(t, Profile{Log: demoLog(t0)})
 	c := digestClient(t, "admin", "password", false)
 	end := t0.Add(24 * time.Hour)
 
@@ -107,7 +53,7 @@ func TestLogSearchPaging(t *testing.T) {
 
 func TestLogSearchTimeFilter(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	d := start(t, Profile{Log: demoLog(t0)})
+	d := Start(t, Profile{Log: demoLog(t0)})
 	c := digestClient(t, "admin", "password", false)
 	// Inclusive at both ends: minutes 10..20 are 11 entries.
 	r := search(t, c, d, searchBody("a", "log.std-cgi.com/Exception", t0.Add(10*time.Minute), t0.Add(20*time.Minute), 100, 0))
@@ -132,7 +78,7 @@ func TestLogSearchTimeFilter(t *testing.T) {
 
 func TestLogSearchCap(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	d := start(t, Profile{Log: demoLog(t0), LogCap: 120})
+	d := Start(t, Profile{Log: demoLog(t0), LogCap: 120})
 	c := digestClient(t, "admin", "password", false)
 	end := t0.Add(24 * time.Hour)
 	r := search(t, c, d, searchBody("s", "log.std-cgi.com/Exception", t0, end, 100, 0))
@@ -158,8 +104,8 @@ func TestLogSearchCap(t *testing.T) {
 }
 
 func TestLogSearchSnapshotAndFailedLogins(t *testing.T) {
-	clk := newFakeClock()
-	d := start(t, Profile{}, WithClock(clk.Now))
+	clk := newClock()
+	d := Start(t, Profile{}, WithClock(clk.Now))
 	c := digestClient(t, "admin", "password", false)
 	get(t, digestClient(t, "admin", "bad", true), d.URL()+"/")
 	var evs []LogEvent

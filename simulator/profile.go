@@ -7,6 +7,13 @@
 // logSearch paging protocol with its per-search entry cap, and the real
 // captures embedded under captures/. Faults (hangs, resets, broken XML,
 // oversize bodies) let tests check the exporter's defences.
+//
+// It is also the tests' shared kit (testkit.go): Start runs a device for
+// the length of a test, Clock moves the device and the exporter through
+// time together, SyncBuffer keeps logs and process output, and
+// CertificateFiles writes a loopback certificate; shapes.go has a builder
+// for every document the simulator makes up, for tests that serve a
+// variant of one (Device.SetEndpoint).
 package simulator
 
 import (

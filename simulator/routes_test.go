@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"encoding/xml"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,7 @@ import (
 )
 
 func TestUserCheckSuccess(t *testing.T) {
-	d := start(t, Profile{Namespace: NamespaceISAPIOrg20, Account: Account{DefaultPassword: true, ResidualValidity: Days(-3)}})
+	d := Start(t, Profile{Namespace: NamespaceISAPIOrg20, Account: Account{DefaultPassword: true, ResidualValidity: Days(-3)}})
 	c := digestClient(t, "admin", "password", false)
 	a := get(t, c, d.URL()+"/ISAPI/Security/userCheck?timeStamp=1")
 	u := parseUserCheck(t, a.body)
@@ -29,8 +30,8 @@ func TestUserCheckSuccess(t *testing.T) {
 }
 
 func TestTime(t *testing.T) {
-	clk := newFakeClock() // 2026-11-26T03:15:40Z
-	d := start(t, Profile{}, WithClock(clk.Now))
+	clk := newClock() // 2026-11-26T03:15:40Z
+	d := Start(t, Profile{}, WithClock(clk.Now))
 	c := digestClient(t, "admin", "password", false)
 	want := `<timeMode>NTP</timeMode>
 <localTime>2026-11-26T11:15:40+08:00</localTime>
@@ -39,18 +40,18 @@ func TestTime(t *testing.T) {
 		t.Fatalf("%q", a.body)
 	}
 
-	skewed := start(t, Profile{ClockSkew: 7 * time.Minute, TimeMode: "manual"}, WithClock(clk.Now))
+	skewed := Start(t, Profile{ClockSkew: 7 * time.Minute, TimeMode: "manual"}, WithClock(clk.Now))
 	a := get(t, c, skewed.URL()+"/ISAPI/System/time")
 	if !strings.Contains(a.body, "<localTime>2026-11-26T11:22:40+08:00</localTime>") || !strings.Contains(a.body, "<timeMode>manual</timeMode>") {
 		t.Fatalf("%q", a.body)
 	}
 
 	// Overridden and unsupported.
-	over := start(t, Profile{Endpoints: map[string]Endpoint{"GET /ISAPI/System/time": {Body: []byte("<Time/>")}}})
+	over := Start(t, Profile{Endpoints: map[string]Endpoint{"GET /ISAPI/System/time": {Body: []byte("<Time/>")}}})
 	if a := get(t, c, over.URL()+"/ISAPI/System/time"); a.body != "<Time/>" {
 		t.Fatalf("override: %q", a.body)
 	}
-	ns := start(t, Profile{NotSupported: []string{"GET /ISAPI/System/time"}})
+	ns := Start(t, Profile{NotSupported: []string{"GET /ISAPI/System/time"}})
 	if a := get(t, c, ns.URL()+"/ISAPI/System/time"); a.status != 403 {
 		t.Fatalf("not supported: %d", a.status)
 	}
@@ -59,7 +60,7 @@ func TestTime(t *testing.T) {
 func TestNotSupportedAnd404(t *testing.T) {
 	p := CaptureProfile("DS-7608NXI-I2")
 	p.NotSupported = []string{"GET /ISAPI/System/Network/telnetd", "GET /ISAPI/System/deviceInfo"}
-	d := start(t, p)
+	d := Start(t, p)
 	c := digestClient(t, "admin", "password", false)
 
 	a := get(t, c, d.URL()+"/ISAPI/System/Network/telnetd")
@@ -114,6 +115,8 @@ func TestShapesAreWellFormed(t *testing.T) {
 		"userCheck":               UserCheckXML(ns, Account{}),
 		"Time":                    TimeXML(ns, "NTP", time.Now()),
 		"ResponseStatus":          NotSupportedXML(ns, "/x"),
+		"SecurityQuestion":        SecurityQuestionXML(ns, 1, 4),
+		"DoubleVerification":      DoubleVerificationXML(ns, true),
 	}
 	for root, b := range docs {
 		var v struct{ XMLName xml.Name }
@@ -146,6 +149,24 @@ func TestShapesAreWellFormed(t *testing.T) {
 	xml.Unmarshal(EventTriggersXML(ns, "center", "email"), &trig)
 	if got := trig.T[len(trig.T)-1]; got.ID != "illaccess" || strings.Join(got.Methods, ",") != "center,email" {
 		t.Errorf("illaccess %+v", got)
+	}
+	var questions struct {
+		IDs []int `xml:"QuestionList>Question>id"`
+	}
+	if err := xml.Unmarshal(docs["SecurityQuestion"], &questions); err != nil || fmt.Sprint(questions.IDs) != "[1 4]" {
+		t.Errorf("question ids %v: %v", questions.IDs, err)
+	}
+	for addresses, want := range map[string]string{
+		"":               `{"SecurityEmail":{"SecurityInformation":[]}}`,
+		"a@example.com|": `{"SecurityEmail":{"SecurityInformation":[{"emailAddress":"a@example.com"},{"emailAddress":""}]}}`,
+	} {
+		var list []string
+		if addresses != "" {
+			list = strings.Split(addresses, "|")
+		}
+		if got := string(SecurityEmailJSON(list...)); got != want {
+			t.Errorf("SecurityEmailJSON(%q) = %s, want %s", list, got, want)
+		}
 	}
 }
 

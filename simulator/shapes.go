@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"strconv"
 	"strings"
@@ -228,6 +229,53 @@ func EventTriggersXML(ns string, illaccessMethods ...string) []byte {
 		trigger(b, "diskfull", "diskfull", []string{"center"})
 		trigger(b, "illaccess", "illaccess", illaccessMethods)
 	})
+}
+
+// SecurityQuestionXML is the answer of GET
+// /ISAPI/Security/questionConfiguration: one Question with an empty answer
+// per id (the device never returns the answers; a set question shows as
+// its id). No ids is an empty QuestionList. Synthetic: element names from
+// the doc outline and web UI (§5.11).
+func SecurityQuestionXML(ns string, questionIDs ...int) []byte {
+	return doc("SecurityQuestion", ns, func(b *bytes.Buffer) {
+		b.WriteString("<QuestionList>\n")
+		for _, id := range questionIDs {
+			b.WriteString("<Question>\n")
+			el(b, "id", strconv.Itoa(id))
+			el(b, "answer", "")
+			b.WriteString("</Question>\n")
+		}
+		b.WriteString("</QuestionList>\n")
+	})
+}
+
+// SecurityEmailJSON is the answer of GET
+// /ISAPI/Security/email/parameter?format=json: one SecurityInformation
+// entry per address ("" = an entry with no address set). Serve it with
+// ContentType "application/json". Synthetic, from the doc outline (§5.11).
+func SecurityEmailJSON(addresses ...string) []byte {
+	type entry struct {
+		EmailAddress string `json:"emailAddress"`
+	}
+	var v struct {
+		SecurityEmail struct {
+			SecurityInformation []entry
+		}
+	}
+	v.SecurityEmail.SecurityInformation = []entry{}
+	for _, a := range addresses {
+		v.SecurityEmail.SecurityInformation = append(v.SecurityEmail.SecurityInformation, entry{a})
+	}
+	b, _ := json.Marshal(v) // cannot fail: strings only
+	return b
+}
+
+// DoubleVerificationXML is the answer of GET
+// /ISAPI/Security/doubleVerification, <DoubleVerification><enabled>.
+// Synthetic and unconfirmed: the endpoint is a guess from
+// DoubleVerificationCap (§5.12, §10).
+func DoubleVerificationXML(ns string, enabled bool) []byte {
+	return enabledDoc("DoubleVerification", ns, enabled)
 }
 
 // UserCheckXML: the 200 answer of GET /ISAPI/Security/userCheck. Real

@@ -8,7 +8,7 @@ import (
 )
 
 func TestStatsConnectionsAndKeepAlive(t *testing.T) {
-	d := start(t, Profile{})
+	d := Start(t, Profile{})
 	c := digestClient(t, "admin", "password", false)
 	for range 5 {
 		get(t, c, d.URL()+"/ISAPI/System/time")
@@ -32,7 +32,7 @@ func TestStatsConnectionsAndKeepAlive(t *testing.T) {
 }
 
 func TestStatsMaxInFlight(t *testing.T) {
-	d := start(t, Profile{})
+	d := Start(t, Profile{})
 	c := digestClient(t, "admin", "password", false)
 	get(t, c, d.URL()+"/ISAPI/System/time") // cache the challenge
 	d.SetLatency(80 * time.Millisecond)
