@@ -260,3 +260,52 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestSIGTERMStopsGracefullyAndKeepsHoldOffs: SIGTERM logs, lets the
+// server finish, saves the lockout hold-offs and exits 0; an exporter
+// started again on the same --storage.path sends the device no password.
+func TestSIGTERMStopsGracefullyAndKeepsHoldOffs(t *testing.T) {
+	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
+	p.Password, p.LockAfter = "device-password", 5
+	dev := simulator.Start(t, p)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "hikvision.yml")
+	yaml := fmt.Sprintf("modules:\n  default:\n    username: admin\n    password: wrong\n    scheme: http\ndevices:\n  - {name: cam, address: %q}\n", dev.Addr())
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	storage := filepath.Join(dir, "data")
+	args := []string{"--config.file=" + cfg, "--storage.path=" + storage}
+	e := startExporter(t, "http", args...)
+	if _, body := e.get(t, "/probe?target=cam"); !strings.Contains(body, "hikvision_auth_rejected 1") {
+		t.Fatalf("wrong password not rejected:\n%s", body)
+	}
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-e.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no exit 30s after SIGTERM:\n%s", e.out.String())
+	}
+	if e.waitErr != nil {
+		t.Errorf("exit after SIGTERM: %v, want status 0", e.waitErr)
+	}
+	for _, want := range []string{"Shutting down", "signal=terminated", "Stopped"} {
+		if !strings.Contains(e.out.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, e.out.String())
+		}
+	}
+	state, err := os.ReadFile(filepath.Join(storage, "hikvision_exporter.state.json"))
+	if err != nil || !strings.Contains(string(state), dev.Addr()) {
+		t.Fatalf("state file after shutdown: %v\n%s", err, state)
+	}
+
+	again := startExporter(t, "http", args...)
+	if _, body := again.get(t, "/probe?target=cam"); !strings.Contains(body, "hikvision_auth_rejected 1") {
+		t.Fatalf("after a restart:\n%s", body)
+	}
+	if n := dev.Stats().FailedLogins; n != 1 {
+		t.Errorf("%d failed logins across a restart; want 1", n)
+	}
+}

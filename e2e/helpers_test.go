@@ -224,7 +224,7 @@ func answers200(path string) func(*process) bool {
 func servesTLS(p *process) bool { return strings.Contains(p.out.String(), "TLS is enabled.") }
 
 // startExporter runs the exporter binary with args plus a free listen
-// address and a fresh --storage.path, and waits until it serves: over
+// address and, unless args name one, a fresh --storage.path, and waits until it serves: over
 // plain HTTP until /-/ready answers, over https (a --web.config.file with
 // TLS) until it says it serves TLS. TMPDIR points into the test's
 // temporary directory, so the configuration --demo writes is removed with
@@ -236,8 +236,11 @@ func startExporter(t *testing.T, scheme string, args ...string) *process {
 	if scheme == "https" {
 		ready = servesTLS
 	}
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--storage.path=") }) {
+		args = append(slices.Clone(args), "--storage.path="+storage)
+	}
 	return startProcess(t, "hikvision_exporter", []string{"TMPDIR=" + tmp}, exporterBinary(t), func(addr string) []string {
-		return append(slices.Clone(args), "--web.listen-address="+addr, "--storage.path="+storage)
+		return append(slices.Clone(args), "--web.listen-address="+addr)
 	}, ready)
 }
 
