@@ -107,7 +107,7 @@ func checkExpressions(t *testing.T, exprs []Expr) error {
 		msgs = append(msgs, fmt.Sprintf("%s: %s: %s\n    expr: %s", e.File, e.Location, line, e.Raw))
 	}
 	if len(msgs) == 0 {
-		return fmt.Errorf("promtool check rules failed: %v\n%s", err, out)
+		return fmt.Errorf("promtool check rules failed: %w\n%s", err, out)
 	}
 	return fmt.Errorf("promtool rejected %d expression(s):\n%s", len(msgs), strings.Join(msgs, "\n"))
 }

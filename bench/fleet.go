@@ -77,7 +77,7 @@ type FleetResult struct {
 // RunFleet starts the simulator fleet, the exporter and the load
 // generator, measures the exporter, then the naive prober on the same
 // devices.
-func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
+func RunFleet(_ context.Context, fc FleetConfig) (*FleetResult, error) {
 	if fc.Logf == nil {
 		fc.Logf = func(string, ...any) {}
 	}
@@ -130,7 +130,7 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 		return nil, err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
+	go func() { _ = srv.Serve(ln) }() // ends with ErrServerClosed at Close
 	defer srv.Close()
 	url := "http://" + ln.Addr().String()
 
@@ -260,7 +260,7 @@ func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 	return res, nil
 }
 
-func (p *PhaseResult) finish(fc FleetConfig, s SimStats) {
+func (p *PhaseResult) finish(_ FleetConfig, s SimStats) {
 	n := float64(max(p.Probes, 1))
 	if p.Window > 0 {
 		p.ProbesPerSec = float64(p.Probes) / p.Window.Seconds()

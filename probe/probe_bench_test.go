@@ -2,7 +2,6 @@ package probe_test
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -39,7 +38,7 @@ func startBenchmark(b *testing.B, l time.Duration) (*probe.Handler, *simulator.D
 	}
 	h := probe.NewHandler(probe.HandlerOptions{
 		Config:   func() *config.Config { return cfg },
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:   slog.New(slog.DiscardHandler),
 		Resolver: net.DefaultResolver, TimeoutOffset: 500 * time.Millisecond,
 		Registerer: prometheus.NewRegistry(),
 	})

@@ -122,7 +122,7 @@ func New(p Profile, opts ...Option) (*Device, error) {
 	}
 	go func() {
 		defer close(d.serveDone)
-		d.srv.Serve(ln)
+		_ = d.srv.Serve(ln) // ends with ErrServerClosed at Close
 	}()
 	return d, nil
 }

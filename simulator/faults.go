@@ -90,7 +90,7 @@ func resetConn(w http.ResponseWriter) {
 		conn = tc.NetConn()
 	}
 	if tcp, ok := conn.(*net.TCPConn); ok {
-		tcp.SetLinger(0)
+		_ = tcp.SetLinger(0) // best effort: a plain close is a reset too, only later
 	}
 	conn.Close()
 }

@@ -114,7 +114,8 @@ func TestFaultHang(t *testing.T) {
 	d.SetFault("GET /hang", Fault{Hang: true})
 	c := digestClient(t, "admin", "password", false)
 	c.Timeout = 50 * time.Millisecond
-	if _, err := c.Get(d.URL() + "/hang"); err == nil {
+	if res, err := c.Get(d.URL() + "/hang"); err == nil {
+		res.Body.Close()
 		t.Fatal("hanging request answered")
 	}
 
@@ -160,8 +161,9 @@ func TestFaultReset(t *testing.T) {
 			pool.AddCert(d.Certificate())
 		}
 		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-		_, err := c.Get(d.URL() + "/reset")
+		res, err := c.Get(d.URL() + "/reset")
 		if err == nil {
+			res.Body.Close()
 			t.Fatalf("tls=%v: reset answered", useTLS)
 		}
 		if !useTLS && !errors.Is(err, syscall.ECONNRESET) {

@@ -127,7 +127,9 @@ func TestShapesAreWellFormed(t *testing.T) {
 	var ez struct {
 		BindStatus string `xml:"bindStatus"`
 	}
-	xml.Unmarshal(EZVIZXML(ns, true, false, true), &ez)
+	if err := xml.Unmarshal(EZVIZXML(ns, true, false, true), &ez); err != nil {
+		t.Fatal(err)
+	}
 	if ez.BindStatus != "bind" {
 		t.Errorf("bindStatus %q", ez.BindStatus)
 	}
@@ -136,7 +138,9 @@ func TestShapesAreWellFormed(t *testing.T) {
 			IPs []string `xml:"bondIpAddressList>bondIpAddress>ipAddress"`
 		}
 	}
-	xml.Unmarshal(docs["UserList"], &users)
+	if err := xml.Unmarshal(docs["UserList"], &users); err != nil {
+		t.Fatal(err)
+	}
 	if len(users.User) != 1 || len(users.User[0].IPs) != 1 || users.User[0].IPs[0] != "10.0.0.5" {
 		t.Errorf("users %+v", users)
 	}
@@ -146,7 +150,9 @@ func TestShapesAreWellFormed(t *testing.T) {
 			Methods []string `xml:"EventTriggerNotificationList>EventTriggerNotification>notificationMethod"`
 		} `xml:"EventTrigger"`
 	}
-	xml.Unmarshal(EventTriggersXML(ns, "center", "email"), &trig)
+	if err := xml.Unmarshal(EventTriggersXML(ns, "center", "email"), &trig); err != nil {
+		t.Fatal(err)
+	}
 	if got := trig.T[len(trig.T)-1]; got.ID != "illaccess" || strings.Join(got.Methods, ",") != "center,email" {
 		t.Errorf("illaccess %+v", got)
 	}

@@ -41,15 +41,15 @@ func enabledDoc(root, ns string, enabled bool) []byte {
 	return doc(root, ns, func(b *bytes.Buffer) { el(b, "enabled", strconv.FormatBool(enabled)) })
 }
 
-// TelnetdXML: GET /ISAPI/System/Network/telnetd, <Telnetd><enabled>.
+// TelnetdXML builds GET /ISAPI/System/Network/telnetd, <Telnetd><enabled>.
 // Synthetic: the URL is in the web-UI map, the body is presumed (§5.4).
 func TelnetdXML(ns string, enabled bool) []byte { return enabledDoc("Telnetd", ns, enabled) }
 
-// SSHXML: GET /ISAPI/System/Network/ssh, <SSH><enabled>. Real shape:
+// SSHXML builds GET /ISAPI/System/Network/ssh, <SSH><enabled>. Real shape:
 // captures/ssh__k1a340fwx-doc.xml.
 func SSHXML(ns string, enabled bool) []byte { return enabledDoc("SSH", ns, enabled) }
 
-// UPnPXML: GET /ISAPI/System/Network/UPnP, <UPnP><enabled><name>.
+// UPnPXML builds GET /ISAPI/System/Network/UPnP, <UPnP><enabled><name>.
 // Synthetic, from client code (§5.5).
 func UPnPXML(ns string, enabled bool, name string) []byte {
 	return doc("UPnP", ns, func(b *bytes.Buffer) {
@@ -58,7 +58,7 @@ func UPnPXML(ns string, enabled bool, name string) []byte {
 	})
 }
 
-// EZVIZXML: GET /ISAPI/System/Network/EZVIZ (Hik-Connect). Real shape:
+// EZVIZXML builds GET /ISAPI/System/Network/EZVIZ (Hik-Connect). Real shape:
 // captures/ezviz__k1a340fwx-doc.xml.
 func EZVIZXML(ns string, enabled, registered, bound bool) []byte {
 	bind := "unbind"
@@ -77,7 +77,7 @@ func EZVIZXML(ns string, enabled, registered, bound bool) []byte {
 	})
 }
 
-// IntegrateXML: GET /ISAPI/System/Network/Integrate, the CGI/ISAPI and
+// IntegrateXML builds GET /ISAPI/System/Network/Integrate, the CGI/ISAPI and
 // ONVIF switches with their auth modes. Synthetic, from client notes (§3).
 func IntegrateXML(ns string, cgi bool, cgiAuth string, onvif bool, onvifAuth string) []byte {
 	return doc("Integrate", ns, func(b *bytes.Buffer) {
@@ -91,7 +91,7 @@ func IntegrateXML(ns string, cgi bool, cgiAuth string, onvif bool, onvifAuth str
 	})
 }
 
-// IPFilterXML: GET /ISAPI/System/Network/ipFilter; permission is "allow"
+// IPFilterXML builds GET /ISAPI/System/Network/ipFilter; permission is "allow"
 // or "deny". Synthetic, from client code (§5.9).
 func IPFilterXML(ns string, enabled bool, permission string) []byte {
 	return doc("IPFilter", ns, func(b *bytes.Buffer) {
@@ -100,7 +100,7 @@ func IPFilterXML(ns string, enabled bool, permission string) []byte {
 	})
 }
 
-// WebCertificateXML: GET /ISAPI/Security/webCertificate; certificateType
+// WebCertificateXML builds GET /ISAPI/Security/webCertificate; certificateType
 // "digest" or "digest/basic", algorithm "MD5", "SHA256" or "MD5/SHA256".
 // Synthetic: element names from SecurityCap/WebCertificateCap (§5.2).
 func WebCertificateXML(ns, certificateType, algorithm string) []byte {
@@ -112,13 +112,13 @@ func WebCertificateXML(ns, certificateType, algorithm string) []byte {
 	})
 }
 
-// RTSPCertificateXML: GET /ISAPI/Security/RTSPCertificate. Synthetic, from
+// RTSPCertificateXML builds GET /ISAPI/Security/RTSPCertificate. Synthetic, from
 // the web-UI URL map and the channel Security block (§5.3).
 func RTSPCertificateXML(ns, certificateType string) []byte {
 	return doc("RTSPCertificate", ns, func(b *bytes.Buffer) { el(b, "certificateType", certificateType) })
 }
 
-// IllegalLoginLockXML: GET /ISAPI/Security/illegalLoginLock. Real shape:
+// IllegalLoginLockXML builds GET /ISAPI/Security/illegalLoginLock. Real shape:
 // captures/illegalLoginLock__k1a340fwx-doc.xml. lockTime is the raw value;
 // its unit varies by product (§2.4).
 func IllegalLoginLockXML(ns string, enabled bool, maxTimes, lockTime int) []byte {
@@ -137,7 +137,7 @@ type User struct {
 	BondIPs []string // bondIpAddressList, when the account is bound to addresses
 }
 
-// UsersXML: GET /ISAPI/Security/users. Real shape:
+// UsersXML builds GET /ISAPI/Security/users. Real shape:
 // captures/users__k1a340fwx-doc.xml; bondIpAddressList from the SDK schema (§2.1).
 func UsersXML(ns string, users ...User) []byte {
 	return doc("UserList", ns, func(b *bytes.Buffer) {
@@ -173,7 +173,7 @@ type AdminAccess struct {
 	TLS11, TLS12, TLS13 bool
 }
 
-// AdminAccessesXML: GET /ISAPI/Security/adminAccesses. Real shape: the
+// AdminAccessesXML builds GET /ISAPI/Security/adminAccesses. Real shape: the
 // adminAccesses captures (§5.1).
 func AdminAccessesXML(ns string, protocols ...AdminAccess) []byte {
 	return doc("AdminAccessProtocolList", ns, func(b *bytes.Buffer) {
@@ -198,7 +198,7 @@ func AdminAccessesXML(ns string, protocols ...AdminAccess) []byte {
 	})
 }
 
-// EventTriggersXML: GET /ISAPI/Event/triggers with a motion trigger, a
+// EventTriggersXML builds GET /ISAPI/Event/triggers with a motion trigger, a
 // disk-full trigger and the illaccess trigger notifying illaccessMethods
 // ("center", "email", "beep", ...; none = empty list, no alert). Shape of
 // the eventTriggers captures (§5.13).
@@ -278,7 +278,7 @@ func DoubleVerificationXML(ns string, enabled bool) []byte {
 	return enabledDoc("DoubleVerification", ns, enabled)
 }
 
-// UserCheckXML: the 200 answer of GET /ISAPI/Security/userCheck. Real
+// UserCheckXML builds the 200 answer of GET /ISAPI/Security/userCheck. Real
 // shape: captures/userCheck__k1a340fwx-doc.xml; residualValidity from the
 // ISAPI spec comments (§2.2).
 func UserCheckXML(ns string, a Account) []byte {
@@ -298,7 +298,7 @@ func UserCheckXML(ns string, a Account) []byte {
 // POSIX-style as firmware does.
 var deviceZone = time.FixedZone("CST", 8*3600)
 
-// TimeXML: GET /ISAPI/System/time; mode "NTP" or "manual"; t is rendered
+// TimeXML builds GET /ISAPI/System/time; mode "NTP" or "manual"; t is rendered
 // in UTC+8 with a numeric offset. Synthetic, from client code (§5.14).
 func TimeXML(ns, mode string, t time.Time) []byte {
 	return doc("Time", ns, func(b *bytes.Buffer) {
@@ -308,7 +308,7 @@ func TimeXML(ns, mode string, t time.Time) []byte {
 	})
 }
 
-// ResponseStatusXML: the error / acknowledgement document (§8). Real
+// ResponseStatusXML builds the error / acknowledgement document (§8). Real
 // shape: captures/responseStatus-*.
 func ResponseStatusXML(ns, requestURL string, statusCode int, statusString, subStatusCode string) []byte {
 	return doc("ResponseStatus", ns, func(b *bytes.Buffer) {
