@@ -3,12 +3,15 @@ package probe
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
+	"github.com/hikvision-exporter/hikvision_exporter/storage"
 )
 
 // The lockout budget: with a wrong password, at most one failed login per
@@ -243,5 +246,35 @@ func TestLogCursorSurvivesRestarts(t *testing.T) {
 	}
 	if n := dev.Stats().ByPath["POST /ISAPI/ContentMgmt/logSearch"] - searches; n != 1 {
 		t.Errorf("the restarted exporter made %d log searches; want 1, from the saved cursor", n)
+	}
+}
+
+// TestStorageProblemsAreWarningsNotFailures: a state file that cannot be
+// read back, or a storage path that cannot be written, is logged as a
+// warning and the exporter probes as usual, without persistence.
+func TestStorageProblemsAreWarningsNotFailures(t *testing.T) {
+	clock := newClock()
+	dev := lockingDevice(t, clock)
+	yaml := configYAML("device-password", map[string]*simulator.Device{"cam": dev}, "    collectors: [account]\n")
+
+	corrupt := t.TempDir()
+	if err := os.WriteFile(filepath.Join(corrupt, storage.FileName), []byte(`{"version": 1, "hold_offs": [{"acc`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	blocked := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(blocked, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ dir, warning string }{
+		{corrupt, "Ignoring the state file"},
+		{filepath.Join(blocked, "data"), "Running without persistence"}, // a directory under a file: not writable, even for root
+	} {
+		e := startExporter(t, yaml, func(o *HandlerOptions) { o.Now = clock.Now; o.StoragePath = tc.dir })
+		if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_up 1") {
+			t.Fatalf("%s: probe failed:\n%s", tc.dir, body)
+		}
+		if logs := e.logs.String(); !strings.Contains(logs, "level=WARN") || !strings.Contains(logs, tc.warning) {
+			t.Errorf("%s: want a warning %q:\n%s", tc.dir, tc.warning, logs)
+		}
 	}
 }
