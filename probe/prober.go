@@ -81,7 +81,7 @@ func (p *prober) probe(ctx context.Context, cfg *config.Config, t *config.Target
 	// answer is written (isapi.Client.Begin).
 	end, err := st.client.Begin(ctx)
 	if err != nil {
-		logger.Error("collector.Probe busy with a background refresh past the probe's deadline", "err", err)
+		logger.Debug("Device busy with a background refresh past the probe's deadline", "err", err)
 		return down()
 	}
 	res := p.shared(ctx, cfg, t, st, password, logger)
@@ -102,7 +102,7 @@ func (p *prober) shared(ctx context.Context, cfg *config.Config, t *config.Targe
 	case r := <-ch:
 		return r.Val.(probeResult)
 	case <-ctx.Done():
-		logger.Warn("Probe gave up waiting for a shared collection", "err", context.Cause(ctx))
+		logger.Debug("Probe gave up waiting for a shared collection", "err", context.Cause(ctx))
 		return down()
 	}
 }
@@ -127,8 +127,9 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 	}
 	uc, err := checkCredentials(ctx, d)
 	if err != nil {
-		return p.failedCheck(d, err)
+		return p.failedCheck(d, st, err)
 	}
+	st.health.note(logger, stateUp, nil, time.Time{})
 	d.UserCheck = uc
 	d.PasswordChangedAt = p.pool.accepted(t, password)
 	m.Gauge(upDesc, 1)
@@ -137,6 +138,7 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 	all := m.Out()
 	for _, r := range p.runCollectors(ctx, d) {
 		all = append(all, r.metrics...)
+		st.health.collector(logger, r.name, r.err)
 		if r.err != nil {
 			out.outcome = outcomePartial
 		}
@@ -145,26 +147,29 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 	return out
 }
 
-// failedCheck turns a failed credential check into the probe's answer.
-func (p *prober) failedCheck(d *collector.Probe, err error) probeResult {
+// failedCheck turns a failed credential check into the probe's answer, and
+// logs it when the device's state changed.
+func (p *prober) failedCheck(d *collector.Probe, st *State, err error) probeResult {
 	var m collector.Metrics
 	var ae *isapi.AuthError
 	var he *isapi.HoldOffError
-	var pe *isapi.PendingError
 	switch {
 	case errors.As(err, &ae):
 		until, _, _ := d.Client.HoldOff()
-		d.Logger.Warn("collector.Probe rejected the credentials, or may have; holding off", "err", err, "retry_at", until)
+		state := stateRejected
+		if ae.Locked.V {
+			state = stateLocked
+		}
+		st.health.note(d.Logger, state, err, until)
 		rejected(&m, d, until, ae)
 		return probeResult{metrics: m.Out(), outcome: outcomeRejected}
 	case errors.As(err, &he):
 		rejected(&m, d, he.Until, he.Cause)
 		return probeResult{metrics: m.Out(), outcome: outcomeRejected}
-	case errors.As(err, &pe):
-		d.Logger.Warn("collector.Probe did not answer the credential check in time; the answer is awaited in the background", "err", err)
-	default:
-		d.Logger.Error("collector.Probe did not answer the credential check", "err", err)
 	}
+	// A *isapi.PendingError (the check goes on in the background) is down
+	// for this probe too; its outcome shows at the next one.
+	st.health.note(d.Logger, stateDown, err, time.Time{})
 	return down()
 }
 
@@ -214,6 +219,7 @@ func rejected(m *collector.Metrics, d *collector.Probe, until time.Time, cause *
 
 type collectorRun struct {
 	i       int
+	name    string
 	metrics []prometheus.Metric
 	err     error
 }
@@ -265,7 +271,7 @@ wait:
 	}
 	for i, name := range names {
 		if !finished[i] {
-			runs[i] = unfinished(d, i, name)
+			runs[i] = unfinished(i, name)
 		}
 	}
 	return runs
@@ -286,21 +292,19 @@ func runCollector(ctx context.Context, d *collector.Probe, i int, name string) c
 	success := 1.0
 	if err != nil {
 		success = 0
-		d.Logger.Error("Collector failed", "collector", name, "err", err)
 	}
 	m.Gauge(collectorSuccessDesc, success, name)
 	m.Gauge(collectorDurationDesc, time.Since(start).Seconds(), name)
-	return collectorRun{i: i, metrics: m.Out(), err: err}
+	return collectorRun{i: i, name: name, metrics: m.Out(), err: err}
 }
 
 // unfinished reports a collector that ignored its deadline; its goroutine
 // ends when its requests do, and what it collects is dropped.
-func unfinished(d *collector.Probe, i int, name string) collectorRun {
+func unfinished(i int, name string) collectorRun {
 	err := fmt.Errorf("collector %s did not finish before the probe's deadline", name)
-	d.Logger.Error("Collector failed", "collector", name, "err", err)
 	var m collector.Metrics
 	m.Gauge(collectorSuccessDesc, 0, name)
-	return collectorRun{i: i, metrics: m.Out(), err: err}
+	return collectorRun{i: i, name: name, metrics: m.Out(), err: err}
 }
 
 func newDesc(name, help string, labels ...string) *prometheus.Desc {
