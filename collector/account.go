@@ -18,7 +18,7 @@ var (
 	deviceActivatedDesc = newDesc("device_activated",
 		"1 when the device has been activated (userCheck isActivated).")
 	passwordExpiryDesc = newDesc("password_expiry_timestamp_seconds",
-		"When the exporter account's password expires, from userCheck residualValidity (days left, negative when overdue). Absent when the device has no password validity policy.")
+		"When the exporter account's password expires, from userCheck residualValidity (days left, negative when overdue).")
 	accountLockedDesc = newDesc("account_locked",
 		"1 when the device reports the exporter's account locked after failed logins.")
 	loginAttemptsRemainingDesc = newDesc("login_attempts_remaining",
@@ -26,7 +26,7 @@ var (
 	accountUnlockDesc = newDesc("account_unlock_timestamp_seconds",
 		"When the device will unlock the exporter's account (unlockTime in a 401 answer).")
 	passwordAgeDesc = newDesc("password_age_seconds",
-		"Age of the exporter account's password. source=policy: password_max_age minus the days left the device reports; source=rotation: since password_changed_at or since the exporter saw its password_file change to a password the device accepted.",
+		"Age of the exporter account's password, by source: policy (password_max_age minus the days left) or rotation (since the password was last changed).",
 		"source")
 )
 

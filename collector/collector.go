@@ -121,8 +121,16 @@ func (m *Metrics) Counter(d *prometheus.Desc, v float64, labels ...string) {
 // Bool emits 1 or 0 for a value the device sent, and nothing for one it did not.
 func (m *Metrics) Bool(d *prometheus.Desc, b isapi.OptionalBool, labels ...string) {
 	if b.Set {
-		m.Gauge(d, b.Float(), labels...)
+		m.Gauge(d, boolFloat(b.V), labels...)
 	}
+}
+
+// boolFloat is a gauge's 1 or 0 for a bool the exporter worked out itself.
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Int emits an integer the device sent, and nothing for one it did not.
@@ -143,11 +151,7 @@ var featureSupportedDesc = newDesc("feature_supported",
 
 // Feature reports whether the device has a feature.
 func (m *Metrics) Feature(name string, supported bool) {
-	v := 0.0
-	if supported {
-		v = 1
-	}
-	m.Gauge(featureSupportedDesc, v, name)
+	m.Gauge(featureSupportedDesc, boolFloat(supported), name)
 }
 
 // Optional handles an endpoint error: nil and feature 1 on success; feature 0
@@ -162,6 +166,27 @@ func (m *Metrics) Optional(feature string, err error) (supported bool, _ error) 
 		return false, nil
 	default:
 		return false, err
+	}
+}
+
+// fanOut runs fns concurrently and joins their errors, in argument order.
+// A collector's endpoints are independent: the client keeps the device's
+// limit on requests in flight, so asking for all at once only saves time.
+func fanOut(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() { errs[i] = fn() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// fetchInto returns a fanOut task that reads e into *v.
+func fetchInto[T any](ctx context.Context, d *Probe, e *isapi.Endpoint[T], v *T) func() error {
+	return func() (err error) {
+		*v, err = isapi.Fetch(ctx, d.Client, e)
+		return err
 	}
 }
 

@@ -55,10 +55,10 @@ func devStart(t *testing.T, p simulator.Profile, cfg *config.Config) (*Probe, *s
 	}
 	t.Cleanup(sim.Close)
 	prof := sim.Profile()
-	c := isapi.New(isapi.Options{Scheme: "http", Address: sim.Addr(), Username: prof.Username, Password: prof.Password,
-		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour})
-	t.Cleanup(c.Close)
 	m := cfg.Modules["default"]
+	c := isapi.New(isapi.Options{Scheme: "http", Address: sim.Addr(), Username: prof.Username, Password: prof.Password,
+		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour, CacheTTL: time.Duration(m.CacheTTL)})
+	t.Cleanup(c.Close)
 	d := &Probe{
 		Target: &config.Target{Name: "sim", Address: sim.Addr(), ModuleName: "default", Module: m},
 		Module: m, Config: cfg, Client: c, Values: NewValues(nil),

@@ -2,9 +2,6 @@ package collector
 
 import (
 	"context"
-	"errors"
-	"sync"
-	"time"
 
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
@@ -21,9 +18,9 @@ var (
 	loginLockAttemptsDesc = newDesc("login_lock_max_attempts",
 		"Failed logins the device allows before it locks (illegalLoginLock maxIllegalLoginTimes).")
 	loginLockDurationDesc = newDesc("login_lock_duration_seconds",
-		"How long the device locks after too many failed logins (illegalLoginLock maxIllegalLoginLockTime). The device does not say its unit: a value within a SecurityCap range whose max is at most 120 is minutes; otherwise a value up to 120 is minutes and a larger one seconds (cameras advertise 1-120 minutes, the DS-K1A340FWX sent 1800 seconds; no device locks for over two hours by default, none for under two minutes).")
+		"How long the device locks after too many failed logins (illegalLoginLock maxIllegalLoginLockTime, normalised to seconds).")
 	loginFailureNotifyDesc = newDesc("login_failure_notification_enabled",
-		"1 when the device's illaccess (illegal login) event trigger notifies someone or something (center, email, beep, record, IO...), 0 when its notification list is empty, so failed logins raise no alert. Absent when the device has no illaccess trigger.")
+		"1 when the device's illaccess (illegal login) event trigger notifies anyone, 0 when its notification list is empty.")
 	loginFailureMethodDesc = newDesc("login_failure_notification_methods",
 		"One series per notification method of the illaccess (illegal login) event trigger, value 1.",
 		"method")
@@ -34,34 +31,24 @@ type lockoutCollector struct{}
 func init() { registerCollector("lockout", lockoutCollector{}) }
 
 func (lockoutCollector) Collect(ctx context.Context, d *Probe, m *Metrics) error {
-	ttl := time.Duration(d.Module.CacheTTL)
-	errs := make([]error, 3)
-	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { defer wg.Done(); errs[0] = lkPolicy(ctx, d, m, ttl) }()
-	go func() { defer wg.Done(); errs[1] = lkTriggers(ctx, d, m, ttl) }()
-	go func() { defer wg.Done(); errs[2] = lkLogCursor(d).collect(ctx, d, m) }()
-	wg.Wait()
-	return errors.Join(errs...)
+	return fanOut(
+		func() error { return lockPolicy(ctx, d, m) },
+		func() error { return loginFailureNotification(ctx, d, m) },
+		func() error { return logCursorOf(d).collect(ctx, d, m) },
+	)
 }
 
-// lkPolicy reports the lock policy, reading the security capabilities
-// alongside for the duration's unit. Those are only a hint here: when they
-// cannot be read the value alone decides.
-func lkPolicy(ctx context.Context, d *Probe, m *Metrics, ttl time.Duration) error {
-	var caps *isapi.SecurityCap
-	capsDone := make(chan struct{})
-	go func() {
-		defer close(capsDone)
-		c, err := d.Client.SecurityCapabilities(ctx, ttl)
-		if err != nil && !isapi.IsNotSupported(err) && d.Logger != nil {
-			d.Logger.Debug("Security capabilities unreadable; lock duration unit decided by value alone", "err", err)
-		}
-		caps = c
-	}()
-	var lock isapi.IllegalLoginLock
-	err := d.Client.GetCachedXML(ctx, isapi.PathIllegalLoginLock, ttl, &lock)
-	<-capsDone
+// lockPolicy reports the lock policy, reading the security capabilities
+// alongside for the duration's unit.
+func lockPolicy(ctx context.Context, d *Probe, m *Metrics) error {
+	var (
+		lock isapi.IllegalLoginLock
+		caps *isapi.SecurityCap
+	)
+	err := fanOut(
+		fetchInto(ctx, d, isapi.IllegalLoginLockEndpoint, &lock),
+		func() error { caps = lockTimeHint(ctx, d); return nil },
+	)
 	if ok, err := m.Optional("illegal_login_lock", err); !ok {
 		return err
 	}
@@ -75,6 +62,17 @@ func lkPolicy(ctx context.Context, d *Probe, m *Metrics, ttl time.Duration) erro
 		m.Gauge(loginLockDurationDesc, lockDurationSeconds(v.V, rng))
 	}
 	return nil
+}
+
+// lockTimeHint returns the security capabilities, or nil. They are only a
+// hint for the lock duration's unit: when they cannot be read the value
+// alone decides, and the area does not fail.
+func lockTimeHint(ctx context.Context, d *Probe) *isapi.SecurityCap {
+	caps, err := isapi.FetchSecurityCap(ctx, d.Client)
+	if err != nil && !isapi.IsNotSupported(err) && d.Logger != nil {
+		d.Logger.Debug("Security capabilities unreadable; lock duration unit decided by value alone", "err", err)
+	}
+	return caps
 }
 
 // lockDurationSeconds converts maxIllegalLoginLockTime to seconds. Its unit
@@ -102,36 +100,14 @@ func lockDurationSeconds(v int64, capRange *isapi.CapRange) float64 {
 	return float64(v)
 }
 
-// illAccess is what the lockout area keeps of the event triggers: a
-// recorder's list has hundreds of triggers, of which one is read.
-type illAccess struct {
-	found   bool
-	methods []string
-}
-
-// lkTriggers reports whether failed logins raise an alert.
-func lkTriggers(ctx context.Context, d *Probe, m *Metrics, ttl time.Duration) error {
-	v, err := d.Client.GetCachedValue(ctx, isapi.PathEventTriggers, ttl, "illaccess", func(b []byte) (any, error) {
-		var list isapi.EventTriggerList
-		if err := isapi.Decode(b, &list); err != nil {
-			return nil, err
-		}
-		t, found := list.IllegalAccess()
-		return illAccess{found: found, methods: t.Methods()}, nil
-	})
-	if ok, err := m.Optional("event_triggers", err); !ok {
+// loginFailureNotification reports whether failed logins raise an alert.
+func loginFailureNotification(ctx context.Context, d *Probe, m *Metrics) error {
+	trigger, err := isapi.Fetch(ctx, d.Client, isapi.IllegalAccessTriggerEndpoint)
+	if ok, err := m.Optional("event_triggers", err); !ok || !trigger.Found {
 		return err
 	}
-	ia := v.(illAccess)
-	if !ia.found {
-		return nil
-	}
-	enabled := 0.0
-	if len(ia.methods) > 0 {
-		enabled = 1
-	}
-	m.Gauge(loginFailureNotifyDesc, enabled)
-	for _, method := range ia.methods {
+	m.Gauge(loginFailureNotifyDesc, boolFloat(len(trigger.Methods) > 0))
+	for _, method := range trigger.Methods {
 		m.Gauge(loginFailureMethodDesc, 1, method)
 	}
 	return nil

@@ -63,6 +63,7 @@ func lkStart(t *testing.T, p simulator.Profile, clk *lkClock, moduleExtra string
 	client := isapi.New(isapi.Options{
 		Scheme: "http", Address: sim.Addr(), Username: prof.Username, Password: prof.Password,
 		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour, Now: clk.Now,
+		CacheTTL: time.Duration(cfg.Modules["default"].CacheTTL),
 	})
 	t.Cleanup(client.Close)
 	return sim, &Probe{
@@ -702,7 +703,7 @@ func TestLockoutLogSingleFlight(t *testing.T) {
 			defer wg.Done()
 			dd := *d // each probe has its own Device, sharing State and Client
 			var m Metrics
-			if err := lkLogCursor(&dd).collect(context.Background(), &dd, &m); err != nil {
+			if err := logCursorOf(&dd).collect(context.Background(), &dd, &m); err != nil {
 				t.Error(err)
 			}
 			for _, metric := range m.out {

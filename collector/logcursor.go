@@ -52,11 +52,11 @@ const (
 
 var (
 	loginFailuresDesc = newDesc("login_failures_total",
-		"Failed logins (illlegealAccess entries of the device's Exception log) counted by the exporter. Its first pass reads the last log_search_lookback (default 24h), so the counter starts at that period's count; later searches add new entries. The log is read every log_search_interval. Absent until that first pass is complete.")
+		"Failed logins (illlegealAccess entries of the device's Exception log) counted by the exporter, starting with those of the last log_search_lookback.")
 	lastLoginFailureDesc = newDesc("last_login_failure_timestamp_seconds",
-		"Device log time of the newest failed login (illlegealAccess) the exporter has seen. Absent when it has seen none, or before the first log pass is complete.")
+		"Device log time of the newest failed login (illlegealAccess) the exporter has seen.")
 	logCursorDesc = newDesc("log_search_cursor_timestamp_seconds",
-		"The exporter has read the device log up to this time; it lags behind when log searches fail or fall behind.")
+		"Time up to which the exporter has read the device log, lagging when log searches fail or fall behind.")
 )
 
 // logKey identifies an entry within the second the cursor stands on.
@@ -85,7 +85,8 @@ type logCursor struct {
 	support  int // 1 searched fine, -1 not supported, 0 unknown
 }
 
-func lkLogCursor(d *Probe) *logCursor {
+// logCursorOf returns the device's log cursor, made on first use.
+func logCursorOf(d *Probe) *logCursor {
 	return d.Values.Load(logStateKey, func() any {
 		return &logCursor{sem: make(chan struct{}, 1)}
 	}).(*logCursor)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
@@ -18,41 +16,40 @@ import (
 // configuration and are read through the client's cache.
 
 var (
-	svcEnabledDesc = newDesc("service_enabled",
-		"1 when a network service is enabled, else 0. Protocols (http, https, rtsp, sdk = DEV_MANAGE, sdk_tls = SDK_OVER_TLS, websocket, websockets, srtp, bonjour, ...) come from /ISAPI/Security/adminAccesses; ssh, telnet, upnp, onvif, cloud (Hik-Connect/EZVIZ) and ip_filter from their /ISAPI/System/Network endpoints. Absent when the device does not send the switch.",
+	serviceEnabledDesc = newDesc("service_enabled",
+		"1 when a network service (adminAccesses protocols, ssh, telnet, upnp, onvif, cloud, ip_filter) is enabled, else 0.",
 		"service")
-	svcPortDesc = newDesc("service_port",
-		"TCP port of a protocol in /ISAPI/Security/adminAccesses (portNo). Absent when the device lists no port (e.g. bonjour).",
+	servicePortDesc = newDesc("service_port",
+		"TCP port of a protocol in /ISAPI/Security/adminAccesses (portNo).",
 		"service")
-	svcHTTPSRedirectDesc = newDesc("https_redirect_enabled",
-		"1 when the device redirects HTTP to HTTPS (redirectToHttps of the HTTPS entry in /ISAPI/Security/adminAccesses), else 0. Absent when the device does not send it.")
-	svcTLSVersionDesc = newDesc("tls_version_enabled",
-		"1 when the device's HTTPS server accepts a TLS version, else 0 (TLS1_x_Enable of the HTTPS entry in /ISAPI/Security/adminAccesses). Absent for a version the device does not list.",
+	httpsRedirectDesc = newDesc("https_redirect_enabled",
+		"1 when the device redirects HTTP to HTTPS (redirectToHttps of the HTTPS entry in /ISAPI/Security/adminAccesses), else 0.")
+	tlsVersionDesc = newDesc("tls_version_enabled",
+		"1 when the device's HTTPS server accepts a TLS version (TLS1_x_Enable of the HTTPS entry in /ISAPI/Security/adminAccesses), else 0.",
 		"version")
-	svcBasicAllowedDesc = newDesc("auth_basic_allowed",
-		"1 when an interface accepts HTTP Basic authentication (certificateType digest/basic), 0 when Digest only. interface=web from /ISAPI/Security/webCertificate; interface=rtsp from /ISAPI/Security/RTSPCertificate or, where that is unsupported, Transport/Security of /ISAPI/Streaming/channels/101. Absent when the source sends no mode (NVRs and DVRs have none in the channel).",
+	basicAllowedDesc = newDesc("auth_basic_allowed",
+		"1 when an interface (web, rtsp) accepts HTTP Basic authentication (certificateType digest/basic), 0 when Digest only.",
 		"interface")
-	svcCloudBoundDesc = newDesc("cloud_bound",
-		"1 when the device is bound to a Hik-Connect/EZVIZ cloud account (bindStatus bind in /ISAPI/System/Network/EZVIZ), 0 when unbound. Absent when the device does not send bindStatus.")
-	svcCertExpiryDesc = newDesc("tls_certificate_expiry_timestamp_seconds",
-		"NotAfter of the TLS certificate the device presented to the exporter. Absent when the module probes over plain http or no TLS connection was made.")
+	cloudBoundDesc = newDesc("cloud_bound",
+		"1 when the device is bound to a Hik-Connect/EZVIZ cloud account (bindStatus in /ISAPI/System/Network/EZVIZ), 0 when unbound.")
+	certificateExpiryDesc = newDesc("tls_certificate_expiry_timestamp_seconds",
+		"NotAfter of the TLS certificate the device presented to the exporter.")
 )
 
 type servicesCollector struct{}
 
 func init() { registerCollector("services", servicesCollector{}) }
 
-// svcRTSP is the outcome of the RTSP authentication lookup.
-type svcRTSP struct {
-	basic       isapi.OptionalBool
-	fallbackErr error // a real error from the channel 101 fallback
+// serviceSource is one endpoint of the services area: the feature it
+// reports, how it is read, and what it emits once read.
+type serviceSource struct {
+	feature   string
+	fetch     func() error
+	emit      func(e *serviceEmitter) // nil: the source emits nothing itself
+	supported bool
 }
 
 func (servicesCollector) Collect(ctx context.Context, d *Probe, m *Metrics) error {
-	ttl := time.Duration(d.Module.CacheTTL)
-	get := func(path string, v any) func() error {
-		return func() error { return d.Client.GetCachedXML(ctx, path, ttl, v) }
-	}
 	var (
 		admin     isapi.AdminAccessList
 		ssh       isapi.SSH
@@ -62,74 +59,68 @@ func (servicesCollector) Collect(ctx context.Context, d *Probe, m *Metrics) erro
 		ezviz     isapi.EZVIZ
 		ipFilter  isapi.IPFilter
 		web       isapi.WebCertificate
-		rtsp      svcRTSP
+		rtsp      rtspAuth
 	)
-	endpoints := []struct {
-		feature string
-		fetch   func() error
-		emit    func(e *svcEmitter)
-	}{
-		{"admin_accesses", get(isapi.PathAdminAccesses, &admin), func(e *svcEmitter) { e.adminAccesses(&admin) }},
-		{"ssh", get(isapi.PathSSH, &ssh), func(e *svcEmitter) { e.service("ssh", ssh.Enabled) }},
-		{"telnet", get(isapi.PathTelnetd, &telnet), func(e *svcEmitter) { e.service("telnet", telnet.Enabled) }},
-		{"upnp", get(isapi.PathUPnP, &upnp), func(e *svcEmitter) { e.service("upnp", upnp.Enabled) }},
-		{"integrate", get(isapi.PathIntegrate, &integrate), func(e *svcEmitter) { e.service("onvif", integrate.ONVIF.On()) }},
-		{"cloud", get(isapi.PathEZVIZ, &ezviz), func(e *svcEmitter) {
+	sources := []serviceSource{
+		{feature: "admin_accesses", fetch: fetchInto(ctx, d, isapi.AdminAccessesEndpoint, &admin), emit: func(e *serviceEmitter) { e.adminAccesses(&admin) }},
+		{feature: "ssh", fetch: fetchInto(ctx, d, isapi.SSHEndpoint, &ssh), emit: func(e *serviceEmitter) { e.service("ssh", ssh.Enabled) }},
+		{feature: "telnet", fetch: fetchInto(ctx, d, isapi.TelnetdEndpoint, &telnet), emit: func(e *serviceEmitter) { e.service("telnet", telnet.Enabled) }},
+		{feature: "upnp", fetch: fetchInto(ctx, d, isapi.UPnPEndpoint, &upnp), emit: func(e *serviceEmitter) { e.service("upnp", upnp.Enabled) }},
+		{feature: "integrate", fetch: fetchInto(ctx, d, isapi.IntegrateEndpoint, &integrate), emit: func(e *serviceEmitter) { e.service("onvif", integrate.ONVIF.On()) }},
+		{feature: "cloud", fetch: fetchInto(ctx, d, isapi.EZVIZEndpoint, &ezviz), emit: func(e *serviceEmitter) {
 			e.service("cloud", ezviz.Enabled)
-			e.m.Bool(svcCloudBoundDesc, ezviz.Bound())
+			e.m.Bool(cloudBoundDesc, ezviz.Bound())
 		}},
-		{"ip_filter", get(isapi.PathIPFilter, &ipFilter), func(e *svcEmitter) { e.service("ip_filter", ipFilter.Enabled) }},
-		{"web_certificate", get(isapi.PathWebCertificate, &web), func(e *svcEmitter) {
-			e.m.Bool(svcBasicAllowedDesc, web.BasicAllowed(), "web")
+		{feature: "ip_filter", fetch: fetchInto(ctx, d, isapi.IPFilterEndpoint, &ipFilter), emit: func(e *serviceEmitter) { e.service("ip_filter", ipFilter.Enabled) }},
+		{feature: "web_certificate", fetch: fetchInto(ctx, d, isapi.WebCertificateEndpoint, &web), emit: func(e *serviceEmitter) {
+			e.m.Bool(basicAllowedDesc, web.BasicAllowed(), "web")
 		}},
 		// The channel fallback is not a feature of its own: the rtsp
 		// series is there or not, whichever source answered.
-		{"rtsp_certificate", func() error { return svcFetchRTSP(ctx, d, ttl, &rtsp) }, nil},
+		{feature: "rtsp_certificate", fetch: func() error { return rtsp.fetch(ctx, d) }},
 	}
-
-	// Independent endpoints are fetched at once; the client keeps the
-	// device's limit on requests in flight. Metrics are emitted afterwards
-	// in a fixed order, so a service named twice keeps the same source.
-	errs := make([]error, len(endpoints))
-	var wg sync.WaitGroup
-	for i, ep := range endpoints {
-		wg.Go(func() { errs[i] = ep.fetch() })
-	}
-	wg.Wait()
-
-	e := &svcEmitter{m: m, seen: map[string]bool{}}
-	var failed []error
-	for i, ep := range endpoints {
-		ok, err := m.Optional(ep.feature, errs[i])
-		if err != nil {
-			failed = append(failed, err)
-		}
-		if ok && ep.emit != nil {
-			ep.emit(e)
+	reads := make([]func() error, len(sources))
+	for i := range sources {
+		src := &sources[i]
+		reads[i] = func() (err error) {
+			src.supported, err = m.Optional(src.feature, src.fetch())
+			return err
 		}
 	}
-	m.Bool(svcBasicAllowedDesc, rtsp.basic, "rtsp")
-	if rtsp.fallbackErr != nil {
-		failed = append(failed, rtsp.fallbackErr)
+	err := fanOut(reads...)
+
+	// Series are emitted after every read, in the table's order, so that a
+	// service named twice keeps the same source.
+	e := &serviceEmitter{m: m, seen: map[string]bool{}}
+	for _, src := range sources {
+		if src.supported && src.emit != nil {
+			src.emit(e)
+		}
 	}
+	m.Bool(basicAllowedDesc, rtsp.basic, "rtsp")
 
 	// Read after this area's requests, so a fresh connection has been seen.
 	if d.Module.Scheme == "https" {
 		if t, ok := d.Client.CertificateExpiry(); ok {
-			m.Timestamp(svcCertExpiryDesc, t)
+			m.Timestamp(certificateExpiryDesc, t)
 		}
 	}
-	return errors.Join(failed...)
+	return errors.Join(err, rtsp.fallbackErr)
 }
 
-// svcFetchRTSP reads the RTSP authentication mode from RTSPCertificate and,
-// only when the device lacks that endpoint, from the first channel's
+// rtspAuth is the outcome of the RTSP authentication lookup.
+type rtspAuth struct {
+	basic       isapi.OptionalBool
+	fallbackErr error // a real error from the channel 101 fallback
+}
+
+// fetch reads the RTSP authentication mode from RTSPCertificate and, only
+// when the device lacks that endpoint, from the first channel's
 // Transport/Security. It returns RTSPCertificate's own outcome, which
 // decides the rtsp_certificate feature; a real failure of the fallback is
-// kept in r.fallbackErr, and a channel the device lacks means no mode.
-func svcFetchRTSP(ctx context.Context, d *Probe, ttl time.Duration, r *svcRTSP) error {
-	var cert isapi.RTSPCertificate
-	err := d.Client.GetCachedXML(ctx, isapi.PathRTSPCertificate, ttl, &cert)
+// kept in fallbackErr, and a channel the device lacks means no mode.
+func (r *rtspAuth) fetch(ctx context.Context, d *Probe) error {
+	cert, err := isapi.Fetch(ctx, d.Client, isapi.RTSPCertificateEndpoint)
 	if err == nil {
 		r.basic = cert.BasicAllowed()
 		return nil
@@ -137,8 +128,7 @@ func svcFetchRTSP(ctx context.Context, d *Probe, ttl time.Duration, r *svcRTSP) 
 	if !isapi.IsNotSupported(err) {
 		return err
 	}
-	var ch isapi.StreamingChannel
-	switch ferr := d.Client.GetCachedXML(ctx, isapi.PathStreamingChannel101, ttl, &ch); {
+	switch ch, ferr := isapi.Fetch(ctx, d.Client, isapi.StreamingChannel101Endpoint); {
 	case ferr == nil:
 		r.basic = ch.Security.BasicAllowed()
 	case !isapi.IsNotSupported(ferr):
@@ -147,33 +137,33 @@ func svcFetchRTSP(ctx context.Context, d *Probe, ttl time.Duration, r *svcRTSP) 
 	return err
 }
 
-// svcEmitter writes service series, each service name once.
-type svcEmitter struct {
+// serviceEmitter writes service series, each service name once.
+type serviceEmitter struct {
 	m    *Metrics
 	seen map[string]bool
 }
 
-func (e *svcEmitter) service(name string, enabled isapi.OptionalBool) bool {
+func (e *serviceEmitter) service(name string, enabled isapi.OptionalBool) bool {
 	if e.seen[name] {
 		return false
 	}
 	e.seen[name] = true
-	e.m.Bool(svcEnabledDesc, enabled, name)
+	e.m.Bool(serviceEnabledDesc, enabled, name)
 	return true
 }
 
-func (e *svcEmitter) adminAccesses(l *isapi.AdminAccessList) {
+func (e *serviceEmitter) adminAccesses(l *isapi.AdminAccessList) {
 	for _, s := range l.Services() {
 		if e.service(s.Name, s.Enabled) {
-			e.m.Int(svcPortDesc, s.Port, s.Name)
+			e.m.Int(servicePortDesc, s.Port, s.Name)
 		}
 	}
 	https, ok := l.HTTPS()
 	if !ok {
 		return
 	}
-	e.m.Bool(svcHTTPSRedirectDesc, https.RedirectToHTTPS)
-	e.m.Bool(svcTLSVersionDesc, https.TLS11, "1.1")
-	e.m.Bool(svcTLSVersionDesc, https.TLS12, "1.2")
-	e.m.Bool(svcTLSVersionDesc, https.TLS13, "1.3")
+	e.m.Bool(httpsRedirectDesc, https.RedirectToHTTPS)
+	e.m.Bool(tlsVersionDesc, https.TLS11, "1.1")
+	e.m.Bool(tlsVersionDesc, https.TLS12, "1.2")
+	e.m.Bool(tlsVersionDesc, https.TLS13, "1.3")
 }

@@ -54,6 +54,7 @@ func svcNewDevice(t *testing.T, sim *simulator.Device) *Probe {
 	client := isapi.New(isapi.Options{
 		Scheme: scheme, Address: sim.Addr(), Username: p.Username, Password: p.Password, TLSConfig: tlsConf,
 		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour,
+		CacheTTL: time.Duration(cfg.Modules["default"].CacheTTL),
 	})
 	t.Cleanup(client.Close)
 	return &Probe{

@@ -14,10 +14,10 @@ import (
 // certificate checks depend on it. The clock is read fresh on every probe.
 
 var (
-	tmClockSkewDesc = newDesc("clock_skew_seconds",
-		"Device clock minus exporter clock, from localTime of /ISAPI/System/time taken against the middle of the request's round trip. Absent when localTime is missing or carries no offset and timeZone cannot be parsed.")
-	tmNTPEnabledDesc = newDesc("ntp_enabled",
-		"1 when the device clock follows NTP (timeMode NTP in /ISAPI/System/time), 0 for any other mode (manual, ...). Absent when the device sends no timeMode.")
+	clockSkewDesc = newDesc("clock_skew_seconds",
+		"Device clock minus exporter clock, from localTime of /ISAPI/System/time taken against the middle of the request's round trip.")
+	ntpEnabledDesc = newDesc("ntp_enabled",
+		"1 when the device clock follows NTP (timeMode NTP in /ISAPI/System/time), 0 for any other mode (manual, ...).")
 )
 
 type timeCollector struct{}
@@ -25,31 +25,30 @@ type timeCollector struct{}
 func init() { registerCollector("time", timeCollector{}) }
 
 func (timeCollector) Collect(ctx context.Context, d *Probe, m *Metrics) error {
-	var t isapi.TimeInfo
-	var rt tmRoundTrip
+	var rt roundTrip
 	start := time.Now()
-	err := d.Client.GetXML(httptrace.WithClientTrace(ctx, rt.trace()), isapi.PathTime, &t)
+	t, err := isapi.Fetch(httptrace.WithClientTrace(ctx, rt.trace()), d.Client, isapi.TimeEndpoint)
 	end := time.Now()
 	if ok, err := m.Optional("time", err); !ok {
 		return err
 	}
-	m.Bool(tmNTPEnabledDesc, t.NTP())
+	m.Bool(ntpEnabledDesc, t.NTP())
 	if device, ok := t.DeviceTime(); ok {
-		m.Gauge(tmClockSkewDesc, device.Sub(rt.midpoint(start, end)).Seconds())
+		m.Gauge(clockSkewDesc, device.Sub(rt.midpoint(start, end)).Seconds())
 	}
 	return nil
 }
 
-// tmRoundTrip records when the last request went out and its answer began,
+// roundTrip records when the last request went out and its answer began,
 // so the skew is measured against the device's reply and not against time
 // spent waiting for a request slot or answering a Digest challenge.
-type tmRoundTrip struct {
+type roundTrip struct {
 	mu        sync.Mutex
 	wrote     time.Time
 	firstByte time.Time
 }
 
-func (r *tmRoundTrip) trace() *httptrace.ClientTrace {
+func (r *roundTrip) trace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) {
 			r.mu.Lock()
@@ -66,7 +65,7 @@ func (r *tmRoundTrip) trace() *httptrace.ClientTrace {
 
 // midpoint is the middle of the last request's round trip, or of
 // [start, end] when the trace saw none.
-func (r *tmRoundTrip) midpoint(start, end time.Time) time.Time {
+func (r *roundTrip) midpoint(start, end time.Time) time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.wrote.IsZero() && !r.firstByte.IsZero() && !r.firstByte.Before(r.wrote) {

@@ -3,8 +3,6 @@ package collector
 import (
 	"context"
 	"errors"
-	"sync"
-	"time"
 
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
@@ -24,12 +22,12 @@ import (
 
 var (
 	twoFactorSupportedDesc = newDesc("two_factor_supported",
-		"1 when the device advertises a second factor for login (TOTP, SMS, push). No Hikvision ISAPI firmware is known to: login is password-only (Digest or session login), so this is 0 whenever the security capabilities were read and absent when they could not be. Security questions, recovery email, Hik-Connect verification codes and NVR double verification are not login second factors.")
+		"1 when the device advertises a second factor for login, which no known Hikvision firmware does, so 0 whenever the security capabilities were read.")
 	twoFactorEnabledDesc = newDesc("two_factor_enabled",
-		"Status of a second-approval mechanism the device really has, by method. method=\"double_verification\": NVRs advertising SecurityCap/DoubleVerificationCap can require a second account to authorise playback or export; it does not protect login. Present only when the device answers the (unconfirmed) /ISAPI/Security/doubleVerification endpoint with an enabled flag.",
+		"Status of a second-approval mechanism the device has, by method (double_verification: NVR playback or export approval, not login).",
 		"method")
 	passwordRecoveryDesc = newDesc("password_recovery_configured",
-		"1 when a password-reset mechanism is set up, 0 when the device has it but it is not set up; absent when the device lacks it. method=\"security_questions\": questionConfiguration holds a question (text, answer, or an id other than 0). method=\"email\": a recovery address is set (email/parameter). These reset the admin password without the old one: they are not a second factor, and whoever can answer them gets in.",
+		"1 when a password-reset mechanism (security_questions, email) is set up, 0 when the device has it but it is not set up.",
 		"method")
 )
 
@@ -38,8 +36,7 @@ type twoFactorCollector struct{}
 func init() { registerCollector("two_factor", twoFactorCollector{}) }
 
 func (twoFactorCollector) Collect(ctx context.Context, d *Probe, m *Metrics) error {
-	ttl := time.Duration(d.Module.CacheTTL)
-	caps, err := d.Client.SecurityCapabilities(ctx, ttl)
+	caps, err := isapi.FetchSecurityCap(ctx, d.Client)
 	capsRead, capsErr := m.Optional("security_capabilities", err)
 	if capsRead {
 		// No known firmware advertises a login second factor.
@@ -47,24 +44,18 @@ func (twoFactorCollector) Collect(ctx context.Context, d *Probe, m *Metrics) err
 	} else {
 		caps = nil
 	}
-	errs := make([]error, 4)
-	errs[0] = capsErr
-	var wg sync.WaitGroup
-	run := func(i int, f func() error) {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = f() }()
-	}
+	var reads []func() error
 	// Capability flags gate requests when known; the requests still handle
 	// 403/404, since flags lie (isapi.md §7).
-	if caps != nil && !(caps.IsSupportSecurityQuestionConfig.Set && caps.IsSupportSecurityQuestionConfig.V) {
+	if caps != nil && !advertised(caps.IsSupportSecurityQuestionConfig) {
 		m.Feature("security_questions", false)
 	} else {
-		run(1, func() error { return tfQuestions(ctx, d, m, ttl) })
+		reads = append(reads, func() error { return securityQuestions(ctx, d, m) })
 	}
-	if caps != nil && !(caps.IsSupportSecurityEmail.Set && caps.IsSupportSecurityEmail.V) {
+	if caps != nil && !advertised(caps.IsSupportSecurityEmail) {
 		m.Feature("security_email", false)
 	} else {
-		run(2, func() error { return tfEmail(ctx, d, m, ttl) })
+		reads = append(reads, func() error { return securityEmail(ctx, d, m) })
 	}
 	// The double-verification path is a guess: ask only devices that
 	// advertise the feature, never blind.
@@ -73,30 +64,25 @@ func (twoFactorCollector) Collect(ctx context.Context, d *Probe, m *Metrics) err
 	case caps.DoubleVerificationCap == nil:
 		m.Feature("double_verification", false)
 	default:
-		run(3, func() error { return tfDoubleVerification(ctx, d, m, ttl) })
+		reads = append(reads, func() error { return doubleVerification(ctx, d, m) })
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return errors.Join(capsErr, fanOut(reads...))
 }
 
-func tfQuestions(ctx context.Context, d *Probe, m *Metrics, ttl time.Duration) error {
-	var q isapi.SecurityQuestions
-	err := d.Client.GetCachedXML(ctx, isapi.PathSecurityQuestions, ttl, &q)
+// advertised reports a capability flag the device sent as true.
+func advertised(flag isapi.OptionalBool) bool { return flag.Set && flag.V }
+
+func securityQuestions(ctx context.Context, d *Probe, m *Metrics) error {
+	q, err := isapi.Fetch(ctx, d.Client, isapi.SecurityQuestionsEndpoint)
 	if ok, err := m.Optional("security_questions", err); !ok {
 		return err
 	}
-	m.Gauge(passwordRecoveryDesc, tfFloat(q.Configured()), "security_questions")
+	m.Gauge(passwordRecoveryDesc, boolFloat(q.Configured()), "security_questions")
 	return nil
 }
 
-func tfEmail(ctx context.Context, d *Probe, m *Metrics, ttl time.Duration) error {
-	v, err := d.Client.GetCachedValue(ctx, isapi.PathSecurityEmail, ttl, "email configured", func(b []byte) (any, error) {
-		e, err := isapi.DecodeSecurityEmail(b)
-		if err != nil {
-			return nil, err
-		}
-		return e.Configured(), nil
-	})
+func securityEmail(ctx context.Context, d *Probe, m *Metrics) error {
+	email, err := isapi.Fetch(ctx, d.Client, isapi.SecurityEmailEndpoint)
 	if errors.As(err, new(*isapi.AnswerError)) {
 		// The device has the endpoint (the answer may be XML or JSON);
 		// what it sent was unreadable.
@@ -106,23 +92,15 @@ func tfEmail(ctx context.Context, d *Probe, m *Metrics, ttl time.Duration) error
 	if ok, err := m.Optional("security_email", err); !ok {
 		return err
 	}
-	m.Gauge(passwordRecoveryDesc, tfFloat(v.(bool)), "email")
+	m.Gauge(passwordRecoveryDesc, boolFloat(email.Configured()), "email")
 	return nil
 }
 
-func tfDoubleVerification(ctx context.Context, d *Probe, m *Metrics, ttl time.Duration) error {
-	var dv isapi.DoubleVerification
-	err := d.Client.GetCachedXML(ctx, isapi.PathDoubleVerification, ttl, &dv)
+func doubleVerification(ctx context.Context, d *Probe, m *Metrics) error {
+	dv, err := isapi.Fetch(ctx, d.Client, isapi.DoubleVerificationEndpoint)
 	if ok, err := m.Optional("double_verification", err); !ok {
 		return err
 	}
 	m.Bool(twoFactorEnabledDesc, dv.Enabled, "double_verification")
 	return nil
-}
-
-func tfFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }

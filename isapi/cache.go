@@ -4,14 +4,14 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"reflect"
 	"slices"
 	"sync"
 	"time"
 )
 
-// Slow-changing answers (device info, capabilities, users, service
-// settings) are cached per device as decoded values, not as bytes: a warm
+// The answers of cached endpoints (device info, capabilities, users,
+// service settings: slow-changing ones) are kept per device as decoded
+// values, not as bytes, each under the *Endpoint that decoded it: a warm
 // probe neither asks the device nor decodes XML again, and the tens of
 // kilobytes of a capabilities or triggers answer are let go once decoded.
 //
@@ -20,10 +20,6 @@ import (
 // a time and only between probes (see Begin), so a probe never waits for
 // them, they reuse the connection the probe left idle, and a device sees
 // them as a short trickle instead of a burst.
-
-// Decoder turns an answer into the value a collector keeps. Several
-// decoders (told apart by key) may read the same path.
-type Decoder func([]byte) (any, error)
 
 // AnswerError is a 2xx answer that could not be decoded: the device has the
 // endpoint but sent something unreadable.
@@ -54,11 +50,11 @@ type cacheEntry struct {
 	ttl     time.Duration
 }
 
-// reader is one decoder of a path, and what it made of the answer.
+// reader is one endpoint declared on a path, and what it made of the answer.
 type reader struct {
-	key    string
-	decode Decoder
-	value  any // nil until decoded
+	endpoint source // the key: each declaration is one pointer
+	value    any
+	decoded  bool // value holds the endpoint's reading of the answer
 }
 
 // fresh and usable report an entry's age against its ttl: fresh answers are
@@ -66,86 +62,81 @@ type reader struct {
 func (e *cacheEntry) fresh(now time.Time) bool  { return now.Before(e.expires) }
 func (e *cacheEntry) usable(now time.Time) bool { return now.Before(e.fetched.Add(2 * e.ttl)) }
 
-func (e *cacheEntry) value(key string) (any, bool) {
+func (e *cacheEntry) value(ep source) (any, bool) {
 	for _, r := range e.readers {
-		if r.key == key && r.value != nil {
+		if r.endpoint == ep && r.decoded {
 			return r.value, true
 		}
 	}
 	return nil, false
 }
 
-// GetCachedValue returns decode's value for path's answer, reusing it while
-// the answer is younger than ttl (and serving it while a refresh is queued
-// for another ttl). A "not supported" answer is cached the same way; other
-// failures are not cached. A 2xx answer decode refuses is an *AnswerError.
-func (c *Client) GetCachedValue(ctx context.Context, path string, ttl time.Duration, key string, decode Decoder) (any, error) {
-	now := c.now()
-	v, err, found, stale := c.cache.lookup(path, key, decode, now)
-	if found {
-		if stale {
-			c.refreshLater(path)
+// cached returns ep's value, reusing it while the answer is younger than
+// the client's CacheTTL (and serving it while a refresh is queued for
+// another ttl). A "not supported" answer is cached the same way; other
+// failures are not cached. A 2xx answer ep refuses is an *AnswerError.
+func (c *Client) cached(ctx context.Context, ep source) (any, error) {
+	if h, found := c.cache.lookup(ep, c.now()); found {
+		if h.stale {
+			c.refreshLater(ep.path())
 		}
-		return v, err
+		return h.value, h.err
 	}
-	// Collectors that share an endpoint (capabilities) fetch it once.
-	res, err, _ := c.fetches.Do(path, func() (any, error) {
-		if _, _, found, stale := c.cache.lookup(path, key, decode, c.now()); found && !stale {
-			return nil, nil // a flight that just ended stored it
-		}
-		return c.Get(ctx, path)
-	})
-	readers := c.cache.readers(path, key, decode)
-	if err != nil {
-		if IsNotSupported(err) {
-			c.cache.store(path, readers, err, ttl, c.now())
-		}
+	body, err := c.fetchShared(ctx, ep)
+	readers := c.cache.readers(ep)
+	switch {
+	case IsNotSupported(err):
+		c.cache.store(ep.path(), readers, err, c.cacheTTL, c.now())
 		return nil, err
+	case err != nil:
+		return nil, err
+	case body == nil:
+		return c.storedMeanwhile(ep)
 	}
-	body, _ := res.([]byte)
-	if body == nil {
-		if v, err, found, _ := c.cache.lookup(path, key, decode, c.now()); found {
-			return v, err
-		}
-		return nil, fmt.Errorf("GET %s: cached answer vanished", path)
-	}
-	// One fetch serves every reader of the path; a reader whose decoder
-	// fails keeps no value and fetches again when next asked.
-	for i := range readers {
-		readers[i].value, err = readers[i].decode(body)
-		if err != nil {
-			readers[i].value = nil
-			if readers[i].key == key {
-				return nil, &AnswerError{Path: path, Err: err}
-			}
-		}
-	}
-	c.cache.store(path, readers, nil, ttl, c.now())
-	v, _ = (&cacheEntry{readers: readers}).value(key)
-	return v, nil
+	return c.decodeAll(ep, readers, body)
 }
 
-// GetCachedXML decodes path's answer into v (a pointer to a struct) through
-// the value cache. v receives a shallow copy of the cached value: callers
-// must not modify slices or maps in it.
-func (c *Client) GetCachedXML(ctx context.Context, path string, ttl time.Duration, v any) error {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("GetCachedXML: need a non-nil pointer, got %T", v)
-	}
-	t := rv.Type().Elem()
-	val, err := c.GetCachedValue(ctx, path, ttl, "xml:"+t.String(), func(b []byte) (any, error) {
-		p := reflect.New(t)
-		if err := Decode(b, p.Interface()); err != nil {
-			return nil, err
+// fetchShared fetches ep's path once for every concurrent reader of it
+// (collectors that share an endpoint, such as the capabilities). It
+// returns no body when a flight that just ended stored a fresh answer.
+func (c *Client) fetchShared(ctx context.Context, ep source) ([]byte, error) {
+	res, err, _ := c.fetches.Do(ep.path(), func() (any, error) {
+		if h, found := c.cache.lookup(ep, c.now()); found && !h.stale {
+			return nil, nil
 		}
-		return p.Interface(), nil
+		return c.Get(ctx, ep.path())
 	})
-	if err != nil {
-		return err
+	body, _ := res.([]byte)
+	return body, err
+}
+
+// storedMeanwhile returns what another flight stored for ep.
+func (c *Client) storedMeanwhile(ep source) (any, error) {
+	if h, found := c.cache.lookup(ep, c.now()); found {
+		return h.value, h.err
 	}
-	rv.Elem().Set(reflect.ValueOf(val).Elem())
-	return nil
+	return nil, fmt.Errorf("GET %s: cached answer vanished", ep.path())
+}
+
+// decodeAll decodes one fetched answer for every reader of its path, so
+// that one fetch serves them all, and stores it. A reader whose decoder
+// fails keeps no value and fetches again when next asked.
+func (c *Client) decodeAll(ep source, readers []reader, body []byte) (any, error) {
+	var answerErr error
+	for i := range readers {
+		r := &readers[i]
+		v, err := r.endpoint.decodeValue(body)
+		r.value, r.decoded = v, err == nil
+		if err != nil && r.endpoint == ep {
+			answerErr = &AnswerError{Path: ep.path(), Err: err}
+		}
+	}
+	if answerErr != nil {
+		return nil, answerErr
+	}
+	c.cache.store(ep.path(), readers, nil, c.cacheTTL, c.now())
+	v, _ := (&cacheEntry{readers: readers}).value(ep)
+	return v, nil
 }
 
 // Remember stores an answer fetched some other way (for example by the
@@ -164,31 +155,40 @@ func (c *cache) init() {
 	}
 }
 
-// lookup finds key's value for path. A body left by Remember is decoded
-// here, once. stale is set when the value is past its ttl but still usable.
-func (c *cache) lookup(path, key string, decode Decoder, now time.Time) (v any, err error, found, stale bool) {
+// hit is what the cache holds for an endpoint: its value or a cached "not
+// supported", and whether the answer is past its ttl but still usable.
+type hit struct {
+	value any
+	err   error
+	stale bool
+}
+
+// lookup finds ep's value. A body left by Remember is decoded here, once.
+func (c *cache) lookup(ep source, now time.Time) (h hit, found bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	path := ep.path()
 	e, ok := c.entries[path]
 	if !ok || !e.usable(now) {
-		return nil, nil, false, false
+		return hit{}, false
 	}
-	stale = !e.fresh(now)
+	stale := !e.fresh(now)
 	if e.err != nil {
-		return nil, e.err, true, stale
+		return hit{err: e.err, stale: stale}, true
 	}
-	if v, ok := e.value(key); ok {
-		return v, nil, true, stale
+	if v, ok := e.value(ep); ok {
+		return hit{value: v, stale: stale}, true
 	}
 	if e.body == nil || stale {
-		return nil, nil, false, false
+		return hit{}, false
 	}
-	if v, err = decode(e.body); err != nil || v == nil {
+	v, err := ep.decodeValue(e.body)
+	if err != nil {
 		delete(c.entries, path)
-		return nil, nil, false, false // fetch again; the answer decides
+		return hit{}, false // fetch again; the answer decides
 	}
-	c.entries[path] = &cacheEntry{readers: []reader{{key: key, decode: decode, value: v}}, fetched: e.fetched, expires: e.expires, ttl: e.ttl}
-	return v, nil, true, false
+	c.entries[path] = &cacheEntry{readers: []reader{{endpoint: ep, value: v, decoded: true}}, fetched: e.fetched, expires: e.expires, ttl: e.ttl}
+	return hit{value: v}, true
 }
 
 // store records a fetched answer's readers (or its "not supported").
@@ -222,19 +222,20 @@ func (c *cache) expiry(path string, now time.Time, ttl time.Duration) time.Time 
 	return next
 }
 
-// readers returns a new slice of path's readers, with key's added.
-func (c *cache) readers(path, key string, decode Decoder) []reader {
+// readers returns a new slice of the readers of ep's path, values
+// cleared, with ep added.
+func (c *cache) readers(ep source) []reader {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []reader
-	if e, ok := c.entries[path]; ok {
+	if e, ok := c.entries[ep.path()]; ok {
 		for _, r := range e.readers {
-			if r.key != key {
-				out = append(out, reader{key: r.key, decode: r.decode})
+			if r.endpoint != ep {
+				out = append(out, reader{endpoint: r.endpoint})
 			}
 		}
 	}
-	return append(out, reader{key: key, decode: decode})
+	return append(out, reader{endpoint: ep})
 }
 
 // refreshTarget returns path's readers (values cleared) and ttl for a
@@ -249,7 +250,7 @@ func (c *cache) refreshTarget(path string, now time.Time) ([]reader, time.Durati
 	}
 	out := make([]reader, len(e.readers))
 	for i, r := range e.readers {
-		out[i] = reader{key: r.key, decode: r.decode}
+		out[i] = reader{endpoint: r.endpoint}
 	}
 	return out, e.ttl, true
 }
@@ -362,10 +363,11 @@ func (c *Client) refreshOne(path string) {
 		return
 	}
 	for i := range readers {
-		if readers[i].value, err = readers[i].decode(b); err != nil {
+		if readers[i].value, err = readers[i].endpoint.decodeValue(b); err != nil {
 			c.cache.drop(path)
 			return
 		}
+		readers[i].decoded = true
 	}
 	c.cache.store(path, readers, nil, ttl, c.now())
 }

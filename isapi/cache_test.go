@@ -15,7 +15,7 @@ const telnetPath = "/ISAPI/System/Network/telnetd"
 // cachedClient is a client on a fake clock, closed when the test ends.
 func cachedClient(t *testing.T, dev *simulator.Device, clock *fakeClock) *Client {
 	t.Helper()
-	c := clientFor(dev, "right-password", func(o *Options) { o.Now = clock.Now })
+	c := clientFor(dev, "right-password", func(o *Options) { o.Now, o.CacheTTL = clock.Now, time.Minute })
 	t.Cleanup(c.Close)
 	return c
 }
@@ -31,7 +31,7 @@ func waitRefreshed(t *testing.T, c *Client) {
 }
 
 // probeOnce reads deviceInfo and telnetd the way a probe does, inside a session.
-func probeOnce(t *testing.T, c *Client) (*DeviceInfo, error) {
+func probeOnce(t *testing.T, c *Client) (DeviceInfo, error) {
 	t.Helper()
 	ctx := context.Background()
 	end, err := c.Begin(ctx)
@@ -39,12 +39,12 @@ func probeOnce(t *testing.T, c *Client) (*DeviceInfo, error) {
 		t.Fatal(err)
 	}
 	defer end()
-	di, err := c.DeviceInfo(ctx, time.Minute)
+	di, err := Fetch(ctx, c, DeviceInfoEndpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v struct{ Enabled OptionalBool }
-	return di, c.GetCachedXML(ctx, telnetPath, time.Minute, &v)
+	_, err = Fetch(ctx, c, TelnetdEndpoint)
+	return di, err
 }
 
 func TestCacheReusesDecodedAnswersAndAbsence(t *testing.T) {
@@ -87,12 +87,11 @@ func TestStaleAnswerIsServedAndRefreshedAfterTheProbe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	di, err := c.DeviceInfo(ctx, time.Minute)
+	di, err := Fetch(ctx, c, DeviceInfoEndpoint)
 	if err != nil || di.Model != first.Model {
 		t.Fatalf("stale read: %+v %v, want the cached model %q", di, err, first.Model)
 	}
-	var v struct{ Enabled OptionalBool }
-	if err := c.GetCachedXML(ctx, telnetPath, time.Minute, &v); !IsNotSupported(err) {
+	if _, err := Fetch(ctx, c, TelnetdEndpoint); !IsNotSupported(err) {
 		t.Fatalf("stale absence: %v", err)
 	}
 	waitRefreshed(t, c)
@@ -140,7 +139,7 @@ func TestFailedRefreshLeavesTheErrorToTheNextProbe(t *testing.T) {
 	ctx := context.Background()
 	end, _ := c.Begin(ctx)
 	defer end()
-	_, err := c.DeviceInfo(ctx, time.Minute)
+	_, err := Fetch(ctx, c, DeviceInfoEndpoint)
 	var ae *AnswerError
 	if !errors.As(err, &ae) || ae.Path != PathDeviceInfo {
 		t.Fatalf("after a failed refresh the probe got %v, want the answer error", err)
@@ -164,7 +163,7 @@ func TestBeginWaitsForARefreshInFlight(t *testing.T) {
 		}
 	}
 	end, _ := c.Begin(ctx)
-	c.DeviceInfo(ctx, time.Minute) // stale: queues the refresh
+	Fetch(ctx, c, DeviceInfoEndpoint) // stale: queues the refresh
 	dev.ResetStats()
 	end() // the refresh starts now
 	waitFor("the refresh request", func() bool { return dev.Stats().Requests != 0 })
@@ -187,7 +186,7 @@ func TestBeginWaitsForARefreshInFlight(t *testing.T) {
 	probeOnce(t, c)
 	clock.Advance(90 * time.Second)
 	end, _ = c.Begin(ctx)
-	c.DeviceInfo(ctx, time.Minute)
+	Fetch(ctx, c, DeviceInfoEndpoint)
 	end()
 	waitFor("the second refresh to start", func() bool { return len(c.refresh.busy) != 0 })
 	short, cancelShort := context.WithTimeout(ctx, 20*time.Millisecond)
@@ -203,31 +202,34 @@ func TestDecodersOfOnePathShareOneFetch(t *testing.T) {
 	dev := startDevice(t, camProfile())
 	c := cachedClient(t, dev, clock)
 	ctx := context.Background()
-	model := func(b []byte) (any, error) {
+	// Two declarations of one path: each is a reader of its own.
+	model := Derived(PathDeviceInfo, true, func(b []byte) (string, error) {
 		var d DeviceInfo
-		return d.Model, Decode(b, &d)
-	}
-	serial := func(b []byte) (any, error) {
+		err := Decode(b, &d)
+		return d.Model, err
+	})
+	serial := Derived(PathDeviceInfo, true, func(b []byte) (string, error) {
 		var d DeviceInfo
-		return d.SerialNumber, Decode(b, &d)
-	}
-	if _, err := c.GetCachedValue(ctx, PathDeviceInfo, time.Minute, "model", model); err != nil {
+		err := Decode(b, &d)
+		return d.SerialNumber, err
+	})
+	if _, err := Fetch(ctx, c, model); err != nil {
 		t.Fatal(err)
 	}
 	// A second decoder of a cached path costs one fetch, once; after that a
 	// refresh decodes both.
-	if _, err := c.GetCachedValue(ctx, PathDeviceInfo, time.Minute, "serial", serial); err != nil {
+	if _, err := Fetch(ctx, c, serial); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.GetCachedValue(ctx, PathDeviceInfo, time.Minute, "model", model); err != nil {
+	if _, err := Fetch(ctx, c, model); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(90 * time.Second)
-	c.GetCachedValue(ctx, PathDeviceInfo, time.Minute, "model", model)
+	Fetch(ctx, c, model)
 	waitRefreshed(t, c)
 	dev.ResetStats()
-	m, err1 := c.GetCachedValue(ctx, PathDeviceInfo, time.Minute, "model", model)
-	s, err2 := c.GetCachedValue(ctx, PathDeviceInfo, time.Minute, "serial", serial)
+	m, err1 := Fetch(ctx, c, model)
+	s, err2 := Fetch(ctx, c, serial)
 	if err1 != nil || err2 != nil || m == "" || s == "" {
 		t.Fatalf("model %q %v, serial %q %v", m, err1, s, err2)
 	}
@@ -241,7 +243,7 @@ func TestRememberedAnswerIsDecodedOnce(t *testing.T) {
 	dev := startDevice(t, camProfile())
 	c := cachedClient(t, dev, clock)
 	c.Remember(PathDeviceInfo, simulator.Capture("deviceInfo__hikvision_next_DS-2CD2146G2-ISU.xml"), time.Minute)
-	di, err := c.DeviceInfo(context.Background(), time.Minute)
+	di, err := Fetch(context.Background(), c, DeviceInfoEndpoint)
 	if err != nil || di.Model != "DS-2CD2146G2-ISU" {
 		t.Fatalf("%+v %v", di, err)
 	}

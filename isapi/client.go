@@ -39,6 +39,7 @@ type Options struct {
 	BackoffMax    time.Duration
 	Pinned        []netip.Addr  // when set, connect only to these addresses
 	Timeout       time.Duration // bounds a background cache refresh; default 10s
+	CacheTTL      time.Duration // reuse of a cached Endpoint's answer (cache_ttl); zero: every read fetches
 	Now           func() time.Time
 
 	// Ledger holds the lockout state shared by every client of the same
@@ -54,17 +55,18 @@ type Options struct {
 
 // Client talks to one device.
 type Client struct {
-	base    string
-	maxBody int64
-	now     func() time.Time
-	http    *http.Client
-	auth    *authTransport
-	guard   *guard
-	denied  deniedPaths
-	sem     chan struct{}
-	cache   cache
-	fetches singleflight.Group
-	refresh refresher
+	base     string
+	maxBody  int64
+	now      func() time.Time
+	http     *http.Client
+	auth     *authTransport
+	guard    *guard
+	denied   deniedPaths
+	sem      chan struct{}
+	cache    cache
+	cacheTTL time.Duration
+	fetches  singleflight.Group
+	refresh  refresher
 
 	life           context.Context // ends with Close; bounds background work
 	stop           context.CancelFunc
@@ -96,11 +98,12 @@ func New(o Options) *Client {
 		o.Accounts = []Account{{Endpoint: o.Address, User: o.Username}}
 	}
 	c := &Client{
-		base:    (&url.URL{Scheme: o.Scheme, Host: o.Address}).String(),
-		maxBody: o.MaxBodyBytes,
-		now:     o.Now,
-		guard:   o.Ledger.guard(o.Accounts, o.Source, o.Password, o.Backoff, o.BackoffMax),
-		sem:     make(chan struct{}, o.MaxConcurrent),
+		base:     (&url.URL{Scheme: o.Scheme, Host: o.Address}).String(),
+		maxBody:  o.MaxBodyBytes,
+		now:      o.Now,
+		guard:    o.Ledger.guard(o.Accounts, o.Source, o.Password, o.Backoff, o.BackoffMax),
+		sem:      make(chan struct{}, o.MaxConcurrent),
+		cacheTTL: o.CacheTTL,
 
 		refreshTimeout: o.Timeout,
 		trialTimeout:   2 * o.Timeout,
@@ -224,18 +227,6 @@ func (c *Client) Post(ctx context.Context, path string, body []byte) ([]byte, er
 	return c.do(ctx, http.MethodPost, path, body, false)
 }
 
-// GetXML fetches path and decodes the answer into v.
-func (c *Client) GetXML(ctx context.Context, path string, v any) error {
-	b, err := c.Get(ctx, path)
-	if err != nil {
-		return err
-	}
-	if err := Decode(b, v); err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	return nil
-}
-
 // errAmbiguous401 is a 401 on an ordinary request while the credentials
 // were verified: either they stopped working or the account may not read
 // this endpoint. do tells the two apart.
@@ -253,7 +244,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, check
 	if trial {
 		b, err = c.trial(ctx, method, path, body, release)
 	} else {
-		b, err = c.send(ctx, method, path, body, check)
+		b, err = c.send(ctx, method, path, body, check, false)
 		release()
 	}
 	if errors.Is(err, errAmbiguous401) {
@@ -276,7 +267,7 @@ func (c *Client) trial(ctx context.Context, method, path string, body []byte, re
 	go func() {
 		defer cancel()
 		defer release()
-		b, err := c.send(tctx, method, path, body, true)
+		b, err := c.send(tctx, method, path, body, true, true)
 		done <- result{b, err}
 	}()
 	select {
@@ -303,8 +294,10 @@ func (c *Client) classify401(ctx context.Context, method, path string) error {
 	return &StatusError{Method: method, Path: path, HTTPStatus: http.StatusUnauthorized, Permission: true}
 }
 
-// send makes one request. check marks a request whose 401 is a rejection.
-func (c *Client) send(ctx context.Context, method, path string, body []byte, check bool) ([]byte, error) {
+// send makes one request. check marks a request whose 401 is a rejection;
+// trial, one that tests credentials the device has not accepted yet, whose
+// lack of an answer may hide a failed login.
+func (c *Client) send(ctx context.Context, method, path string, body []byte, check, trial bool) ([]byte, error) {
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -323,7 +316,7 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte, che
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return nil, c.failed(method, path, unwrapURLError(err), att, check)
+		return nil, c.failed(method, path, unwrapURLError(err), att, trial)
 	}
 	defer res.Body.Close()
 	if res.TLS != nil && len(res.TLS.PeerCertificates) > 0 {
@@ -356,7 +349,7 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte, che
 
 // failed turns a request that got no HTTP answer into an error, recording
 // a device-reported lock, or a credential test that went unanswered.
-func (c *Client) failed(method, path string, err error, att *attempt, check bool) error {
+func (c *Client) failed(method, path string, err error, att *attempt, trial bool) error {
 	var ae *AuthError
 	switch {
 	case errors.As(err, &ae) && ae.Unauthenticated:
@@ -364,7 +357,7 @@ func (c *Client) failed(method, path string, err error, att *attempt, check bool
 		return ae
 	case errors.Is(err, ErrBasicOnly), errors.Is(err, ErrNoChallenge):
 		return fmt.Errorf("%s %s: %w", method, path, err)
-	case check && att.wrote.Load():
+	case trial && att.wrote.Load():
 		c.guard.reject(&AuthError{Path: path, NoAnswer: true})
 	}
 	return fmt.Errorf("%s %s: %w", method, path, err)

@@ -294,10 +294,10 @@ func TestAnswersTheDeviceGetsWrong(t *testing.T) {
 		}, "500"},
 		{simulator.Fault{Malformed: true}, func(e error) bool { var de *DecodeError; return errors.As(e, &de) }, "malformed"},
 	}
+	uncached := XML[DeviceInfo](PathDeviceInfo, false)
 	for _, tc := range cases {
 		dev.SetFault("GET "+PathDeviceInfo, tc.fault)
-		var d DeviceInfo
-		err := c.GetXML(ctx, PathDeviceInfo, &d)
+		_, err := Fetch(ctx, c, uncached)
 		if !tc.check(err) {
 			t.Errorf("%s: err = %v", tc.what, err)
 		}

@@ -1,8 +1,7 @@
 package isapi
 
 import (
-	"context"
-	"fmt"
+	"errors"
 	"strings"
 	"time"
 )
@@ -53,16 +52,20 @@ func (d *DeviceInfo) FirmwareBuildTime() (time.Time, bool) {
 	return t, true
 }
 
-// DeviceInfo fetches and decodes deviceInfo, reusing an answer younger than ttl.
-func (c *Client) DeviceInfo(ctx context.Context, ttl time.Duration) (*DeviceInfo, error) {
+// DeviceInfoEndpoint reads deviceInfo, cached. A well-formed document
+// without identity (an XHTML page, a ResponseStatus sent with 200) decodes
+// into an empty DeviceInfo, so the decoder refuses it like a malformed one.
+var DeviceInfoEndpoint = Derived(PathDeviceInfo, true, decodeDeviceInfo)
+
+func decodeDeviceInfo(b []byte) (DeviceInfo, error) {
 	var d DeviceInfo
-	if err := c.GetCachedXML(ctx, PathDeviceInfo, ttl, &d); err != nil {
-		return nil, err
+	if err := Decode(b, &d); err != nil {
+		return DeviceInfo{}, err
 	}
 	if d.Model == "" && d.FirmwareVersion == "" && d.SerialNumber == "" {
-		return nil, fmt.Errorf("GET %s: answer has no model, firmware or serial number", PathDeviceInfo)
+		return DeviceInfo{}, errors.New("answer has no model, firmware or serial number")
 	}
-	return &d, nil
+	return d, nil
 }
 
 // UserCheck is GET /ISAPI/Security/userCheck: the credential check, and the

@@ -373,7 +373,7 @@ func TestDeviceInfoClientRefusesWrongDocuments(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, dev := devClient(t, simulator.CaptureProfile("ipc1-verbatim"))
 			dev.SetEndpoint("GET "+isapi.PathDeviceInfo, tc.ep)
-			info, err := c.DeviceInfo(context.Background(), time.Minute)
+			info, err := isapi.Fetch(context.Background(), c, isapi.DeviceInfoEndpoint)
 			if err == nil {
 				t.Fatalf("DeviceInfo accepted %q: %+v", tc.ep.Body, info)
 			}
@@ -389,11 +389,11 @@ func TestDeviceInfoClientCaptures(t *testing.T) {
 		model := strings.TrimSuffix(strings.TrimPrefix(row.file, "deviceInfo__hikvision_next_"), ".xml")
 		t.Run(model, func(t *testing.T) {
 			c, _ := devClient(t, simulator.CaptureProfile(model))
-			info, err := c.DeviceInfo(context.Background(), time.Minute)
+			info, err := isapi.Fetch(context.Background(), c, isapi.DeviceInfoEndpoint)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := devFieldsOf(t, info); got != row.want {
+			if got := devFieldsOf(t, &info); got != row.want {
 				t.Errorf("got %+v\nwant %+v", got, row.want)
 			}
 		})
@@ -409,7 +409,7 @@ func devClient(t *testing.T, p simulator.Profile) (*isapi.Client, *simulator.Dev
 	t.Cleanup(dev.Close)
 	prof := dev.Profile()
 	c := isapi.New(isapi.Options{Scheme: "http", Address: dev.Addr(), Username: prof.Username, Password: prof.Password,
-		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour})
+		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour, CacheTTL: time.Minute})
 	t.Cleanup(c.Close)
 	return c, dev
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"time"
 )
 
 // Paths of the account, lockout and password-recovery endpoints (isapi.md
@@ -33,6 +32,9 @@ type UserList struct {
 	XMLName xml.Name
 	Users   []User `xml:"User"`
 }
+
+// UsersEndpoint reads the account list, cached.
+var UsersEndpoint = XML[UserList](PathUsers, true)
 
 // User is one account. Passwords are write-only and never appear.
 type User struct {
@@ -129,6 +131,9 @@ type IllegalLoginLock struct {
 	MaxIllegalLoginLockTime OptionalInt  `xml:"maxIllegalLoginLockTime"`
 }
 
+// IllegalLoginLockEndpoint reads the lock policy, cached.
+var IllegalLoginLockEndpoint = XML[IllegalLoginLock](PathIllegalLoginLock, true)
+
 // CapRange is a capability element's min/max/def attributes.
 type CapRange struct {
 	Min OptionalInt `xml:"min,attr"`
@@ -199,29 +204,32 @@ func DecodeSecurityCap(body []byte) (*SecurityCap, error) {
 	return nil, nil
 }
 
-// decodeSecurityCapValue keeps only the SecurityCap of a capabilities
-// answer: the rest of System/capabilities (10-20 kB) is never read.
-func decodeSecurityCapValue(b []byte) (any, error) { return DecodeSecurityCap(b) }
+// The two documents a SecurityCap is read from keep only that: the rest
+// of System/capabilities (10-20 kB) is never read. A document without one
+// is cached as a nil *SecurityCap.
+var (
+	SystemSecurityCapEndpoint = Derived(PathSystemCapabilities, true, DecodeSecurityCap)
+	SecurityCapEndpoint       = Derived(PathSecurityCapabilities, true, DecodeSecurityCap)
+)
 
-// SecurityCapabilities returns the device's SecurityCap, from
+// FetchSecurityCap returns the device's SecurityCap, from
 // /ISAPI/System/capabilities (shared with other areas through the cache)
-// or, when that has none, /ISAPI/Security/capabilities. Both answers are
-// cached for ttl. The error is "not supported" only when neither endpoint
-// has one; a real failure of either wins over that.
-func (c *Client) SecurityCapabilities(ctx context.Context, ttl time.Duration) (*SecurityCap, error) {
+// or, when that has none, /ISAPI/Security/capabilities. The error is "not
+// supported" only when neither endpoint has one; a real failure of either
+// wins over that.
+func FetchSecurityCap(ctx context.Context, c *Client) (*SecurityCap, error) {
 	var errs []error
-	for _, path := range []string{PathSystemCapabilities, PathSecurityCapabilities} {
-		v, err := c.GetCachedValue(ctx, path, ttl, "SecurityCap", decodeSecurityCapValue)
-		if err != nil {
+	for _, e := range []*Endpoint[*SecurityCap]{SystemSecurityCapEndpoint, SecurityCapEndpoint} {
+		sc, err := Fetch(ctx, c, e)
+		switch {
+		case err != nil:
 			errs = append(errs, err)
-			continue
-		}
-		sc := v.(*SecurityCap)
-		if sc != nil {
+		case sc != nil:
 			return sc, nil
+		default:
+			// A capabilities answer without a SecurityCap counts as "not supported".
+			errs = append(errs, &StatusError{Method: "GET", Path: e.Path + " (answer has no SecurityCap)", HTTPStatus: 404})
 		}
-		// A capabilities answer without a SecurityCap counts as "not supported".
-		errs = append(errs, &StatusError{Method: "GET", Path: path + " (answer has no SecurityCap)", HTTPStatus: 404})
 	}
 	for _, err := range errs {
 		if !IsNotSupported(err) {
@@ -283,6 +291,24 @@ func (l *EventTriggerList) IllegalAccess() (t EventTrigger, found bool) {
 	return t, found
 }
 
+// IllegalAccessNotification is what the exporter keeps of the event
+// triggers: a recorder's list has hundreds, of which one is read.
+type IllegalAccessNotification struct {
+	Found   bool     // the device has an illaccess trigger
+	Methods []string // its notification methods (see EventTrigger.Methods)
+}
+
+// IllegalAccessTriggerEndpoint reads the illaccess trigger of GET
+// /ISAPI/Event/triggers, cached.
+var IllegalAccessTriggerEndpoint = Derived(PathEventTriggers, true, func(b []byte) (IllegalAccessNotification, error) {
+	var list EventTriggerList
+	if err := Decode(b, &list); err != nil {
+		return IllegalAccessNotification{}, err
+	}
+	t, found := list.IllegalAccess()
+	return IllegalAccessNotification{Found: found, Methods: t.Methods()}, nil
+})
+
 // SecurityQuestions is GET /ISAPI/Security/questionConfiguration
 // (isapi.md §5.11: SecurityQuestion/QuestionList/Question/{id,answer}, no
 // real capture). Question elements are accepted inside QuestionList or
@@ -292,6 +318,9 @@ type SecurityQuestions struct {
 	Questions []SecurityQuestion `xml:"QuestionList>Question"`
 	Direct    []SecurityQuestion `xml:"Question"`
 }
+
+// SecurityQuestionsEndpoint reads the security questions, cached.
+var SecurityQuestionsEndpoint = XML[SecurityQuestions](PathSecurityQuestions, true)
 
 // SecurityQuestion is one question slot.
 type SecurityQuestion struct {
@@ -334,6 +363,9 @@ func (e *SecurityEmail) Configured() bool {
 	}
 	return false
 }
+
+// SecurityEmailEndpoint reads the recovery e-mail, in JSON or XML, cached.
+var SecurityEmailEndpoint = Derived(PathSecurityEmail, true, DecodeSecurityEmail)
 
 type securityEmailInfo struct {
 	EmailAddress string `json:"emailAddress" xml:"emailAddress"`
@@ -452,3 +484,7 @@ type DoubleVerification struct {
 	XMLName xml.Name
 	Enabled OptionalBool `xml:"enabled"`
 }
+
+// DoubleVerificationEndpoint reads the (unconfirmed) double-verification
+// switch, cached.
+var DoubleVerificationEndpoint = XML[DoubleVerification](PathDoubleVerification, true)

@@ -321,7 +321,7 @@ func secClient(t *testing.T, p simulator.Profile, opts ...simulator.Option) (*is
 	t.Cleanup(d.Close)
 	prof := d.Profile()
 	c := isapi.New(isapi.Options{Scheme: "http", Address: d.Addr(), Username: prof.Username, Password: prof.Password,
-		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour})
+		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour, CacheTTL: time.Hour})
 	t.Cleanup(c.Close)
 	return c, d
 }
@@ -331,7 +331,7 @@ func TestSecurityCapabilitiesClient(t *testing.T) {
 	// From DeviceCap/SecurityCap, cached.
 	c, d := secClient(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 	for i := range 2 {
-		sc, err := c.SecurityCapabilities(ctx, time.Hour)
+		sc, err := isapi.FetchSecurityCap(ctx, c)
 		if err != nil || secCapRow(sc) != secCapRows[0].want {
 			t.Fatalf("%v %v", sc, err)
 		}
@@ -347,7 +347,7 @@ func TestSecurityCapabilitiesClient(t *testing.T) {
 	// Only the standalone document (the terminal's System/capabilities is 404).
 	c, d = secClient(t, simulator.CaptureProfile("k1a340fwx"))
 	for i := range 2 {
-		sc, err := c.SecurityCapabilities(ctx, time.Hour)
+		sc, err := isapi.FetchSecurityCap(ctx, c)
 		if err != nil || secCapRow(sc) != secCapRows[10].want {
 			t.Fatalf("%v %v", sc, err)
 		}
@@ -365,13 +365,13 @@ func TestSecurityCapabilitiesClient(t *testing.T) {
 		Endpoints:    map[string]simulator.Endpoint{"GET /ISAPI/System/capabilities": {Body: []byte(`<DeviceCap><SysCap/></DeviceCap>`)}},
 		NotSupported: []string{"GET /ISAPI/Security/capabilities"},
 	})
-	if sc, err := c.SecurityCapabilities(ctx, time.Hour); sc != nil || !isapi.IsNotSupported(err) {
+	if sc, err := isapi.FetchSecurityCap(ctx, c); sc != nil || !isapi.IsNotSupported(err) {
 		t.Fatalf("%v %v", sc, err)
 	}
 	// A real failure is not "not supported", even when the other path is 404.
 	c, d = secClient(t, simulator.Profile{})
 	d.SetFault("GET /ISAPI/System/capabilities", simulator.Fault{Status: http.StatusInternalServerError})
-	if _, err := c.SecurityCapabilities(ctx, time.Hour); err == nil || isapi.IsNotSupported(err) {
+	if _, err := isapi.FetchSecurityCap(ctx, c); err == nil || isapi.IsNotSupported(err) {
 		t.Fatalf("500 reported as %v", err)
 	}
 	// Broken XML is an error too.
@@ -379,7 +379,7 @@ func TestSecurityCapabilitiesClient(t *testing.T) {
 	d.SetFault("GET /ISAPI/System/capabilities", simulator.Fault{Malformed: true})
 	d.SetFault("GET /ISAPI/Security/capabilities", simulator.Fault{Malformed: true})
 	var de *isapi.DecodeError
-	if _, err := c.SecurityCapabilities(ctx, time.Hour); !errors.As(err, &de) {
+	if _, err := isapi.FetchSecurityCap(ctx, c); !errors.As(err, &de) {
 		t.Fatalf("malformed: %v", err)
 	}
 }

@@ -26,6 +26,9 @@ type AdminAccessList struct {
 	Protocols []AdminAccessProtocol `xml:"AdminAccessProtocol"`
 }
 
+// AdminAccessesEndpoint reads the protocol list, cached.
+var AdminAccessesEndpoint = XML[AdminAccessList](PathAdminAccesses, true)
+
 // AdminAccessProtocol is one AdminAccessProtocol entry.
 type AdminAccessProtocol struct {
 	ID              OptionalInt  `xml:"id"`
@@ -112,12 +115,18 @@ type SSH struct {
 	Enabled OptionalBool `xml:"enabled"`
 }
 
+// SSHEndpoint reads the SSH switch, cached.
+var SSHEndpoint = XML[SSH](PathSSH, true)
+
 // Telnetd is GET /ISAPI/System/Network/telnetd (isapi.md §5.4). No real
 // capture exists (§10): the URL is in Hikvision's web-UI map and the body
 // is presumed to be <Telnetd><enabled>.
 type Telnetd struct {
 	Enabled OptionalBool `xml:"enabled"`
 }
+
+// TelnetdEndpoint reads the telnet switch, cached.
+var TelnetdEndpoint = XML[Telnetd](PathTelnetd, true)
 
 // UPnP is GET /ISAPI/System/Network/UPnP (isapi.md §5.5), shape from client
 // code; no real capture.
@@ -126,12 +135,18 @@ type UPnP struct {
 	Name    string       `xml:"name"`
 }
 
+// UPnPEndpoint reads the UPnP switch, cached.
+var UPnPEndpoint = XML[UPnP](PathUPnP, true)
+
 // Integrate is GET /ISAPI/System/Network/Integrate: the CGI/ISAPI and ONVIF
 // switches (isapi.md §3, §5.7), shape from client notes; no real capture.
 type Integrate struct {
 	CGI   IntegrateProtocol `xml:"CGI"`
 	ONVIF IntegrateProtocol `xml:"ONVIF"`
 }
+
+// IntegrateEndpoint reads the CGI and ONVIF switches, cached.
+var IntegrateEndpoint = XML[Integrate](PathIntegrate, true)
 
 // IntegrateProtocol is the CGI or ONVIF block of Integrate. Firmware is
 // documented with <enable>; <enabled> is read too, in case a build
@@ -159,6 +174,9 @@ type EZVIZ struct {
 	StreamEncrypteEnabled OptionalBool `xml:"streamEncrypteEnabled"`
 }
 
+// EZVIZEndpoint reads the cloud link, cached.
+var EZVIZEndpoint = XML[EZVIZ](PathEZVIZ, true)
+
 // Bound reads bindStatus: "bind" true, "unbind" false, anything else unset.
 func (e *EZVIZ) Bound() OptionalBool {
 	switch strings.ToLower(strings.TrimSpace(e.BindStatus)) {
@@ -177,6 +195,9 @@ type IPFilter struct {
 	PermissionType string       `xml:"permissionType"` // allow | deny
 }
 
+// IPFilterEndpoint reads the IP filter switch, cached.
+var IPFilterEndpoint = XML[IPFilter](PathIPFilter, true)
+
 // WebCertificate is GET /ISAPI/Security/webCertificate, the web (ISAPI)
 // authentication mode (isapi.md §5.2). No real capture exists (§10): the
 // element is CertificateType in SecurityCap/WebCertificateCap, while
@@ -186,6 +207,9 @@ type WebCertificate struct {
 	CertificateTypeLower string `xml:"certificateType"`
 	AlgorithmType        string `xml:"SecurityAlgorithm>algorithmType"`
 }
+
+// WebCertificateEndpoint reads the web authentication mode, cached.
+var WebCertificateEndpoint = XML[WebCertificate](PathWebCertificate, true)
 
 // Type returns the authentication mode as sent, whichever spelling carried it.
 func (w *WebCertificate) Type() string {
@@ -203,6 +227,9 @@ type RTSPCertificate struct {
 	CertificateType      string `xml:"CertificateType"`
 }
 
+// RTSPCertificateEndpoint reads the RTSP authentication mode, cached.
+var RTSPCertificateEndpoint = XML[RTSPCertificate](PathRTSPCertificate, true)
+
 // Type returns the authentication mode as sent.
 func (r *RTSPCertificate) Type() string {
 	return firstNonEmpty(r.CertificateTypeLower, r.CertificateType)
@@ -219,6 +246,10 @@ type StreamingChannel struct {
 	ID       OptionalInt     `xml:"id"`
 	Security ChannelSecurity `xml:"Transport>Security"`
 }
+
+// StreamingChannel101Endpoint reads the first channel, for its RTSP
+// authentication mode, cached.
+var StreamingChannel101Endpoint = XML[StreamingChannel](PathStreamingChannel101, true)
 
 // ChannelSecurity is StreamingChannel/Transport/Security.
 type ChannelSecurity struct {

@@ -24,6 +24,10 @@ type TimeInfo struct {
 	TimeZone  string `xml:"timeZone"`
 }
 
+// TimeEndpoint reads the device clock. It is not cached: the skew is
+// measured against each probe's own request.
+var TimeEndpoint = XML[TimeInfo](PathTime, false)
+
 // NTP reports whether the clock follows NTP: true for timeMode NTP (any
 // case), false for any other mode the device names (manual, local,
 // satellite, ...), unset when timeMode is absent or empty.

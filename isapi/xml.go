@@ -274,14 +274,6 @@ func (b *OptionalBool) UnmarshalText(t []byte) error {
 	return nil
 }
 
-// Float returns 1 or 0 for a set value.
-func (b OptionalBool) Float() float64 {
-	if b.V {
-		return 1
-	}
-	return 0
-}
-
 // OptionalInt is an integer element the device may leave out; Set is false when absent or not a number.
 type OptionalInt struct {
 	V   int64

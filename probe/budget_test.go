@@ -247,6 +247,29 @@ func TestLogCursorSurvivesRestarts(t *testing.T) {
 	if n := dev.Stats().ByPath["POST /ISAPI/ContentMgmt/logSearch"] - searches; n != 1 {
 		t.Errorf("the restarted exporter made %d log searches; want 1, from the saved cursor", n)
 	}
+
+}
+
+// TestLogCursorSurvivesReloads: a reload that changes client settings
+// builds a new client, but the log cursor and its counter go on (a fresh
+// cursor would read only the last day and lose the older failures).
+func TestLogCursorSurvivesReloads(t *testing.T) {
+	clock := newClock()
+	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
+	p.Password = "device-password"
+	dev := simulator.Start(t, p, simulator.WithClock(clock.Now))
+	dev.AddLog(failedLogin(clock.Now().Add(-50*time.Minute), "10.9.9.9"), failedLogin(clock.Now().Add(-40*time.Minute), "10.9.9.9"))
+	devices := map[string]*simulator.Device{"cam": dev}
+	module := "    collectors: [lockout]\n    log_search_lookback: 1h\n"
+	e := startExporter(t, configYAML("device-password", devices, module), func(o *HandlerOptions) { o.Now = clock.Now })
+	if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_login_failures_total 2") {
+		t.Fatalf("first probe:\n%s", body)
+	}
+	clock.Advance(45 * time.Minute) // both failures are now older than the lookback
+	e.reload(configYAML("device-password", devices, module+"    timeout: 7s\n    cache_ttl: 2m\n"))
+	if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_login_failures_total 2") {
+		t.Fatalf("after a reload that built a new client:\n%s", body)
+	}
 }
 
 // TestStorageProblemsAreWarningsNotFailures: a state file that cannot be

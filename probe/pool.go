@@ -30,6 +30,7 @@ type State struct {
 	client     *isapi.Client
 	values     *collector.Values
 	flight     singleflight.Group
+	health     health
 	id         string // the device account, for persisted values
 	rotation   string // key of the password rotation it follows
 	configured bool
@@ -49,6 +50,7 @@ type pool struct {
 	rotations map[string]rotation // address+user -> last accepted password
 	names     map[string]resolved // host -> addresses, for ledger accounts
 	restored  map[string]map[string]json.RawMessage
+	values    map[string]*sharedValues // by device account
 	lastSweep time.Time
 }
 
@@ -83,6 +85,7 @@ func newPool(now func() time.Time, ledger *isapi.Ledger, r config.Resolver) *poo
 	return &pool{
 		now: now, ledger: ledger, resolver: r,
 		states: map[[32]byte]*State{}, rotations: map[string]rotation{}, names: map[string]resolved{},
+		values: map[string]*sharedValues{},
 	}
 }
 
@@ -101,6 +104,7 @@ type clientSpec struct {
 	Backoff       time.Duration
 	BackoffMax    time.Duration
 	Timeout       time.Duration
+	CacheTTL      time.Duration
 	Pinned        []netip.Addr
 	Accounts      []isapi.Account
 }
@@ -116,7 +120,7 @@ func (p *pool) spec(ctx context.Context, t *config.Target, password string) clie
 		Username: m.Username, Password: password, TLS: m.TLSConfig, AllowBasic: m.AllowBasicAuth,
 		MaxConcurrent: m.MaxConcurrentRequests, MaxBody: m.MaxResponseBytes,
 		Backoff: time.Duration(m.AuthBackoff), BackoffMax: time.Duration(m.AuthBackoffMax),
-		Timeout: time.Duration(m.Timeout), Pinned: t.Pinned,
+		Timeout: time.Duration(m.Timeout), CacheTTL: time.Duration(m.CacheTTL), Pinned: t.Pinned,
 		Accounts: p.accounts(ctx, t),
 	}
 }
@@ -131,7 +135,7 @@ func (p *pool) build(s clientSpec) (*isapi.Client, error) {
 		TLSConfig: tlsConf, AllowBasic: s.AllowBasic,
 		MaxConcurrent: s.MaxConcurrent, MaxBodyBytes: s.MaxBody,
 		Backoff: s.Backoff, BackoffMax: s.BackoffMax,
-		Pinned: s.Pinned, Timeout: s.Timeout, Now: p.now,
+		Pinned: s.Pinned, Timeout: s.Timeout, CacheTTL: s.CacheTTL, Now: p.now,
 		Ledger: p.ledger, Accounts: s.Accounts, Source: s.Source,
 	}), nil
 }
@@ -153,7 +157,7 @@ func (p *pool) get(ctx context.Context, t *config.Target, password string) (*Sta
 	}
 	id := accountID(spec.Accounts[0])
 	s := &State{
-		client: client, values: collector.NewValues(p.restored[id]),
+		client: client, values: p.valuesOf(id),
 		id: id, rotation: rotationKey(t), configured: t.Configured, lastUsed: now,
 	}
 	p.states[key] = s
@@ -245,6 +249,11 @@ func (p *pool) limitAdhoc() {
 func (p *pool) drop(key [32]byte, s *State) {
 	s.client.Close()
 	delete(p.states, key)
+	if v := p.values[s.id]; v != nil {
+		if v.refs--; v.refs <= 0 {
+			delete(p.values, s.id)
+		}
+	}
 }
 
 // observe notes the password configured for a device account on every
@@ -302,6 +311,26 @@ func (p *pool) sweep(now time.Time) {
 			delete(p.rotations, id)
 		}
 	}
+}
+
+// valuesOf returns the collectors' values of a device account: those of a
+// State it already has (a reload that changed a client setting builds a
+// new State, but the log cursor goes on), else those restored from disk.
+// The caller holds mu.
+func (p *pool) valuesOf(id string) *collector.Values {
+	v := p.values[id]
+	if v == nil {
+		v = &sharedValues{Values: collector.NewValues(p.restored[id])}
+		p.values[id] = v
+	}
+	v.refs++
+	return v.Values
+}
+
+// sharedValues counts the States that share a device account's values.
+type sharedValues struct {
+	*collector.Values
+	refs int
 }
 
 // snapshot returns every State's persisted values by device account.
