@@ -2,12 +2,34 @@
 GO       ?= go
 FUZZTIME ?= 5s
 
-.PHONY: test deps vet fmt lint tidy unit fuzz bench-smoke build demo
+.PHONY: test deps vet fmt lint tidy unit fuzz bench-smoke build docker demo
 
 test: deps vet fmt lint tidy fuzz bench-smoke unit
 
+# Build metadata, shown by --version and hikvision_exporter_build_info:
+# the release from VERSION, the rest from git when there is a checkout. The
+# Docker build has no .git (see .dockerignore): `make docker` passes the
+# revision, branch and user as build arguments. An empty REVISION leaves
+# the one Go records from the checkout, or "unknown".
+VERSION    ?= $(shell cat VERSION)
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null)
+BRANCH     ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null)
+BUILD_USER ?= $(shell id -un 2>/dev/null)@$(shell hostname 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y%m%d-%H:%M:%S)
+VERSION_PKG := github.com/prometheus/common/version
+LDFLAGS = -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) \
+	-X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=$(BUILD_USER) \
+	-X $(VERSION_PKG).BuildDate=$(BUILD_DATE) $(EXTRA_LDFLAGS)
+# OUT: where the binary goes; BUILDFLAGS and EXTRA_LDFLAGS: what the Docker
+# build adds (-trimpath, -s -w). The e2e tests build with this target too.
+OUT ?= hikvision_exporter
+
 build:
-	$(GO) build -o hikvision_exporter .
+	$(GO) build $(BUILDFLAGS) -ldflags '$(LDFLAGS)' -o $(OUT) .
+
+docker:
+	docker build --build-arg REVISION=$(REVISION) --build-arg BRANCH=$(BRANCH) \
+		--build-arg BUILD_USER=$(BUILD_USER) -t hikvision_exporter:$(VERSION) .
 
 demo:
 	$(GO) run . --demo

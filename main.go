@@ -7,8 +7,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -38,15 +40,17 @@ const defaultAddress = ":10729"
 
 func main() {
 	var (
-		configFile    = kingpin.Flag("config.file", "Exporter configuration file.").Default("hikvision.yml").String()
-		configCheck   = kingpin.Flag("config.check", "Validate the configuration file, print the errors or OK, and exit.").Bool()
+		configFile    = kingpin.Flag("config.file", "Exporter configuration file; relative paths in it are taken from its directory.").Default("hikvision.yml").String()
+		configCheck   = kingpin.Flag("config.check", "Validate the configuration file and the files it names, print the errors or OK, and exit.").Bool()
 		demo          = kingpin.Flag("demo", "Start simulated devices on loopback and probe them; needs no configuration file.").Bool()
-		timeoutOffset = kingpin.Flag("timeout-offset", "Subtracted from Prometheus' scrape timeout to leave time to answer.").Default("0.5s").Duration()
+		timeoutOffset secondsOrDuration
 		maxInFlight   = kingpin.Flag("probe.max-concurrent", "Probes served at once across all devices; more are answered 503.").Default(strconv.Itoa(probe.DefaultMaxInFlight)).Int()
 		storagePath   = kingpin.Flag("storage.path", "Directory for state that must survive restarts (lockout hold-offs, log cursors); empty disables persistence.").Default("data/").String()
+		enablePprof   = kingpin.Flag("web.enable-pprof", "Serve Go profiling at /debug/pprof/ and link it from the landing page.").Bool()
 		webConfig     = kingpinflag.AddFlags(kingpin.CommandLine, defaultAddress)
 		logConfig     = &promslog.Config{}
 	)
+	kingpin.Flag("timeout-offset", "Subtracted from Prometheus' scrape timeout to leave time to answer: seconds (0.5) or a duration (500ms).").Default("0.5s").SetValue(&timeoutOffset)
 	promslogflag.AddFlags(kingpin.CommandLine, logConfig)
 	kingpin.Version(version.Print("hikvision_exporter"))
 	kingpin.HelpFlag.Short('h')
@@ -55,21 +59,8 @@ func main() {
 	if *maxInFlight <= 0 {
 		kingpin.Fatalf("--probe.max-concurrent must be positive, got %d", *maxInFlight)
 	}
-
 	if *configCheck {
-		cfg, err := config.Load(*configFile, config.WithCollectors(collector.Names()))
-		if err == nil {
-			err = cfg.CheckFiles()
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		for _, w := range cfg.Warnings() {
-			fmt.Fprintln(os.Stderr, "warning:", w)
-		}
-		fmt.Println("OK")
-		return
+		os.Exit(checkConfig(*configFile))
 	}
 
 	if *demo {
@@ -96,12 +87,37 @@ func main() {
 	store := config.NewStore(*configFile, cfg, prometheus.DefaultRegisterer, config.WithCollectors(collector.Names()))
 	probes := probe.NewHandler(probe.HandlerOptions{
 		Config: store.Get, Logger: logger, Resolver: net.DefaultResolver,
-		TimeoutOffset: *timeoutOffset, MaxInFlight: *maxInFlight,
+		TimeoutOffset: time.Duration(timeoutOffset), MaxInFlight: *maxInFlight,
 		Registerer: prometheus.DefaultRegisterer, StoragePath: *storagePath,
 	})
 	probes.WarnDuplicates(context.Background(), cfg)
 	reload := reloader(store, logger, func(c *config.Config) { probes.WarnDuplicates(context.Background(), c) })
 
+	mux, err := routes(store, probes, reload, *enablePprof)
+	if err != nil {
+		logger.Error("Cannot build the landing page", "err", err)
+		os.Exit(1)
+	}
+	serve(mux, webConfig, logger, probes)
+}
+
+// checkConfig is --config.check: it loads the file as start-up would (the
+// files it names included) and returns the exit status.
+func checkConfig(path string) int {
+	cfg, err := config.Load(path, config.WithCollectors(collector.Names()))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
+	fmt.Println("OK")
+	return 0
+}
+
+// routes builds the exporter's HTTP endpoints.
+func routes(store *config.Store, probes *probe.Handler, reload func() error, enablePprof bool) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/probe", probes)
 	mux.Handle("/metrics", promhttp.Handler())
@@ -132,13 +148,29 @@ func main() {
 		}
 		_, _ = w.Write([]byte("Reloaded\n"))
 	})
-	landing, err := web.NewLandingPage(landingConfig())
+	if enablePprof {
+		handlePprof(mux)
+	}
+	landing, err := web.NewLandingPage(landingConfig(enablePprof))
 	if err != nil {
-		logger.Error("Cannot build the landing page", "err", err)
-		os.Exit(1)
+		return nil, err
 	}
 	mux.Handle("/", landing)
+	return mux, nil
+}
 
+// handlePprof serves Go profiling. It is off by default: profiles show
+// what the process holds and a CPU profile costs CPU while it runs.
+func handlePprof(mux *http.ServeMux) {
+	mux.HandleFunc("/debug/pprof/", pprof.Index) // also the named profiles, heap among them
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+}
+
+// serve runs the HTTP server until it fails or a signal stops it.
+func serve(mux *http.ServeMux, webConfig *web.FlagConfig, logger *slog.Logger, probes *probe.Handler) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- web.ListenAndServe(srv, webConfig, logger) }()
@@ -160,6 +192,40 @@ func main() {
 	}
 	probes.Close() // saves hold-offs and log cursors
 	logger.Info("Stopped")
+}
+
+// secondsOrDuration is a flag value taking plain seconds ("0.5", the unit of
+// X-Prometheus-Scrape-Timeout-Seconds) or a Go duration ("0.5s", "500ms").
+type secondsOrDuration time.Duration
+
+func (d *secondsOrDuration) Set(s string) error {
+	v, err := parseSecondsOrDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = secondsOrDuration(v)
+	return nil
+}
+
+func (d *secondsOrDuration) String() string { return time.Duration(*d).String() }
+
+// parseSecondsOrDuration refuses negative values: a negative offset would
+// let a probe run past Prometheus' own scrape timeout.
+func parseSecondsOrDuration(s string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(f) || f < 0 || f >= float64(math.MaxInt64)/float64(time.Second) {
+			return 0, fmt.Errorf("%q: seconds must be between 0 and %d", s, math.MaxInt64/int64(time.Second))
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is neither seconds (0.5) nor a duration (0.5s, 500ms): %w", s, err)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%q: must not be negative", s)
+	}
+	return d, nil
 }
 
 // reloader serialises reloads from SIGHUP and POST /-/reload through one
@@ -197,8 +263,11 @@ func reloader(store *config.Store, logger *slog.Logger, loaded func(*config.Conf
 	}
 }
 
-func landingConfig() web.LandingConfig {
+// landingConfig describes the landing page; it links to profiling only when
+// profiling is served, so that every link on it works.
+func landingConfig(pprofLinks bool) web.LandingConfig {
 	return web.LandingConfig{
+		Profiling:   strconv.FormatBool(pprofLinks),
 		Name:        "Hikvision Exporter",
 		Description: "Security posture of Hikvision IP cameras, NVRs and DVRs over ISAPI",
 		Version:     version.Info(),

@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -93,6 +93,16 @@ type Option func(*loadOptions)
 
 type loadOptions struct {
 	collectors []string // nil: collector names are not checked
+	// files is set by Load: relative paths are resolved against baseDir and
+	// the files the config names are checked. Parse checks the text alone,
+	// so that a config can be tested without the files it names.
+	files   bool
+	baseDir string
+}
+
+// withFiles is Load's option: see loadOptions.files.
+func withFiles(baseDir string) Option {
+	return func(o *loadOptions) { o.files, o.baseDir = true, baseDir }
 }
 
 // WithCollectors checks every module's collectors against names, the
@@ -101,13 +111,20 @@ func WithCollectors(names []string) Option {
 	return func(o *loadOptions) { o.collectors = names }
 }
 
-// Load reads and validates a configuration file.
+// Load reads and validates a configuration file. Relative paths in it
+// (password_file, tls_config's ca_file, cert_file and key_file) are taken
+// from the file's directory, and every file it names must be readable: a
+// missing file is refused at load and reload rather than failing every probe.
 func Load(path string, opts ...Option) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
-	c, err := Parse(b, opts...)
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("config directory: %w", err)
+	}
+	c, err := Parse(b, append(slices.Clone(opts), withFiles(dir))...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -142,6 +159,9 @@ func parse(b []byte, o *loadOptions) (*Config, error) {
 	}
 	if err := onlyOneDocument(dec); err != nil {
 		return nil, &decodeError{err}
+	}
+	if o.files {
+		c.resolvePaths(o.baseDir)
 	}
 	if err := c.validate(&lineFinder{src: b}, o); err != nil {
 		return nil, err
@@ -233,18 +253,4 @@ func (d Date) MarshalYAML() (any, error) {
 		return d.Format("2006-01-02"), nil
 	}
 	return d.Format(time.RFC3339), nil
-}
-
-// CheckFiles reads every module's password_file, for --config.check: the
-// loader itself does not, since the files are read at every probe.
-func (c *Config) CheckFiles() error {
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(c.Modules)) {
-		if m := c.Modules[name]; m.PasswordFile != "" {
-			if _, err := m.ReadPassword(); err != nil {
-				errs = append(errs, fmt.Errorf("modules.%s.password_file: %w", name, err))
-			}
-		}
-	}
-	return errors.Join(errs...)
 }

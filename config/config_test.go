@@ -281,6 +281,11 @@ func TestResolve(t *testing.T) {
 		{"10.21.0.1", "default", "not in the module's allowed_targets"},
 		{"10.20.7.7", "filed", "module allows no other targets"},
 		{"10.20.7.7", "nope", `unknown module "nope"`},
+		// A configured device keeps its own module only for a known module=:
+		// an unknown one is a mistake in the scrape configuration.
+		{"lobby-cam", "nope", `unknown module "nope"`},
+		{"10.20.1.15", "Default", `unknown module "Default"`},
+		{"yard", "nope", `unknown module "nope"`},
 		{"http://10.20.7.7", "default", "must be host or host:port"},
 		{"https://lobby-cam/", "default", "must be host or host:port"},
 		{"admin:pw@10.20.7.7", "default", "must be host or host:port"},

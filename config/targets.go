@@ -40,12 +40,23 @@ func (e *TargetError) Error() string { return e.Reason }
 func refuse(format string, a ...any) error { return &TargetError{Reason: fmt.Sprintf(format, a...)} }
 
 // Resolve turns a probe's target and module parameters into a Target. A
+// module that is not configured is refused whatever the target; a
 // configured device (by name or address) is probed with its own module; any
 // other address only when it is inside the allowed_targets of the module
 // named by module (default "default").
 func (c *Config) Resolve(ctx context.Context, r Resolver, target, module string) (*Target, error) {
-	// A configured device is probed with its own module whatever module=
-	// says, so one scrape job with a module parameter can cover both kinds.
+	// An unknown module is a mistake in the scrape configuration (a typo, a
+	// module removed from the file) even when the target is a configured
+	// device: refuse it, as the blackbox exporter does, instead of probing
+	// and hiding the mistake.
+	if module != "" {
+		if _, ok := c.Modules[module]; !ok {
+			return nil, refuse("unknown module %q", module)
+		}
+	}
+	// A configured device is probed with its own module whatever known
+	// module module= names, so one scrape job with a module parameter can
+	// cover both kinds.
 	if d := c.byName[target]; d != nil {
 		return c.deviceTarget(d), nil
 	}
@@ -56,11 +67,6 @@ func (c *Config) Resolve(ctx context.Context, r Resolver, target, module string)
 		}
 		if d := c.byAddress[t.hostPort()]; d != nil && c.Modules[d.Module].Scheme == scheme {
 			return c.deviceTarget(d), nil
-		}
-	}
-	if module != "" {
-		if _, ok := c.Modules[module]; !ok {
-			return nil, refuse("unknown module %q", module)
 		}
 	}
 	if module == "" {

@@ -66,8 +66,14 @@ func (c *Config) validateModules(lines *lineFinder, o *loadOptions) []error {
 			errs = append(errs, atLine(lines.line("modules", name), fmt.Errorf("modules.%s: empty module", name)))
 			continue
 		}
-		for _, err := range append(m.validate(), m.validateCollectors(o.collectors)...) {
-			errs = append(errs, atLine(lines.line("modules", name, fieldOf(err)), fmt.Errorf("modules.%s.%w", name, err)))
+		modErrs := append(m.validate(), m.validateCollectors(o.collectors)...)
+		if o.files {
+			modErrs = append(modErrs, m.checkFiles()...)
+		}
+		for _, err := range modErrs {
+			// A field may be nested, as tls_config.ca_file is.
+			at := append([]string{"modules", name}, strings.Split(fieldOf(err), ".")...)
+			errs = append(errs, atLine(lines.line(at...), fmt.Errorf("modules.%s.%w", name, err)))
 		}
 	}
 	return errs

@@ -108,29 +108,66 @@ func TestReloadRefusesBadConfig(t *testing.T) {
 func TestConfigCheck(t *testing.T) {
 	bin := exporterBinary(t)
 	dir := t.TempDir()
-	pw := filepath.Join(dir, "pw")
-	if err := os.WriteFile(pw, []byte("x\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	example, err := os.ReadFile("../config.example.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	good := filepath.Join(dir, "good.yml")
-	if err := os.WriteFile(good, []byte(strings.ReplaceAll(string(example), "/etc/hikvision_exporter/password", pw)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "--config.check", "--config.file="+good).CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "OK" {
-		t.Errorf("config.example.yml: %v %q", err, out)
-	}
 	bad := filepath.Join(dir, "bad.yml")
 	if err := os.WriteFile(bad, []byte("modules:\n  default: {username: u, password: p, scheme: ftp}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err = exec.Command(bin, "--config.check", "--config.file="+bad).CombinedOutput()
+	out, err := exec.Command(bin, "--config.check", "--config.file="+bad).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), `modules.default.scheme: "ftp" is not http or https`) {
 		t.Errorf("bad config: %v %q", err, out)
+	}
+}
+
+// TestConfigExampleChecksAsShipped: config.example.yml passes
+// --config.check on a fresh checkout, from the repository root and from
+// anywhere else (its example secrets are relative to its own directory).
+func TestConfigExampleChecksAsShipped(t *testing.T) {
+	bin := exporterBinary(t)
+	root := repoRoot(t)
+	for _, run := range []struct{ dir, file string }{
+		{root, "config.example.yml"},
+		{t.TempDir(), filepath.Join(root, "config.example.yml")},
+	} {
+		cmd := exec.Command(bin, "--config.check", "--config.file="+run.file)
+		cmd.Dir = run.dir
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil || strings.TrimSpace(stdout.String()) != "OK" {
+			t.Errorf("(in %s) --config.check --config.file=%s: %v\nstdout: %s\nstderr: %s", run.dir, run.file, err, stdout.String(), stderr.String())
+		}
+	}
+}
+
+// TestConfigCheckReadsFiles: --config.check refuses a password_file or a
+// tls_config file it cannot read, naming module, key and line, and never
+// prints the password file's content.
+func TestConfigCheckReadsFiles(t *testing.T) {
+	bin := exporterBinary(t)
+	dir := t.TempDir()
+	const secret = "Check-Canary-5d1e"
+	if err := os.WriteFile(filepath.Join(dir, "pw"), []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "h.yml")
+	yml := "modules:\n  a:\n    username: u\n    password_file: gone\n  b:\n    username: u\n    password_file: pw\n    tls_config: {ca_file: pw, cert_file: c.pem, key_file: k.pem}\n"
+	if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "--config.check", "--config.file="+cfg).CombinedOutput()
+	if err == nil {
+		t.Fatalf("--config.check passed:\n%s", out)
+	}
+	for _, want := range []string{
+		"line 4: modules.a.password_file: cannot read: open " + filepath.Join(dir, "gone"),
+		"line 8: modules.b.tls_config.cert_file: cannot read: open " + filepath.Join(dir, "c.pem"),
+		"line 8: modules.b.tls_config.key_file: cannot read: open " + filepath.Join(dir, "k.pem"),
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), secret) {
+		t.Errorf("the password file's content is printed:\n%s", out)
 	}
 }
 

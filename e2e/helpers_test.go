@@ -63,43 +63,46 @@ var (
 )
 
 // exporterBinary builds the exporter once per test process, for every
-// e2e test. The binary
-// goes to a fixed place under the system temp directory, one per checkout
-// (so repeated runs replace it instead of leaving a new copy each time; go
-// build renames the finished file into place, so a concurrent run keeps
-// executing the file it started).
+// e2e test, with `make build`: the same build metadata flags as a release,
+// so that what the tests see of --version and build_info is what users see.
+// The binary goes to a fixed place under the system temp directory, one per
+// checkout (so repeated runs replace it instead of leaving a new copy each
+// time; go build renames the finished file into place, so a concurrent run
+// keeps executing the file it started).
 func exporterBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		root, err := alerts.Root()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		sum := sha256.Sum256([]byte(root))
-		dir := filepath.Join(os.TempDir(), fmt.Sprintf("hikvision-e2e-prom-%x", sum[:6]))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			buildErr = err
-			return
-		}
-		goCmd, err := exec.LookPath("go")
-		if err != nil {
-			buildErr = fmt.Errorf("the go command is not on PATH: %w", err)
-			return
-		}
-		bin := filepath.Join(dir, "hikvision_exporter")
-		cmd := exec.Command(goCmd, "build", "-o", bin, ".")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build -o %s . (in %s): %v\n%s", bin, root, err, out)
-			return
-		}
-		binPath = bin
-	})
+	buildOnce.Do(func() { binPath, buildErr = buildExporter() })
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 	return binPath
+}
+
+func buildExporter() (string, error) {
+	root, err := alerts.Root()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(root))
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("hikvision-e2e-prom-%x", sum[:6]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("the go command is not on PATH: %w", err)
+	}
+	makeCmd, err := exec.LookPath("make")
+	if err != nil {
+		return "", fmt.Errorf("make is not on PATH (the binary is built with `make build`): %w", err)
+	}
+	bin := filepath.Join(dir, "hikvision_exporter")
+	cmd := exec.Command(makeCmd, "--no-print-directory", "build", "OUT="+bin, "GO="+goCmd)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("make build OUT=%s (in %s): %w\n%s", bin, root, err, out)
+	}
+	return bin, nil
 }
 
 // lastLines returns the last n lines of s.
@@ -198,7 +201,10 @@ func waitReady(p *process, ready func(*process) bool) error {
 	for {
 		select {
 		case <-p.exited:
-			return fmt.Errorf("%s exited: %v", p.name, p.waitErr)
+			if p.waitErr == nil {
+				return fmt.Errorf("%s exited with status 0", p.name)
+			}
+			return fmt.Errorf("%s exited: %w", p.name, p.waitErr)
 		default:
 		}
 		if ready(p) {
@@ -572,7 +578,7 @@ func prometheusAPI(p *process, path string, data any) error {
 		Data   json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
-		return fmt.Errorf("GET %s: HTTP %d, %v: %s", path, status, err, body)
+		return fmt.Errorf("GET %s: HTTP %d, %w: %s", path, status, err, body)
 	}
 	if env.Status != "success" {
 		return fmt.Errorf("GET %s: HTTP %d, %s: %s", path, status, env.Status, env.Error)

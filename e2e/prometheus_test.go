@@ -189,7 +189,13 @@ func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
 	if len(rulesFiles) != 1 {
 		t.Fatalf("examples/prometheus.yml: rule_files = %v, want the one rules file", cfg["rule_files"])
 	}
-	alertNames := writeRulesForZero(t, filepath.Join(dir, fmt.Sprint(rulesFiles[0])))
+	// Prometheus reads rule_files relative to its configuration file.
+	if got := filepath.Join(repoRoot(t), "examples", fmt.Sprint(rulesFiles[0])); got != filepath.Join(repoRoot(t), alerts.RulesFile) {
+		t.Fatalf("examples/prometheus.yml: rule_files names %s, want %s", got, alerts.RulesFile)
+	}
+	// The derived configuration gets its own copy, every for: 0s.
+	cfg["rule_files"] = []any{filepath.Base(alerts.RulesFile)}
+	alertNames := writeRulesForZero(t, filepath.Join(dir, filepath.Base(alerts.RulesFile)))
 	probeJob := scrapeJob(t, "examples/prometheus.yml", cfg, "hikvision")
 	if probeJob["http_sd_configs"] == nil {
 		t.Fatal("examples/prometheus.yml: job hikvision no longer uses http_sd_configs")
