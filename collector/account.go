@@ -65,7 +65,7 @@ func passwordAge(m *Metrics, d *Probe) {
 		m.Gauge(passwordAgeDesc, max(age, 0).Seconds(), "policy")
 	}
 	changed := d.PasswordChangedAt
-	if c := d.Module.PasswordChangedAt; c != nil && c.Time.After(changed) {
+	if c := d.Module.PasswordChangedAt; c != nil && c.After(changed) {
 		changed = c.Time
 	}
 	if !changed.IsZero() {

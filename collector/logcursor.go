@@ -37,17 +37,17 @@ import (
 // slowest search so far (at least logMinTimeLeft). A window that comes
 // back truncated (the device said MORE and sent nothing, the page limit was
 // hit, or it returned the 2000 entries where recorders silently stop) is
-// not counted but searched again in halves, down to logWindowMin; a
+// not counted but searched again in halves, down to logWindowShortest; a
 // truncated window of that size is counted as returned and logged. The cursor advances only over windows read completely; a run that
 // stops early leaves the rest to the next probe.
 
 const (
-	logStateKey     = "lockout/logcursor"
-	logWindowMax    = 24 * time.Hour
-	logWindowMin    = time.Minute
-	logMaxSearches  = 48
-	logMinTimeLeft  = 200 * time.Millisecond
-	logGrowBelowCap = isapi.RecorderLogCap / 4
+	logStateKey       = "lockout/logcursor"
+	logWindowLongest  = 24 * time.Hour
+	logWindowShortest = time.Minute
+	logMaxSearches    = 48
+	logMinTimeLeft    = 200 * time.Millisecond
+	logGrowBelowCap   = isapi.RecorderLogCap / 4
 )
 
 var (
@@ -208,14 +208,14 @@ func (lc *logCursor) search(ctx context.Context, d *Probe, now time.Time) error 
 // advance reads windows from the cursor towards now.
 func (lc *logCursor) advance(ctx context.Context, d *Probe, now time.Time) (caughtUp bool, _ error) {
 	span := lc.span
-	if span < logWindowMin || span > logWindowMax {
-		span = logWindowMax
+	if span < logWindowShortest || span > logWindowLongest {
+		span = logWindowLongest
 	}
 	defer func() { lc.span = span }()
 	// After a truncated window, windows grow back no further than the size
 	// that read completely in this run, so a burst is not searched in full
 	// (and truncated, 20 pages at a time) over and over.
-	ceiling := logWindowMax
+	ceiling := logWindowLongest
 	var slowest time.Duration
 	for searches := 0; lc.cursor.Before(now); searches++ {
 		if searches >= logMaxSearches {
@@ -237,8 +237,8 @@ func (lc *logCursor) advance(ctx context.Context, d *Probe, now time.Time) (caug
 		}
 		lc.support = 1
 		if w.Truncated() {
-			if length := end.Sub(start); length > logWindowMin {
-				span = max((length / 2).Truncate(time.Second), logWindowMin)
+			if length := end.Sub(start); length > logWindowShortest {
+				span = max((length / 2).Truncate(time.Second), logWindowShortest)
 				ceiling = span
 				continue
 			}

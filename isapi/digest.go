@@ -60,7 +60,8 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case cerr != nil:
 		// Credentials went out and the device refused them without a new
 		// challenge: hand it to the caller as a rejection.
-		return res, nil
+		return res, nil //nolint:nilerr // the 401 itself is the answer
+
 	case authorized && !chal.Stale:
 		// The device saw our credentials and refused them. No second try.
 		t.forget()
@@ -105,7 +106,7 @@ func lockedChallenge(path string, res *http.Response) *AuthError {
 	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	res.Body = io.NopCloser(bytes.NewReader(b))
 	if err != nil || !bytes.Contains(b, []byte("lockStatus")) {
-		return nil
+		return nil //nolint:nilerr // an unreadable challenge body reports no lock
 	}
 	ae := parseAuthError(path, b)
 	if !ae.Locked.V {

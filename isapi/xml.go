@@ -285,7 +285,7 @@ func (i *OptionalInt) UnmarshalText(t []byte) error {
 	n, err := strconv.ParseInt(strings.TrimSpace(string(t)), 10, 64)
 	if err != nil {
 		*i = OptionalInt{}
-		return nil
+		return nil //nolint:nilerr // garbage leaves the value unset instead of failing the document
 	}
 	*i = OptionalInt{V: n, Set: true}
 	return nil
