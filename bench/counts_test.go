@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -72,12 +73,15 @@ func probeCounts(t *testing.T, collectors []string, maxConc int) []countRun {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/probe?target=dev", nil))
 		inProbe := d.Stats().Requests
-		// Count what the probe set off even after it answered (a
-		// background refresh, should the client do one), and keep it out
-		// of the next probe, which in real life comes a minute later.
-		for n := -1; n != d.Stats().Requests; {
-			n = d.Stats().Requests
-			time.Sleep(20 * time.Millisecond)
+		// Count what the probe set off after it answered (the background
+		// refresh) too, and keep it out of the next probe, which in real
+		// life comes a minute later: wait for that work, whatever the
+		// machine's load.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := h.WaitIdle(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
 		}
 		s := d.Stats()
 		body := rec.Body.String()
