@@ -4,8 +4,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"math"
 	"net"
@@ -15,6 +19,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -151,13 +156,75 @@ func routes(store *config.Store, probes *probe.Handler, reload func() error, ena
 	if enablePprof {
 		handlePprof(mux)
 	}
-	landing, err := web.NewLandingPage(landingConfig(enablePprof))
+	landing, err := newLandingPage(landingConfig(enablePprof), probes.WriteRecentProbes)
 	if err != nil {
 		return nil, err
 	}
 	mux.Handle("/", landing)
 	return mux, nil
 }
+
+// recentMarker stands in the toolkit's landing page where the list of
+// recent probes goes; the page is otherwise built once.
+const recentMarker = "<!-- hikvision_exporter: recent probes -->"
+
+// landingPage is exporter-toolkit's landing page with the list of recent
+// probes inserted on every request: the toolkit page is static.
+type landingPage struct {
+	toolkit    http.Handler // for paths other than "/": its 404
+	head, tail []byte
+	recent     func(io.Writer) error
+}
+
+func newLandingPage(c web.LandingConfig, recent func(io.Writer) error) (*landingPage, error) {
+	c.ExtraHTML = recentMarker
+	lp, err := web.NewLandingPage(c)
+	if err != nil {
+		return nil, fmt.Errorf("building the landing page: %w", err)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, "/", nil)
+	if err != nil {
+		return nil, fmt.Errorf("building the landing page: %w", err)
+	}
+	var page pageCapture
+	lp.ServeHTTP(&page, req)
+	head, tail, ok := bytes.Cut(page.body.Bytes(), []byte(recentMarker))
+	if !ok {
+		return nil, errors.New("building the landing page: the toolkit page has no place for the recent probes")
+	}
+	return &landingPage{toolkit: lp, head: head, tail: tail, recent: recent}, nil
+}
+
+func (p *landingPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		p.toolkit.ServeHTTP(w, r)
+		return
+	}
+	var b bytes.Buffer
+	b.Write(p.head)
+	if err := p.recent(&b); err != nil {
+		http.Error(w, "rendering the recent probes: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	b.Write(p.tail)
+	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+	_, _ = w.Write(b.Bytes())
+}
+
+// pageCapture keeps what a handler writes, to build a page once.
+type pageCapture struct {
+	header http.Header
+	body   bytes.Buffer
+}
+
+func (c *pageCapture) Header() http.Header {
+	if c.header == nil {
+		c.header = http.Header{}
+	}
+	return c.header
+}
+func (c *pageCapture) Write(b []byte) (int, error) { return c.body.Write(b) }
+func (c *pageCapture) WriteHeader(int)             {}
 
 // handlePprof serves Go profiling. It is off by default: profiles show
 // what the process holds and a CPU profile costs CPU while it runs.
@@ -171,7 +238,7 @@ func handlePprof(mux *http.ServeMux) {
 
 // serve runs the HTTP server until it fails or a signal stops it.
 func serve(mux *http.ServeMux, webConfig *web.FlagConfig, logger *slog.Logger, probes *probe.Handler) {
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: serverErrorLog(logger)}
 	served := make(chan error, 1)
 	go func() { served <- web.ListenAndServe(srv, webConfig, logger) }()
 	stop := make(chan os.Signal, 1)
@@ -192,6 +259,26 @@ func serve(mux *http.ServeMux, webConfig *web.FlagConfig, logger *slog.Logger, p
 	}
 	probes.Close() // saves hold-offs and log cursors
 	logger.Info("Stopped")
+}
+
+// serverErrorLog sends the HTTP server's own errors (failed accepts,
+// panics in handlers, TLS handshakes) through the structured logger. A
+// failed TLS handshake is routine, port scanners cause them all day, so it
+// logs at debug; anything else the server reports is an error.
+func serverErrorLog(logger *slog.Logger) *log.Logger {
+	return log.New(serverErrorWriter{logger}, "", 0)
+}
+
+type serverErrorWriter struct{ logger *slog.Logger }
+
+func (w serverErrorWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	level := slog.LevelError
+	if strings.Contains(msg, "TLS handshake error") {
+		level = slog.LevelDebug
+	}
+	w.logger.Log(context.Background(), level, "HTTP server error", "err", msg)
+	return len(p), nil
 }
 
 // secondsOrDuration is a flag value taking plain seconds ("0.5", the unit of
@@ -276,8 +363,10 @@ func landingConfig(pprofLinks bool) web.LandingConfig {
 			Inputs: []web.LandingFormInput{
 				{Label: "Target", Type: "text", Name: "target", Placeholder: "device name or address"},
 				{Label: "Module", Type: "text", Name: "module", Placeholder: "module (for unconfigured addresses)"},
+				{Label: "Debug report", Type: "checkbox", Name: "debug", Value: "true"},
 			},
 		},
+		ExtraCSS: "#recent-probes th, #recent-probes td { padding: 0 0.75em 0 0; text-align: left; }",
 		Links: []web.LandingLinks{
 			{Address: "/metrics", Text: "Metrics", Description: "The exporter's own metrics"},
 			{Address: "/config", Text: "Configuration", Description: "The loaded configuration, secrets redacted"},

@@ -76,10 +76,12 @@ func (e *cacheEntry) value(ep source) (any, bool) {
 // another ttl). A "not supported" answer is cached the same way; other
 // failures are not cached. A 2xx answer ep refuses is an *AnswerError.
 func (c *Client) cached(ctx context.Context, ep source) (any, error) {
-	if h, found := c.cache.lookup(ep, c.now()); found {
+	now := c.now()
+	if h, found := c.cache.lookup(ep, now); found {
 		if h.stale {
 			c.refreshLater(ep.path())
 		}
+		traceCached(ctx, ep.path(), h, now)
 		return h.value, h.err
 	}
 	body, err := c.fetchShared(ctx, ep)
@@ -91,7 +93,7 @@ func (c *Client) cached(ctx context.Context, ep source) (any, error) {
 	case err != nil:
 		return nil, err
 	case body == nil:
-		return c.storedMeanwhile(ep)
+		return c.storedMeanwhile(ctx, ep)
 	}
 	return c.decodeAll(ep, readers, body)
 }
@@ -100,19 +102,26 @@ func (c *Client) cached(ctx context.Context, ep source) (any, error) {
 // (collectors that share an endpoint, such as the capabilities). It
 // returns no body when a flight that just ended stored a fresh answer.
 func (c *Client) fetchShared(ctx context.Context, ep source) ([]byte, error) {
-	res, err, _ := c.fetches.Do(ep.path(), func() (any, error) {
+	ran := false
+	res, err, shared := c.fetches.Do(ep.path(), func() (any, error) {
+		ran = true
 		if h, found := c.cache.lookup(ep, c.now()); found && !h.stale {
 			return nil, nil
 		}
 		return c.Get(ctx, ep.path())
 	})
+	if shared && !ran {
+		traceShared(ctx, ep.path(), err)
+	}
 	body, _ := res.([]byte)
 	return body, err
 }
 
 // storedMeanwhile returns what another flight stored for ep.
-func (c *Client) storedMeanwhile(ep source) (any, error) {
-	if h, found := c.cache.lookup(ep, c.now()); found {
+func (c *Client) storedMeanwhile(ctx context.Context, ep source) (any, error) {
+	now := c.now()
+	if h, found := c.cache.lookup(ep, now); found {
+		traceCached(ctx, ep.path(), h, now)
 		return h.value, h.err
 	}
 	return nil, fmt.Errorf("GET %s: cached answer vanished", ep.path())
@@ -158,9 +167,10 @@ func (c *cache) init() {
 // hit is what the cache holds for an endpoint: its value or a cached "not
 // supported", and whether the answer is past its ttl but still usable.
 type hit struct {
-	value any
-	err   error
-	stale bool
+	value   any
+	err     error
+	stale   bool
+	fetched time.Time // when the device sent the answer, for a Trace
 }
 
 // lookup finds ep's value. A body left by Remember is decoded here, once.
@@ -174,10 +184,10 @@ func (c *cache) lookup(ep source, now time.Time) (h hit, found bool) {
 	}
 	stale := !e.fresh(now)
 	if e.err != nil {
-		return hit{err: e.err, stale: stale}, true
+		return hit{err: e.err, stale: stale, fetched: e.fetched}, true
 	}
 	if v, ok := e.value(ep); ok {
-		return hit{value: v, stale: stale}, true
+		return hit{value: v, stale: stale, fetched: e.fetched}, true
 	}
 	if e.body == nil || stale {
 		return hit{}, false
@@ -188,7 +198,7 @@ func (c *cache) lookup(ep source, now time.Time) (h hit, found bool) {
 		return hit{}, false // fetch again; the answer decides
 	}
 	c.entries[path] = &cacheEntry{readers: []reader{{endpoint: ep, value: v, decoded: true}}, fetched: e.fetched, expires: e.expires, ttl: e.ttl}
-	return hit{value: v}, true
+	return hit{value: v, fetched: e.fetched}, true
 }
 
 // store records a fetched answer's readers (or its "not supported").
@@ -284,9 +294,28 @@ func (c *Client) Begin(ctx context.Context) (end func(), err error) {
 	select {
 	case r.busy <- struct{}{}:
 		<-r.busy
+		return c.endSession, nil
+	default:
+	}
+	return c.waitRefresh(ctx)
+}
+
+// waitRefresh waits for the refresh request in flight when a probe begins.
+func (c *Client) waitRefresh(ctx context.Context) (end func(), err error) {
+	r := &c.refresh
+	start := time.Now()
+	select {
+	case r.busy <- struct{}{}:
+		<-r.busy
 	case <-ctx.Done():
 		c.endSession()
-		return nil, fmt.Errorf("waiting for a background cache refresh: %w", context.Cause(ctx))
+		err = fmt.Errorf("waiting for a background cache refresh: %w", context.Cause(ctx))
+	}
+	if t := traceFrom(ctx); t != nil {
+		t.add(TraceEvent{Kind: EventWait, Start: t.since(start), Duration: time.Since(start), Err: errText(err)})
+	}
+	if err != nil {
+		return nil, err
 	}
 	return c.endSession, nil
 }

@@ -234,10 +234,12 @@ var errAmbiguous401 = errors.New("401 on a request whose credentials were verifi
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte, check bool) ([]byte, error) {
 	if err := c.denied.check(method, path, c.now()); err != nil {
+		traceNotSent(ctx, method, path, err)
 		return nil, err
 	}
 	release, trial, err := c.guard.admit(ctx)
 	if err != nil {
+		traceNotSent(ctx, method, path, err)
 		return nil, err
 	}
 	var b []byte
@@ -264,6 +266,13 @@ func (c *Client) trial(ctx context.Context, method, path string, body []byte, re
 	}
 	done := make(chan result, 1)
 	tctx, cancel := context.WithTimeout(c.life, c.trialTimeout)
+	tr := traceFrom(ctx)
+	var start time.Time
+	if tr != nil {
+		// Recorded while the probe waits for it; dropped once its report is
+		// written (Trace.Close), when it has become background work.
+		tctx, start = WithTrace(tctx, tr), time.Now()
+	}
 	go func() {
 		defer cancel()
 		defer release()
@@ -274,7 +283,11 @@ func (c *Client) trial(ctx context.Context, method, path string, body []byte, re
 	case r := <-done:
 		return r.b, r.err
 	case <-ctx.Done():
-		return nil, &PendingError{Path: path, Err: context.Cause(ctx)}
+		err := &PendingError{Path: path, Err: context.Cause(ctx)}
+		if tr != nil {
+			tr.add(TraceEvent{Kind: EventPending, Start: tr.since(start), Duration: time.Since(start), Method: method, Path: path, Err: err.Error()})
+		}
+		return nil, err
 	}
 }
 
@@ -296,16 +309,38 @@ func (c *Client) classify401(ctx context.Context, method, path string) error {
 
 // send makes one request. check marks a request whose 401 is a rejection;
 // trial, one that tests credentials the device has not accepted yet, whose
-// lack of an answer may hide a failed login.
+// lack of an answer may hide a failed login. A Trace in ctx records it;
+// without one, send reads no clock for it.
 func (c *Client) send(ctx context.Context, method, path string, body []byte, check, trial bool) ([]byte, error) {
+	tr := traceFrom(ctx)
+	var queued time.Time
+	if tr != nil {
+		queued = time.Now()
+	}
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%s %s: waiting for a free request slot: %w", method, path, context.Cause(ctx))
+		err := fmt.Errorf("%s %s: waiting for a free request slot: %w", method, path, context.Cause(ctx))
+		if tr != nil {
+			tr.notSent(method, path, err)
+		}
+		return nil, err
 	}
 	defer func() { <-c.sem }()
+	att := &attempt{trial: trial}
+	if tr != nil {
+		att.started = time.Now()
+	}
+	b, err := c.exchange(ctx, att, method, path, body, check)
+	if tr != nil {
+		tr.request(method, path, att, queued, err)
+	}
+	return b, err
+}
 
-	att := &attempt{}
+// exchange sends the request of send and reads its answer, noting status
+// and size in att.
+func (c *Client) exchange(ctx context.Context, att *attempt, method, path string, body []byte, check bool) ([]byte, error) {
 	req, err := http.NewRequestWithContext(withAttempt(ctx, att), method, c.base+path, bodyReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
@@ -316,13 +351,20 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte, che
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return nil, c.failed(method, path, unwrapURLError(err), att, trial)
+		return nil, c.failed(method, path, unwrapURLError(err), att)
 	}
 	defer res.Body.Close()
 	if res.TLS != nil && len(res.TLS.PeerCertificates) > 0 {
 		c.certExpiry.Store(res.TLS.PeerCertificates[0].NotAfter.Unix())
 	}
 	b, readErr := readLimited(res.Body, c.maxBody)
+	att.status, att.bytes = res.StatusCode, len(b)
+	return c.answer(method, path, res, b, readErr, check)
+}
+
+// answer turns a device's answer into the body of a 2xx or an error, and
+// tells the guard whether the credentials passed.
+func (c *Client) answer(method, path string, res *http.Response, b []byte, readErr error, check bool) ([]byte, error) {
 	switch {
 	case res.StatusCode == http.StatusUnauthorized:
 		return nil, c.unauthorized(path, b, check)
@@ -349,7 +391,7 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte, che
 
 // failed turns a request that got no HTTP answer into an error, recording
 // a device-reported lock, or a credential test that went unanswered.
-func (c *Client) failed(method, path string, err error, att *attempt, trial bool) error {
+func (c *Client) failed(method, path string, err error, att *attempt) error {
 	var ae *AuthError
 	switch {
 	case errors.As(err, &ae) && ae.Unauthenticated:
@@ -357,7 +399,7 @@ func (c *Client) failed(method, path string, err error, att *attempt, trial bool
 		return ae
 	case errors.Is(err, ErrBasicOnly), errors.Is(err, ErrNoChallenge):
 		return fmt.Errorf("%s %s: %w", method, path, err)
-	case trial && att.wrote.Load():
+	case att.trial && att.wrote.Load():
 		c.guard.reject(&AuthError{Path: path, NoAnswer: true})
 	}
 	return fmt.Errorf("%s %s: %w", method, path, err)

@@ -75,6 +75,11 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.remember(chal)
 	}
 	drain(res)
+	kind := challengeNew
+	if authorized {
+		kind = challengeStale // only a stale nonce gets here with credentials out
+	}
+	markChallenge(req.Context(), kind)
 	req2 := req.Clone(req.Context())
 	if req.GetBody != nil {
 		if req2.Body, err = req.GetBody(); err != nil {
@@ -125,7 +130,7 @@ func (t *authTransport) authorize(req *http.Request) (bool, error) {
 	if t.basic {
 		cred := base64.StdEncoding.EncodeToString([]byte(t.username + ":" + t.password))
 		req.Header.Set("Authorization", "Basic "+cred)
-		markCredentials(req.Context())
+		markCredentials(req.Context(), schemeBasic)
 		return true, nil
 	}
 	if t.chal == nil {
@@ -144,7 +149,7 @@ func (t *authTransport) authorize(req *http.Request) (bool, error) {
 		return false, err
 	}
 	req.Header.Set("Authorization", cred.String())
-	markCredentials(req.Context())
+	markCredentials(req.Context(), schemeDigest)
 	return true, nil
 }
 

@@ -41,6 +41,7 @@ type Handler struct {
 	persist  *persister
 	inFlight chan struct{}
 	probes   *prometheus.CounterVec
+	history  history
 }
 
 // NewHandler builds the /probe handler and registers its counters.
@@ -81,24 +82,7 @@ func (h *Handler) Close() {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	q := r.URL.Query()
-	target, err := single(q["target"], "target", true)
-	if err != nil {
-		h.refuse(w, err)
-		return
-	}
-	module, err := single(q["module"], "module", false)
-	if err != nil {
-		h.refuse(w, err)
-		return
-	}
-	cfg := h.opts.Config()
-	t, err := cfg.Resolve(r.Context(), h.opts.Resolver, target, module)
-	if err != nil {
-		h.refuse(w, err)
-		return
-	}
-	timeout, err := probeTimeout(r, h.opts.TimeoutOffset, time.Duration(t.Module.Timeout))
+	pr, err := h.parse(r)
 	if err != nil {
 		h.refuse(w, err)
 		return
@@ -111,21 +95,84 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many probes in flight; try again later", http.StatusServiceUnavailable)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	ctx, cancel := context.WithTimeout(r.Context(), pr.timeout)
 	defer cancel()
+	var tr *isapi.Trace
+	if pr.debug {
+		tr = isapi.NewTrace(start)
+		ctx = isapi.WithTrace(ctx, tr)
+	}
+	t := pr.target
 	logger := h.opts.Logger.With("target", t.Name, "module", t.ModuleName)
-	logger.Debug("Probe starting", "address", t.Address, "timeout", timeout)
-	res := h.prober.probe(ctx, cfg, t, logger)
+	logger.Debug("Probe starting", "address", t.Address, "timeout", pr.timeout)
+	res := h.prober.probe(ctx, pr.cfg, t, logger, tr)
 	defer res.done() // after the answer is written
-	h.probes.WithLabelValues(string(res.outcome)).Inc()
+	h.respond(w, r, pr, start, res, tr, logger)
+}
 
+// respond counts and records the probe, and answers its metrics, or its
+// debug report.
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request, pr probeRequest, start time.Time, res probeResult, tr *isapi.Trace, logger *slog.Logger) {
+	h.probes.WithLabelValues(string(res.outcome)).Inc()
+	elapsed := time.Since(start)
 	var m collector.Metrics
-	m.Gauge(probeDurationDesc, time.Since(start).Seconds())
-	m.Gauge(probeTimeoutDesc, timeout.Seconds())
+	m.Gauge(probeDurationDesc, elapsed.Seconds())
+	m.Gauge(probeTimeoutDesc, pr.timeout.Seconds())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector.ConstMetrics(append(m.Out(), res.metrics...)))
-	logger.Debug("Probe done", "outcome", res.outcome, "duration", time.Since(start))
+	h.history.add(pr.target.Name, pr.target.ModuleName, Record{Time: start, Outcome: string(res.outcome), Duration: elapsed})
+	logger.Debug("Probe done", "outcome", res.outcome, "duration", elapsed)
+	if pr.debug {
+		h.debug(w, pr, start, elapsed, res, tr, reg)
+		return
+	}
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+}
+
+// probeRequest is a /probe query, checked.
+type probeRequest struct {
+	cfg     *config.Config
+	target  *config.Target
+	timeout time.Duration
+	debug   bool
+}
+
+// parse checks the query and the scrape-timeout header; its errors are 400s.
+func (h *Handler) parse(r *http.Request) (probeRequest, error) {
+	q := r.URL.Query()
+	target, err := single(q["target"], "target", true)
+	if err != nil {
+		return probeRequest{}, err
+	}
+	module, err := single(q["module"], "module", false)
+	if err != nil {
+		return probeRequest{}, err
+	}
+	debug, err := debugParam(q["debug"])
+	if err != nil {
+		return probeRequest{}, err
+	}
+	cfg := h.opts.Config()
+	t, err := cfg.Resolve(r.Context(), h.opts.Resolver, target, module)
+	if err != nil {
+		return probeRequest{}, err
+	}
+	timeout, err := probeTimeout(r, h.opts.TimeoutOffset, time.Duration(t.Module.Timeout))
+	if err != nil {
+		return probeRequest{}, err
+	}
+	return probeRequest{cfg: cfg, target: t, timeout: timeout, debug: debug}, nil
+}
+
+// debug answers a debug probe with its report. A debug probe that joined
+// another's collection reports that one's trace.
+func (h *Handler) debug(w http.ResponseWriter, pr probeRequest, start time.Time, elapsed time.Duration, res probeResult, own *isapi.Trace, reg prometheus.Gatherer) {
+	tr := res.trace
+	if tr == nil {
+		tr = own
+	}
+	tr.Close() // what the client records from now on is background work
+	writeDebug(w, debugReport{target: pr.target, start: start, duration: elapsed, timeout: pr.timeout, res: res, trace: tr, reg: reg})
 }
 
 func (h *Handler) refuse(w http.ResponseWriter, err error) {

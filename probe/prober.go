@@ -45,6 +45,13 @@ type probeResult struct {
 	metrics []prometheus.Metric
 	outcome outcome
 	release func() // ends the probe's device session once the answer is written
+
+	// What /probe?debug=true shows besides the metrics; kept on every
+	// probe since it costs no allocation.
+	err    error         // why the probe is down or rejected
+	client *isapi.Client // the device's client; nil when none was set up
+	runs   []collectorRun
+	trace  *isapi.Trace // the collection's trace, shared by debug probes that joined it
 }
 
 // done ends the probe's session with the device, letting background
@@ -65,53 +72,80 @@ type prober struct {
 // probe collects one device. Concurrent probes of the same device and
 // credentials share one collection instead of doubling the device's load;
 // the shared run keeps the first caller's deadline.
-func (p *prober) probe(ctx context.Context, cfg *config.Config, t *config.Target, logger *slog.Logger) probeResult {
+//
+// tr is the trace of a debug probe (also attached to ctx), else nil.
+func (p *prober) probe(ctx context.Context, cfg *config.Config, t *config.Target, logger *slog.Logger, tr *isapi.Trace) probeResult {
 	password, err := t.Module.ReadPassword()
 	if err != nil {
 		logger.Error("Cannot read the module's password; not contacting the device", "err", err)
-		return down()
+		return down(fmt.Errorf("not contacting the device: %w", err))
 	}
 	p.pool.observe(t, password)
 	st, err := p.pool.get(ctx, t, password)
 	if err != nil {
 		logger.Error("Cannot set up a client for the device", "err", err)
-		return down()
+		return down(fmt.Errorf("cannot set up a client for the device: %w", err))
 	}
 	// No background cache refresh of this device runs from here until the
 	// answer is written (isapi.Client.Begin).
 	end, err := st.client.Begin(ctx)
 	if err != nil {
 		logger.Debug("Device busy with a background refresh past the probe's deadline", "err", err)
-		return down()
+		res := down(err)
+		res.client = st.client
+		return res
 	}
-	res := p.shared(ctx, cfg, t, st, password, logger)
-	res.release = end
+	res := p.shared(ctx, cfg, t, st, password, logger, tr)
+	res.release, res.client = end, st.client
 	return res
 }
 
 // shared runs the collection, or joins one already running for the same
-// device and credentials.
-func (p *prober) shared(ctx context.Context, cfg *config.Config, t *config.Target, st *State, password string, logger *slog.Logger) probeResult {
+// device and credentials. A debug probe joins only another debug probe's
+// collection, whose trace it then reports: an ordinary one records none.
+func (p *prober) shared(ctx context.Context, cfg *config.Config, t *config.Target, st *State, password string, logger *slog.Logger, tr *isapi.Trace) probeResult {
 	deadline, _ := ctx.Deadline()
-	ch := st.flight.DoChan("probe", func() (any, error) {
+	key := "probe"
+	if tr != nil {
+		key = "debug"
+	}
+	ch := st.flight.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancel()
-		return p.collect(fctx, cfg, t, st, password, logger), nil
+		r := p.collect(fctx, cfg, t, st, password, logger)
+		r.trace = tr
+		return r, nil
 	})
 	select {
 	case r := <-ch:
 		return r.Val.(probeResult)
 	case <-ctx.Done():
-		logger.Debug("Probe gave up waiting for a shared collection", "err", context.Cause(ctx))
-		return down()
 	}
+	if tr != nil {
+		// The collection has the same deadline and answers at once (a
+		// credential check still out is left to the background): a debug
+		// report waits for it a moment, to show what it recorded.
+		select {
+		case r := <-ch:
+			return r.Val.(probeResult)
+		case <-time.After(debugGrace):
+		}
+	}
+	logger.Debug("Probe gave up waiting for a shared collection", "err", context.Cause(ctx))
+	return down(fmt.Errorf("gave up waiting for a collection of the device already running: %w", context.Cause(ctx)))
 }
 
-func down() probeResult {
+// debugGrace is how long a debug probe waits past its deadline for its
+// collection's result.
+const debugGrace = 250 * time.Millisecond
+
+// down is the answer of a probe that did not get through to the device;
+// err says why, for the debug report.
+func down(err error) probeResult {
 	var m collector.Metrics
 	m.Gauge(upDesc, 0)
 	m.Gauge(authRejectedDesc, 0)
-	return probeResult{metrics: m.Out(), outcome: outcomeDown}
+	return probeResult{metrics: m.Out(), outcome: outcomeDown, err: err}
 }
 
 func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Target, st *State, password string, logger *slog.Logger) probeResult {
@@ -123,7 +157,7 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 	if until, cause, holding := st.client.HoldOff(); holding {
 		logger.Debug("Holding off: the device rejected the credentials earlier, or is locked", "until", until)
 		rejected(&m, d, until, cause)
-		return probeResult{metrics: m.Out(), outcome: outcomeRejected}
+		return probeResult{metrics: m.Out(), outcome: outcomeRejected, err: &isapi.HoldOffError{Until: until, Cause: cause}}
 	}
 	uc, err := checkCredentials(ctx, d)
 	if err != nil {
@@ -134,9 +168,9 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 	d.PasswordChangedAt = p.pool.accepted(t, password)
 	m.Gauge(upDesc, 1)
 	m.Gauge(authRejectedDesc, 0)
-	out := probeResult{outcome: outcomeSuccess}
+	out := probeResult{outcome: outcomeSuccess, runs: p.runCollectors(ctx, d)}
 	all := m.Out()
-	for _, r := range p.runCollectors(ctx, d) {
+	for _, r := range out.runs {
 		all = append(all, r.metrics...)
 		st.health.collector(logger, r.name, r.err)
 		if r.err != nil {
@@ -162,15 +196,15 @@ func (p *prober) failedCheck(d *collector.Probe, st *State, err error) probeResu
 		}
 		st.health.note(d.Logger, state, err, until)
 		rejected(&m, d, until, ae)
-		return probeResult{metrics: m.Out(), outcome: outcomeRejected}
+		return probeResult{metrics: m.Out(), outcome: outcomeRejected, err: err}
 	case errors.As(err, &he):
 		rejected(&m, d, he.Until, he.Cause)
-		return probeResult{metrics: m.Out(), outcome: outcomeRejected}
+		return probeResult{metrics: m.Out(), outcome: outcomeRejected, err: err}
 	}
 	// A *isapi.PendingError (the check goes on in the background) is down
 	// for this probe too; its outcome shows at the next one.
 	st.health.note(d.Logger, stateDown, err, time.Time{})
-	return down()
+	return down(fmt.Errorf("credential check: %w", err))
 }
 
 // checkCredentials makes the probe's one credentialed request before any
@@ -218,10 +252,12 @@ func rejected(m *collector.Metrics, d *collector.Probe, until time.Time, cause *
 }
 
 type collectorRun struct {
-	i       int
-	name    string
-	metrics []prometheus.Metric
-	err     error
+	i        int
+	name     string
+	metrics  []prometheus.Metric
+	err      error
+	duration time.Duration
+	finished bool // false: abandoned at the probe's deadline
 }
 
 // collectorMargin is the time kept between the collectors' deadline and
@@ -293,9 +329,10 @@ func runCollector(ctx context.Context, d *collector.Probe, i int, name string) c
 	if err != nil {
 		success = 0
 	}
+	elapsed := time.Since(start)
 	m.Gauge(collectorSuccessDesc, success, name)
-	m.Gauge(collectorDurationDesc, time.Since(start).Seconds(), name)
-	return collectorRun{i: i, name: name, metrics: m.Out(), err: err}
+	m.Gauge(collectorDurationDesc, elapsed.Seconds(), name)
+	return collectorRun{i: i, name: name, metrics: m.Out(), err: err, duration: elapsed, finished: true}
 }
 
 // unfinished reports a collector that ignored its deadline; its goroutine
