@@ -1,0 +1,563 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/hikvision-exporter/hikvision_exporter/config"
+	"github.com/hikvision-exporter/hikvision_exporter/isapi"
+	"github.com/hikvision-exporter/hikvision_exporter/simulator"
+)
+
+// The channels tests keep their own small kit (prefix ch): a simulated
+// device, the Probe a prober would hand the collector, and the series of
+// one run as `name{label="value",...}` -> value. Requests are counted in
+// Stats.Authenticated (answered requests, per path): the client's first
+// request to a device also draws the Digest challenge, on whichever path.
+
+const (
+	chList   = simulator.KeyInputProxyChannels
+	chStatus = simulator.KeyInputProxyChannelStatus
+)
+
+// chStart runs a device serving p and a Probe for it whose client is built
+// from the module as the prober builds it (max_concurrent_requests,
+// cache_ttl). extra is YAML appended to the config after the module.
+func chStart(t *testing.T, p simulator.Profile, moduleExtra, extra string) (*simulator.Device, *Probe) {
+	t.Helper()
+	sim := simulator.Start(t, p)
+	prof := sim.Profile()
+	cfg, err := config.Parse(fmt.Appendf(nil, "modules:\n  default:\n    username: %q\n    password: %q\n    scheme: http\n%s%s",
+		prof.Username, prof.Password, moduleExtra, extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := cfg.Modules["default"]
+	client := isapi.New(isapi.Options{
+		Scheme: "http", Address: sim.Addr(), Username: prof.Username, Password: prof.Password,
+		MaxConcurrent: mod.MaxConcurrentRequests, Backoff: time.Minute, BackoffMax: time.Hour,
+		CacheTTL: time.Duration(mod.CacheTTL),
+	})
+	t.Cleanup(client.Close)
+	return sim, &Probe{Module: mod, Config: cfg, Client: client, Values: NewValues(nil),
+		Logger: slog.New(slog.DiscardHandler), Now: time.Now()}
+}
+
+// chRun runs collectors concurrently as one probe does after the
+// credential check, within the module's timeout, and returns their
+// metrics and errors. Background refreshes are held off during the run,
+// and awaited after it.
+func chRun(t *testing.T, d *Probe, cs ...Collector) ([]prometheus.Metric, []error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(d.Module.Timeout))
+	defer cancel()
+	end, err := d.Client.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := make([]Metrics, len(cs))
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Go(func() { errs[i] = c.Collect(ctx, d, &ms[i]) })
+	}
+	wg.Wait()
+	end()
+	if err := d.Client.WaitRefreshed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var out []prometheus.Metric
+	for i := range ms {
+		if err := ms[i].Err(); err != nil {
+			t.Fatalf("building metrics: %v", err)
+		}
+		out = append(out, ms[i].Out()...)
+	}
+	return out, errs
+}
+
+// chCollect runs the channels collector once and returns its series.
+func chCollect(t *testing.T, d *Probe) (map[string]float64, error) {
+	t.Helper()
+	ms, errs := chRun(t, d, channelsCollector{})
+	return chSeries(t, ms), errs[0]
+}
+
+// chSeries gathers metrics through a pedantic registry and the linter.
+func chSeries(t *testing.T, ms []prometheus.Metric) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(ConstMetrics(ms))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	if problems, err := testutil.CollectAndLint(ConstMetrics(ms)); err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %v", err, problems)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			key := mf.GetName()
+			if len(labels) > 0 {
+				key += "{" + strings.Join(labels, ",") + "}"
+			}
+			out[key] = m.GetGauge().GetValue()
+		}
+	}
+	return out
+}
+
+func chDiff(t *testing.T, what string, got, want map[string]float64) {
+	t.Helper()
+	keys := slices.Sorted(maps.Keys(got))
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if _, ok := got[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		g, gok := got[k]
+		w, wok := want[k]
+		switch {
+		case !gok:
+			t.Errorf("%s: missing %s (want %v)", what, k, w)
+		case !wok:
+			t.Errorf("%s: unexpected %s = %v", what, k, g)
+		case g != w:
+			t.Errorf("%s: %s = %v, want %v", what, k, g, w)
+		}
+	}
+}
+
+func chFeature(name string) string {
+	return fmt.Sprintf("hikvision_feature_supported{feature=%q}", name)
+}
+
+// chInfo is the hikvision_channel_info key (labels in name order).
+func chInfo(channel, name, ip, protocol, model, serial, version, build string) string {
+	return fmt.Sprintf("hikvision_channel_info{channel=%q,firmware_build=%q,firmware_version=%q,ip_address=%q,model=%q,name=%q,protocol=%q,serial_number=%q}",
+		channel, build, version, ip, model, name, protocol, serial)
+}
+
+func chKey(metric, channel string) string {
+	return fmt.Sprintf("hikvision_channel_%s{channel=%q}", metric, channel)
+}
+
+func chAdvisory(channel, cve string) string {
+	return fmt.Sprintf("hikvision_channel_firmware_advisory{channel=%q,cve=%q}", channel, cve)
+}
+
+func chMidnight(y int, m time.Month, d int) float64 {
+	return float64(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix())
+}
+
+// chAdd adds the series of one channel with firmware: info, admin account,
+// build date and the CVE-2021-36260 verdict (the built-in entry that covers
+// every camera by deviceType; no channel of the captures is in a
+// CVE-2017-7921 family).
+func chAdd(want map[string]float64, id, name, ip, model, serial, version, build string, built float64, cve2021 float64) {
+	want[chInfo(id, name, ip, "HIKVISION", model, serial, version, build)] = 1
+	want[chKey("admin_account", id)] = 1
+	want[chKey("firmware_build_timestamp_seconds", id)] = built
+	want[chAdvisory(id, "CVE-2021-36260")] = cve2021
+}
+
+// chCaptureWant is the exact output per recorder capture, read off the
+// captures (isapi.md §5.17). No status capture exists: the simulator
+// answers status with 404, so online is absent and its feature 0.
+func chCaptureWant() map[string]map[string]float64 {
+	nxi := map[string]float64{chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 0}
+	chAdd(nxi, "1", "garden", "1.0.0.236", "DS-2CD2386G2-IU", "DS-2CD2386G2-IU00000000AAWRK00000001", "V5.7.15", "240201", chMidnight(2024, time.February, 1), 0)
+	chAdd(nxi, "2", "home", "1.0.0.50", "DS-2CD2386G2-IU", "DS-2CD2386G2-IU00000000AAWRK00000002", "V5.7.15", "240201", chMidnight(2024, time.February, 1), 0)
+	// A generic "IPC" on a 2015 build: inside the CVE-2021-36260 heuristic.
+	chAdd(nxi, "3", "road", "1.0.0.80", "IPC", "0000000000000-0C0F000000DD", "V6.26", "150513", chMidnight(2015, time.May, 13), 1)
+	// Channel 4 has no model, serial or firmware: labels empty, no advisory or build.
+	nxi[chInfo("4", "gate", "1.0.0.238", "HIKVISION", "", "", "", "")] = 1
+	nxi[chKey("admin_account", "4")] = 1
+	for _, id := range []string{"1", "2", "3", "4"} {
+		nxi[chKey("certificate_validation_enabled", id)] = 0
+	}
+
+	// Six channels (size says 10), no certificate-validation element.
+	k2 := map[string]float64{chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 0}
+	chAdd(k2, "1", "tagahoov", "1.0.0.208", "DS-2CD2387G2-LSU/SL", "DS-2CD2387G2-LSU/SL00000000AAWRJ00000000", "V5.7.14", "231028", chMidnight(2023, time.October, 28), 0)
+	chAdd(k2, "2", "garaazh", "1.0.0.253", "HWI-T220H", "HWI-T000H00000000AAWRC00000000", "V5.5.82", "181022", chMidnight(2018, time.October, 22), 1)
+	chAdd(k2, "3", "eeshoov", "1.0.0.137", "DS-2CD2387G2-LSU/SL", "DS-2CD2387G2-LSU/SL00000000AAWRAD0000000", "V5.7.14", "231028", chMidnight(2023, time.October, 28), 0)
+	chAdd(k2, "4", "sauna uks", "1.0.0.227", "DS-2CD2387G2H-LISU/SL", "DS-2CD2387G2H-LISU/SL00000000AAWRAW0000000", "V5.7.15", "240201", chMidnight(2024, time.February, 1), 0)
+	chAdd(k2, "5", "terrass", "1.0.0.129", "DS-2CD2387G2H-LISU/SL", "DS-2CD2387G2H-LISU/SL00000000AAWRAW0000000", "V5.7.15", "240201", chMidnight(2024, time.February, 1), 0)
+	chAdd(k2, "6", "uksekell", "1.0.0.46", "DS-KV6113-WPE1(C)", "DS-KV6113-WPE0(C)0000000000RRAH0000000", "V2.2.65", "230703", chMidnight(2023, time.July, 3), 0)
+
+	// Nine channels (size says 7), none with model or firmware.
+	q2 := map[string]float64{chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 0}
+	for i, ch := range []struct{ name, ip string }{
+		{"Garage", "1.0.0.49"}, {"Driveway", "1.0.0.73"}, {"Side Yard", "1.0.0.123"}, {"Front Door", "1.0.0.66"},
+		{"Front Walkway", "1.0.0.92"}, {"Gate", "1.0.0.30"}, {"Lower Patio", "1.0.0.238"}, {"Back Yard", "1.0.0.50"}, {"Back Path", "1.0.0.149"},
+	} {
+		id := fmt.Sprint(i + 1)
+		q2[chInfo(id, ch.name, ch.ip, "HIKVISION", "", "", "", "")] = 1
+		q2[chKey("admin_account", id)] = 1
+	}
+
+	return map[string]map[string]float64{
+		"DS-7608NXI-I2": nxi,
+		"DS-7616NI-K2":  k2,
+		"DS-7616NI-Q2":  q2,
+		// The DVR's list is empty (size says 2): nothing to ask status for.
+		"iDS-7208HQHI-M1": {chFeature("input_proxy_channels"): 1},
+	}
+}
+
+// The four real lists, through the simulator's capture profiles; every
+// other capture model is a camera or terminal without the endpoint.
+func TestChannelsCaptureProfiles(t *testing.T) {
+	recorders := chCaptureWant()
+	for _, model := range simulator.CaptureModels() {
+		t.Run(model, func(t *testing.T) {
+			sim, d := chStart(t, simulator.CaptureProfile(model), "", "")
+			got, err := chCollect(t, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, recorder := recorders[model]
+			if !recorder {
+				want = map[string]float64{chFeature("input_proxy_channels"): 0}
+			}
+			chDiff(t, model, got, want)
+			statusAsked := 0
+			if len(want) > 1 {
+				statusAsked = 1
+			}
+			if s := sim.Stats().Authenticated; s[chList] != 1 || s[chStatus] != statusAsked {
+				t.Errorf("requests: list %d, status %d; want 1, %d", s[chList], s[chStatus], statusAsked)
+			}
+		})
+	}
+}
+
+// The same captures with a status answer: one camera offline.
+func TestChannelsCaptureWithStatus(t *testing.T) {
+	p := simulator.CaptureProfile("DS-7608NXI-I2")
+	p.Endpoints[chStatus] = simulator.Endpoint{Body: simulator.InputProxyChannelStatusXML(p.Namespace,
+		simulator.RecorderChannel{ID: 1}, simulator.RecorderChannel{ID: 2}, simulator.RecorderChannel{ID: 3},
+		simulator.RecorderChannel{ID: 4, Offline: true})}
+	_, d := chStart(t, p, "", "")
+	got, err := chCollect(t, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := chCaptureWant()["DS-7608NXI-I2"]
+	want[chFeature("input_proxy_channels_status")] = 1
+	for id, v := range map[string]float64{"1": 1, "2": 1, "3": 1, "4": 0} {
+		want[chKey("online", id)] = v
+	}
+	chDiff(t, "DS-7608NXI-I2 with status", got, want)
+}
+
+// A device without the list (404, or 403 notSupport) reports the feature 0
+// and is asked nothing more, on this probe and, the absence being cached,
+// on the next.
+func TestChannelsDeviceWithoutEndpoint(t *testing.T) {
+	for name, p := range map[string]simulator.Profile{
+		"404":        simulator.CaptureProfile("DS-2CD2146G2-ISU"),
+		"notSupport": {NotSupported: []string{chList, chStatus}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sim, d := chStart(t, p, "", "")
+			for range 2 {
+				got, err := chCollect(t, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				chDiff(t, name, got, map[string]float64{chFeature("input_proxy_channels"): 0})
+			}
+			if s := sim.Stats().Authenticated; s[chList] != 1 || s[chStatus] != 0 {
+				t.Errorf("two probes asked the list %d times and the status %d times; want 1 and 0", s[chList], s[chStatus])
+			}
+		})
+	}
+}
+
+// Simulator shapes: a Hikvision camera that validates certificates, an
+// ONVIF camera without model or firmware under another account, an
+// offline camera, and a channel carrying the camera's password.
+func TestChannelsShapes(t *testing.T) {
+	const secret = "Cam-Secret-Pa55"
+	p := simulator.Profile{Namespace: simulator.NamespaceISAPIOrg20}.WithRecorderChannels(
+		simulator.RecorderChannel{ID: 1, Name: "door", Protocol: "HIKVISION", IPAddress: "192.168.254.2", UserName: "admin", Password: secret,
+			Model: "DS-2CD2032F-I", SerialNumber: "DS-2CD2032F-I20150101AAWR000000001", FirmwareVersion: "V5.3.0 build 150410",
+			CertificateValidation: simulator.Bool(true)},
+		simulator.RecorderChannel{ID: 2, Name: "yard", Protocol: "ONVIF", IPAddress: "192.168.254.3", UserName: "onvif-rec", Password: secret},
+		simulator.RecorderChannel{ID: 3, Name: "gate", Protocol: "HIKVISION", IPAddress: "192.168.254.4", UserName: "Admin",
+			Model: "DS-2CD2386G2-IU", FirmwareVersion: "V5.7.18 build 240826", CertificateValidation: simulator.Bool(false), Offline: true},
+		simulator.RecorderChannel{ID: 4, Protocol: "ONVIF"},
+	)
+	sim, d := chStart(t, p, "", "")
+	want := map[string]float64{
+		chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 1,
+		// DS-2CD2xx2F-I, V5.3.0 build 150410: inside both advisories.
+		chInfo("1", "door", "192.168.254.2", "HIKVISION", "DS-2CD2032F-I", "DS-2CD2032F-I20150101AAWR000000001", "V5.3.0", "150410"): 1,
+		chKey("admin_account", "1"): 1, chKey("certificate_validation_enabled", "1"): 1, chKey("online", "1"): 1,
+		chKey("firmware_build_timestamp_seconds", "1"): chMidnight(2015, time.April, 10),
+		chAdvisory("1", "CVE-2017-7921"):               1, chAdvisory("1", "CVE-2021-36260"): 1,
+		// ONVIF: no model or firmware, hence no advisory or build date.
+		chInfo("2", "yard", "192.168.254.3", "ONVIF", "", "", "", ""): 1,
+		chKey("admin_account", "2"):                                   0, chKey("online", "2"): 1,
+		// Offline, logged into as "Admin": the administrator all the same.
+		chInfo("3", "gate", "192.168.254.4", "HIKVISION", "DS-2CD2386G2-IU", "", "V5.7.18", "240826"): 1,
+		chKey("admin_account", "3"): 1, chKey("certificate_validation_enabled", "3"): 0, chKey("online", "3"): 0,
+		chKey("firmware_build_timestamp_seconds", "3"): chMidnight(2024, time.August, 26),
+		chAdvisory("3", "CVE-2021-36260"):              0,
+		// Nothing but the protocol: no account, no certificate element.
+		chInfo("4", "", "", "ONVIF", "", "", "", ""): 1, chKey("online", "4"): 1,
+	}
+	got, err := chCollect(t, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chDiff(t, "shapes", got, want)
+	for k := range got {
+		if strings.Contains(k, secret) {
+			t.Errorf("the camera password reached a metric: %s", k)
+		}
+	}
+
+	// A second probe reads the list from the cache and the status afresh.
+	sim.SetEndpoint(chStatus, simulator.Endpoint{Body: simulator.InputProxyChannelStatusXML(simulator.NamespaceISAPIOrg20,
+		simulator.RecorderChannel{ID: 1, Offline: true}, simulator.RecorderChannel{ID: 2}, simulator.RecorderChannel{ID: 3},
+		simulator.RecorderChannel{ID: 4})})
+	got, err = chCollect(t, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[chKey("online", "1")], want[chKey("online", "3")] = 0, 1
+	chDiff(t, "second probe", got, want)
+	if s := sim.Stats().Authenticated; s[chList] != 1 || s[chStatus] != 2 {
+		t.Errorf("two probes: list asked %d times, status %d; want 1 (cached) and 2 (live)", s[chList], s[chStatus])
+	}
+}
+
+// Ids label the series: a channel without one is left out, a repeated one
+// keeps its first channel, and so does a repeated status entry. Status
+// entries without online are absent.
+func TestChannelsIDs(t *testing.T) {
+	ns := simulator.NamespaceHikvision20
+	list := `<InputProxyChannelList xmlns="` + ns + `" size="1">
+<InputProxyChannel><id>1</id><name>first</name></InputProxyChannel>
+<InputProxyChannel><name>no id</name></InputProxyChannel>
+<InputProxyChannel><id> 1 </id><name>again</name></InputProxyChannel>
+<InputProxyChannel><id>2</id><name>second</name></InputProxyChannel>
+</InputProxyChannelList>`
+	status := `<InputProxyChannelStatusList xmlns="` + ns + `">
+<InputProxyChannelStatus><id>1</id><online>false</online></InputProxyChannelStatus>
+<InputProxyChannelStatus><id>1</id><online>true</online></InputProxyChannelStatus>
+<InputProxyChannelStatus><id>2</id><chanDetectResult>connect</chanDetectResult></InputProxyChannelStatus>
+<InputProxyChannelStatus><online>true</online></InputProxyChannelStatus>
+</InputProxyChannelStatusList>`
+	_, d := chStart(t, simulator.Profile{Endpoints: map[string]simulator.Endpoint{
+		chList: {Body: []byte(list)}, chStatus: {Body: []byte(status)},
+	}}, "", "")
+	got, err := chCollect(t, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chDiff(t, "ids", got, map[string]float64{
+		chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 1,
+		chInfo("1", "first", "", "", "", "", "", ""): 1, chInfo("2", "second", "", "", "", "", "", ""): 1,
+		chKey("online", "1"): 0,
+	})
+}
+
+// An empty list (a DVR's analogue channels only) asks for no status.
+func TestChannelsEmptyList(t *testing.T) {
+	sim, d := chStart(t, simulator.Profile{}.WithRecorderChannels(), "", "")
+	got, err := chCollect(t, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chDiff(t, "empty", got, map[string]float64{chFeature("input_proxy_channels"): 1})
+	if s := sim.Stats().Authenticated; s[chList] != 1 || s[chStatus] != 0 {
+		t.Errorf("list asked %d times, status %d; want 1 and 0", s[chList], s[chStatus])
+	}
+}
+
+// Status missing (notSupport) leaves the channels and online absent; a
+// status that fails is the area's error, the list's series still out; a
+// list that fails is the area's error.
+func TestChannelsStatusAndListFailures(t *testing.T) {
+	one := simulator.RecorderChannel{ID: 1, Protocol: "HIKVISION", UserName: "admin"}
+	info := chInfo("1", "", "", "HIKVISION", "", "", "", "")
+
+	p := simulator.Profile{}.WithRecorderChannels(one)
+	p.NotSupported = []string{chStatus}
+	_, d := chStart(t, p, "", "")
+	got, err := chCollect(t, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chDiff(t, "status notSupport", got, map[string]float64{
+		chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 0,
+		info: 1, chKey("admin_account", "1"): 1,
+	})
+
+	p = simulator.Profile{}.WithRecorderChannels(one)
+	p.Endpoints[chStatus] = simulator.Endpoint{Status: 500, Body: simulator.ResponseStatusXML(simulator.NamespaceHikvision20, "/ISAPI/ContentMgmt/InputProxy/channels/status", 3, "Device Error", "deviceError")}
+	_, d = chStart(t, p, "", "")
+	got, err = chCollect(t, d)
+	if err == nil || !strings.Contains(err.Error(), "channels/status") {
+		t.Errorf("status 500: err = %v", err)
+	}
+	chDiff(t, "status 500", got, map[string]float64{chFeature("input_proxy_channels"): 1, info: 1, chKey("admin_account", "1"): 1})
+
+	for name, e := range map[string]simulator.Endpoint{
+		"500":            {Status: 500},
+		"ResponseStatus": {Body: simulator.NotSupportedXML(simulator.NamespaceHikvision20, "/ISAPI/ContentMgmt/InputProxy/channels")},
+		"broken XML":     {Body: []byte("<InputProxyChannelList><InputProxyChannel>")},
+	} {
+		sim, d := chStart(t, simulator.Profile{Endpoints: map[string]simulator.Endpoint{chList: e}}, "", "")
+		got, err := chCollect(t, d)
+		if err == nil {
+			t.Errorf("list %s: no error", name)
+		}
+		chDiff(t, "list "+name, got, map[string]float64{})
+		if n := sim.Stats().Authenticated[chStatus]; n != 0 {
+			t.Errorf("list %s: status asked %d times", name, n)
+		}
+	}
+}
+
+// The advisory table is the device's: configured entries are added, and a
+// configured id replaces the built-in entries of that id.
+func TestChannelsConfiguredAdvisories(t *testing.T) {
+	p := simulator.Profile{}.WithRecorderChannels(
+		simulator.RecorderChannel{ID: 1, Model: "DS-2CD2386G2-IU", FirmwareVersion: "V5.7.15 build 240201"},
+		simulator.RecorderChannel{ID: 2, Model: "DS-2CD2386G2-IU", FirmwareVersion: "V5.7.18 build 240826"},
+		simulator.RecorderChannel{ID: 3, Model: "DS-KV6113-WPE1(C)", FirmwareVersion: "V2.2.65 build 201012"},
+	)
+	_, d := chStart(t, p, "", `firmware_advisories:
+  - id: SITE-2026-001
+    models: ["DS-2CD2*G2*"]
+    max_version: V5.7.15
+  - id: CVE-2021-36260
+    models: ["DS-KV*"]
+    max_build: "210627"
+`)
+	got, err := chCollect(t, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 1}
+	for id, c := range map[string]struct {
+		model, version, build string
+		built                 float64
+	}{
+		"1": {"DS-2CD2386G2-IU", "V5.7.15", "240201", chMidnight(2024, time.February, 1)},
+		"2": {"DS-2CD2386G2-IU", "V5.7.18", "240826", chMidnight(2024, time.August, 26)},
+		"3": {"DS-KV6113-WPE1(C)", "V2.2.65", "201012", chMidnight(2020, time.October, 12)},
+	} {
+		want[chInfo(id, "", "", "", c.model, "", c.version, c.build)] = 1
+		want[chKey("firmware_build_timestamp_seconds", id)] = c.built
+		want[chKey("online", id)] = 1
+	}
+	want[chAdvisory("1", "SITE-2026-001")] = 1
+	want[chAdvisory("2", "SITE-2026-001")] = 0
+	// The configured CVE-2021-36260 replaces the built-in one: it covers
+	// only DS-KV models now, not every camera.
+	want[chAdvisory("3", "CVE-2021-36260")] = 1
+	chDiff(t, "configured advisories", got, want)
+}
+
+// A recorder with 256 IP channels: the area costs one list and one status
+// request whatever the channel count, stays within the module's timeout,
+// and, with every registered collector running at once as in a probe,
+// the device never sees more than max_concurrent_requests in flight.
+func TestChannelsLargeRecorder(t *testing.T) {
+	const n = 256
+	channels := make([]simulator.RecorderChannel, n)
+	for i := range channels {
+		channels[i] = simulator.RecorderChannel{
+			ID: i + 1, Name: fmt.Sprintf("camera %03d", i+1), Protocol: "HIKVISION",
+			IPAddress: fmt.Sprintf("192.168.%d.%d", 254-i/250, 2+i%250), UserName: "admin", Password: "Cam-Secret-Pa55",
+			Model: "DS-2CD2386G2-IU", SerialNumber: fmt.Sprintf("DS-2CD2386G2-IU20240201AAWRK%08d", i+1),
+			FirmwareVersion: "V5.7.15 build 240201", CertificateValidation: simulator.Bool(false), Offline: i%16 == 0,
+		}
+	}
+	p := simulator.CaptureProfile("DS-7616NI-K2").WithRecorderChannels(channels...)
+	t.Logf("the list is %d kB", len(p.Endpoints[chList].Body)>>10)
+	const maxConc = 2
+	sim, d := chStart(t, p, fmt.Sprintf("    max_concurrent_requests: %d\n    timeout: 10s\n", maxConc), "")
+	sim.SetLatency(5 * time.Millisecond) // let the probe's requests overlap
+
+	names := Names()
+	var all []Collector
+	for _, name := range names {
+		c, _ := Lookup(name)
+		all = append(all, c)
+	}
+	self := slices.Index(names, "channels")
+	if self < 0 {
+		t.Fatal("channels is not registered")
+	}
+	for probe, wantList := range []int{1, 0} { // cold, then warm: the list is cached
+		sim.ResetStats()
+		start := time.Now()
+		ms, errs := chRun(t, d, all...)
+		took := time.Since(start)
+		for i, err := range errs {
+			if err != nil && i != self {
+				t.Logf("probe %d: collector %s: %v", probe, names[i], err)
+			}
+		}
+		if errs[self] != nil {
+			t.Fatalf("probe %d: channels: %v", probe, errs[self])
+		}
+		if timeout := time.Duration(d.Module.Timeout); took >= timeout {
+			t.Errorf("probe %d took %v, the module's timeout is %v", probe, took, timeout)
+		}
+		s := sim.Stats()
+		if a := s.Authenticated; a[chList] != wantList || a[chStatus] != 1 {
+			t.Errorf("probe %d: list asked %d times, status %d; want %d and 1", probe, a[chList], a[chStatus], wantList)
+		}
+		// Every request to the area's paths, the cold probe's one Digest
+		// challenge (on whichever path draws it) included.
+		if sent := s.ByPath[chList] + s.ByPath[chStatus]; sent > wantList+1+1-probe {
+			t.Errorf("probe %d: %d requests to the channel paths", probe, sent)
+		}
+		if s.MaxInFlight > maxConc {
+			t.Errorf("probe %d: %d requests in flight, max_concurrent_requests is %d", probe, s.MaxInFlight, maxConc)
+		}
+		counts := map[string]int{}
+		for k, v := range chSeries(t, ms) {
+			name, _, _ := strings.Cut(k, "{")
+			if strings.HasPrefix(name, "hikvision_channel_") {
+				counts[strings.TrimPrefix(name, "hikvision_channel_")]++
+			}
+			if strings.Contains(k, "Cam-Secret-Pa55") {
+				t.Errorf("the camera password reached %s", k)
+			}
+			if k == chKey("online", "17") && v != 0 {
+				t.Errorf("channel 17 is offline, online = %v", v)
+			}
+		}
+		want := map[string]int{"info": n, "online": n, "admin_account": n, "certificate_validation_enabled": n,
+			"firmware_build_timestamp_seconds": n, "firmware_advisory": n}
+		if !maps.Equal(counts, want) {
+			t.Errorf("probe %d: series per metric %v, want %v", probe, counts, want)
+		}
+		t.Logf("probe %d: %d requests (%v), %d in flight at most, %v", probe, s.Requests, s.ByPath, s.MaxInFlight, took.Round(time.Millisecond))
+	}
+}
