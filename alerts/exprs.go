@@ -146,10 +146,22 @@ func DashboardExpressions(root, rel string) ([]Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dashboardExpressions(rel, data)
+	return dashboardExpressions(rel, data, nil)
 }
 
-func dashboardExpressions(rel string, data []byte) ([]Expr, error) {
+// DashboardExpressionsWith is DashboardExpressions with values for the
+// dashboard's variables in PromQL (name to the text that replaces it, e.g.
+// "instance": "weak-cam"), to run the panels' queries against a real
+// Prometheus; variables without a value get their stand-ins.
+func DashboardExpressionsWith(root, rel string, values map[string]string) ([]Expr, error) {
+	data, err := os.ReadFile(filepath.Join(root, rel))
+	if err != nil {
+		return nil, err
+	}
+	return dashboardExpressions(rel, data, values)
+}
+
+func dashboardExpressions(rel string, data []byte, values map[string]string) ([]Expr, error) {
 	var dash map[string]any
 	if err := json.Unmarshal(data, &dash); err != nil {
 		return nil, fmt.Errorf("%s: %w", rel, err)
@@ -158,7 +170,7 @@ func dashboardExpressions(rel string, data []byte) ([]Expr, error) {
 	var out []Expr
 	var errs []error
 	add := func(loc, raw string) {
-		promql, err := ExpandGrafanaVariables(raw, vars)
+		promql, err := expandGrafanaVariables(raw, vars, values)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %s: %w", rel, loc, err))
 			return
@@ -279,6 +291,12 @@ var grafanaVarRe = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)(?::[^}]*)?\}|\$([A-Za
 // dashboard variables (which appear inside label matchers). vars maps the
 // dashboard's variable names to their types; an unknown variable is an error.
 func ExpandGrafanaVariables(expr string, vars map[string]string) (string, error) {
+	return expandGrafanaVariables(expr, vars, nil)
+}
+
+// expandGrafanaVariables is ExpandGrafanaVariables with values for some
+// dashboard variables, which win over their stand-ins.
+func expandGrafanaVariables(expr string, vars, values map[string]string) (string, error) {
 	var unknown []string
 	out := grafanaVarRe.ReplaceAllStringFunc(expr, func(m string) string {
 		sub := grafanaVarRe.FindStringSubmatch(m)
@@ -287,10 +305,13 @@ func ExpandGrafanaVariables(expr string, vars map[string]string) (string, error)
 			return v
 		}
 		typ, ok := vars[name]
+		value, valued := values[name]
 		switch {
 		case !ok:
 			unknown = append(unknown, m)
 			return m
+		case valued:
+			return value
 		case typ == "interval":
 			return "5m"
 		default:

@@ -70,7 +70,7 @@ func TestBrokenExpressionIsCaught(t *testing.T) {
 	    {"type": "query", "name": "instance", "query": {"query": "label_values(hikvision_up{job=~\"$job\"}}, instance)", "refId": "x"}}
 	  ]}
 	}`)
-	exprs, err := dashboardExpressions("broken.json", dash)
+	exprs, err := dashboardExpressions("broken.json", dash, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestBrokenExpressionIsCaught(t *testing.T) {
 
 func TestUnknownGrafanaVariableIsAnError(t *testing.T) {
 	dash := []byte(`{"panels": [{"type": "stat", "title": "t", "targets": [{"expr": "hikvision_up{job=\"$nosuchvar\"}"}]}], "templating": {"list": []}}`)
-	if _, err := dashboardExpressions("x.json", dash); err == nil || !strings.Contains(err.Error(), "$nosuchvar") {
+	if _, err := dashboardExpressions("x.json", dash, nil); err == nil || !strings.Contains(err.Error(), "$nosuchvar") {
 		t.Fatalf("want an error naming $nosuchvar, got %v", err)
 	}
 }
@@ -160,6 +160,25 @@ func TestExpandGrafanaVariables(t *testing.T) {
 	}
 	if _, err := ExpandGrafanaVariables(`x{a="$unknown"}`, vars); err == nil {
 		t.Error("unknown variable accepted")
+	}
+
+	// With values, as an end-to-end test runs the panels' queries.
+	values := map[string]string{"instance": "weak-cam", "job": "hikvision"}
+	got, err := expandGrafanaVariables(`increase(x{job=~"$job", instance="${instance}", s="$step"}[$__range])`, vars, values)
+	if want := `increase(x{job=~"hikvision", instance="weak-cam", s="5m"}[1h])`; err != nil || got != want {
+		t.Errorf("with values: %q, %v; want %q", got, err, want)
+	}
+	if _, err := expandGrafanaVariables(`x{a="$unknown"}`, vars, map[string]string{"unknown": "x"}); err == nil {
+		t.Error("a value for a variable the dashboard does not define was accepted")
+	}
+	exprs, err := DashboardExpressionsWith(root(t), "dashboards/hikvision-device.json", values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range exprs {
+		if strings.Contains(e.PromQL, "standin") && strings.Contains(e.Raw, "$instance") {
+			t.Errorf("%s: %s: $instance not replaced: %s", e.File, e.Location, e.PromQL)
+		}
 	}
 }
 
@@ -193,7 +212,7 @@ var contractDeviceMetrics = []string{
 	"hikvision_users", "hikvision_user_info", "hikvision_user_bound_address",
 	// lockout
 	"hikvision_login_lock_enabled", "hikvision_login_lock_max_attempts", "hikvision_login_lock_duration_seconds",
-	"hikvision_login_failures_total", "hikvision_last_login_failure_timestamp_seconds",
+	"hikvision_login_failures_total", "hikvision_login_failures_last_hour", "hikvision_last_login_failure_timestamp_seconds",
 	"hikvision_login_failure_notification_enabled",
 	// two_factor
 	"hikvision_two_factor_supported", "hikvision_two_factor_enabled", "hikvision_password_recovery_configured",

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,7 +18,7 @@ import (
 // Failed logins come from the device log: POST /ISAPI/ContentMgmt/logSearch
 // for Exception entries, counting minor illlegealAccess (isapi.md §6). The
 // exporter keeps a cursor per device (and credential) in State and turns
-// the entries into a counter:
+// the entries into a counter, and into a gauge of those of the last hour:
 //
 //   - The first pass reads the last log_search_lookback (default 24h), so
 //     the counter starts at the failed logins of that period; its created
@@ -29,6 +31,17 @@ import (
 //     counted (by time, address, user and metaId, as a multiset) are skipped.
 //   - The log is searched every log_search_interval (default 5m), not on
 //     every probe; probes in between report the values kept in State.
+//   - The gauge (login_failures_last_hour) counts the failed logins whose
+//     log time falls in the hour before the probe, to the minute: the
+//     cursor keeps one count per minute of log time for the last hour (at
+//     most 61 numbers, whatever the rate) and sums them at every probe. It
+//     is right at a device's first read, since the first pass reads the
+//     last hour with the rest of the lookback, and after a restart, since
+//     the minutes are persisted with the cursor. Between searches old
+//     minutes still drop out at each probe, and new failures show at the
+//     next search. Unlike increase() of the counter, it therefore sees a
+//     burst found at the first read of a device, new to the exporter or
+//     after a restart without persistence; the burst alert uses it.
 //
 // Bounds per run: windows of at most a day (the default lookback is read
 // in one search when the log is sparse), at most 20 pages of 100
@@ -48,11 +61,20 @@ const (
 	logMaxSearches    = 48
 	logMinTimeLeft    = 200 * time.Millisecond
 	logGrowBelowCap   = isapi.RecorderLogCap / 4
+
+	// recentWindow is the span login_failures_last_hour covers, counted
+	// in recentBucket steps of log time.
+	recentWindow = time.Hour
+	recentBucket = time.Minute
 )
 
 var (
 	loginFailuresDesc = newDesc("login_failures_total",
 		"Failed logins (illlegealAccess entries of the device's Exception log) counted by the exporter, starting with those of the last log_search_lookback.")
+	// A gauge (it falls as failures age out), so no _total; a count, so no
+	// unit; the fixed window in the name, as in node_load1, not a label.
+	loginFailuresLastHourDesc = newDesc("login_failures_last_hour",
+		"Failed logins (illlegealAccess entries of the device's Exception log) logged in the hour before the probe, to the minute, as of the last log search.")
 	lastLoginFailureDesc = newDesc("last_login_failure_timestamp_seconds",
 		"Device log time of the newest failed login (illlegealAccess) the exporter has seen.")
 	logCursorDesc = newDesc("log_search_cursor_timestamp_seconds",
@@ -79,8 +101,9 @@ type logCursor struct {
 	cursor   time.Time // read up to and including this second
 	boundary map[logKey]int
 	total    uint64
-	last     time.Time // newest failed login seen
-	next     time.Time // no search before this
+	recent   map[int64]uint64 // failed logins per minute of log time (Unix seconds of its start), last hour only
+	last     time.Time        // newest failed login seen
+	next     time.Time        // no search before this
 	span     time.Duration
 	support  int // 1 searched fine, -1 not supported, 0 unknown
 }
@@ -106,13 +129,14 @@ func (lc *logCursor) collect(ctx context.Context, d *Probe, m *Metrics) error {
 		err = lc.search(ctx, d, now)
 		lc.save()
 	}
-	lc.emit(m)
+	lc.emit(m, now)
 	return err
 }
 
 // persistedCursor is what survives a restart: a restart then neither
 // counts the lookback again (a counter reset) nor loses what the device
-// logged while the exporter was down.
+// logged while the exporter was down, nor the failed logins of the last
+// hour (Recent; state saved before it existed restores with none).
 type persistedCursor struct {
 	Since    time.Time      `json:"since"`
 	Cursor   time.Time      `json:"cursor"`
@@ -120,6 +144,13 @@ type persistedCursor struct {
 	Last     time.Time      `json:"last,omitzero"`
 	Seeded   bool           `json:"seeded"`
 	Boundary []boundaryItem `json:"boundary,omitempty"`
+	Recent   []recentItem   `json:"recent,omitempty"`
+}
+
+// recentItem is one minute of login_failures_last_hour.
+type recentItem struct {
+	Minute int64  `json:"m"` // Unix seconds of the minute's start
+	N      uint64 `json:"n"`
 }
 
 type boundaryItem struct {
@@ -138,6 +169,9 @@ func (lc *logCursor) save() {
 	p := persistedCursor{Since: lc.since, Cursor: lc.cursor, Total: lc.total, Last: lc.last, Seeded: lc.seeded}
 	for k, n := range lc.boundary {
 		p.Boundary = append(p.Boundary, boundaryItem{Unix: k.unix, IP: k.ip, User: k.user, MetaID: k.metaID, N: n})
+	}
+	for _, minute := range slices.Sorted(maps.Keys(lc.recent)) {
+		p.Recent = append(p.Recent, recentItem{Minute: minute, N: lc.recent[minute]})
 	}
 	b, err := json.Marshal(p)
 	if err != nil {
@@ -174,6 +208,10 @@ func (lc *logCursor) UnmarshalJSON(b []byte) error {
 	for _, it := range p.Boundary {
 		lc.boundary[logKey{unix: it.Unix, ip: it.IP, user: it.User, metaID: it.MetaID}] = it.N
 	}
+	lc.recent = nil
+	for _, it := range p.Recent {
+		lc.addRecent(it.Minute, it.N)
+	}
 	lc.savedMu.Lock()
 	lc.saved = b
 	lc.savedMu.Unlock()
@@ -186,8 +224,10 @@ func (lc *logCursor) search(ctx context.Context, d *Probe, now time.Time) error 
 		lc.cursor = now.Add(-time.Duration(d.Module.LogSearchLookback)).Truncate(time.Second)
 		lc.since = lc.cursor
 		lc.boundary = nil
+		lc.recent = nil
 	}
 	caughtUp, err := lc.advance(ctx, d, now)
+	lc.pruneRecent(now)
 	if (err == nil && !caughtUp) || (err != nil && ctx.Err() != nil) {
 		// Bounded work, or the probe's own deadline, ran out: go on at
 		// the next probe rather than after the interval.
@@ -247,7 +287,7 @@ func (lc *logCursor) advance(ctx context.Context, d *Probe, now time.Time) (caug
 					"start", start, "end", end, "entries", len(w.Entries))
 			}
 		}
-		lc.absorb(start, end, w.Entries)
+		lc.absorb(start, end, recentHorizon(now), w.Entries)
 		lc.cursor = end
 		lc.started = true
 		if !w.Truncated() && len(w.Entries) < logGrowBelowCap {
@@ -261,7 +301,10 @@ func (lc *logCursor) advance(ctx context.Context, d *Probe, now time.Time) (caug
 // absorb counts the failed logins of a completely read window [start, end].
 // Entries in the start second that the previous window already counted are
 // skipped; the entries of the end second become the new boundary set.
-func (lc *logCursor) absorb(start, end time.Time, entries []isapi.LogEntry) {
+// Those logged from the minute horizon (Unix seconds) on are also counted
+// per minute for login_failures_last_hour; entries without a readable time
+// only enter the counter.
+func (lc *logCursor) absorb(start, end time.Time, horizon int64, entries []isapi.LogEntry) {
 	atStart := map[logKey]int{}
 	atEnd := map[logKey]int{}
 	for i := range entries {
@@ -285,8 +328,14 @@ func (lc *logCursor) absorb(start, end time.Time, entries []isapi.LogEntry) {
 			}
 		}
 		lc.total++
-		if known && t.After(lc.last) {
+		if !known {
+			continue
+		}
+		if t.After(lc.last) {
 			lc.last = t
+		}
+		if minute := t.Truncate(recentBucket).Unix(); minute >= horizon {
+			lc.addRecent(minute, 1)
 		}
 	}
 	if start.Equal(end) {
@@ -297,7 +346,46 @@ func (lc *logCursor) absorb(start, end time.Time, entries []isapi.LogEntry) {
 	lc.boundary = atEnd
 }
 
-func (lc *logCursor) emit(m *Metrics) {
+// recentHorizon is the first minute of log time (Unix seconds of its
+// start) that login_failures_last_hour counts at now: the minute holding
+// now minus an hour, so the gauge covers the last hour to the minute.
+func recentHorizon(now time.Time) int64 {
+	return now.Add(-recentWindow).Truncate(recentBucket).Unix()
+}
+
+func (lc *logCursor) addRecent(minute int64, n uint64) {
+	if n == 0 {
+		return
+	}
+	if lc.recent == nil {
+		lc.recent = map[int64]uint64{}
+	}
+	lc.recent[minute] += n
+}
+
+// pruneRecent forgets the minutes outside the last hour at now, the
+// future included (after the exporter's clock went back), which bounds
+// the per-minute counts to 61.
+func (lc *logCursor) pruneRecent(now time.Time) {
+	from, to := recentHorizon(now), now.Truncate(recentBucket).Unix()
+	for minute := range lc.recent {
+		if minute < from || minute > to {
+			delete(lc.recent, minute)
+		}
+	}
+}
+
+// lastHour is the number of failed logins logged in the last hour at now.
+func (lc *logCursor) lastHour(now time.Time) uint64 {
+	lc.pruneRecent(now)
+	var n uint64
+	for _, c := range lc.recent {
+		n += c
+	}
+	return n
+}
+
+func (lc *logCursor) emit(m *Metrics, now time.Time) {
 	switch lc.support {
 	case 1:
 		m.Feature("log_search", true)
@@ -311,6 +399,7 @@ func (lc *logCursor) emit(m *Metrics) {
 		return
 	}
 	m.add(prometheus.NewConstMetricWithCreatedTimestamp(loginFailuresDesc, prometheus.CounterValue, float64(lc.total), lc.since))
+	m.Gauge(loginFailuresLastHourDesc, float64(lc.lastHour(now)))
 	if !lc.last.IsZero() {
 		m.Timestamp(lastLoginFailureDesc, lc.last)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -57,6 +58,11 @@ func weakCamFiring() []wantedAlert {
 	expired.check = between(2*86400, 3*86400, "seconds since expiry")
 	skew := firing(d, "HikvisionClockSkew", "clock 7 minutes off")
 	skew.check = between(420-30, 420+30, "seconds of skew")
+	// The demo's brute force: 25 failed logins in the 50 minutes before the
+	// demo started, and one more every 2 minutes since. They are in the log
+	// before the exporter first reads it, so only the gauge can see them.
+	burst := firing(d, "HikvisionLoginFailureBurst", "brute force in progress: 25 failed logins in the last hour at the demo's start, one more every 2 minutes")
+	burst.check = between(25, 25+alertWait.Minutes()/2+2, "failed logins in the last hour")
 	return []wantedAlert{
 		firing(d, "HikvisionDefaultPassword", "userCheck isDefaultPassword"),
 		firing(d, "HikvisionWeakPassword", "userCheck isRiskPassword"),
@@ -73,6 +79,7 @@ func weakCamFiring() []wantedAlert {
 		firing(d, "HikvisionLegacyTLSEnabled", "HTTPS with TLS 1.1", "version", "1.1"),
 		firing(d, "HikvisionLoginLockDisabled", "illegalLoginLock disabled"),
 		firing(d, "HikvisionLoginFailureNotificationDisabled", "no trigger on illegal login"),
+		burst,
 		skew,
 		firing(d, "HikvisionNTPDisabled", "time mode manual"),
 	}
@@ -98,10 +105,8 @@ func quietAlerts() []quietAlert {
 		{"", "HikvisionTLSCertificateExpiring", "the demo serves plain HTTP"},
 		{"", "HikvisionFirmwareChanged", "nothing was reported an hour ago"},
 		{"", "HikvisionDeviceReplaced", "nothing was reported an hour ago"},
-		// The demo logs weak-cam's 25 failed logins before the exporter
-		// starts. The first log search reads the last 24h, so they are the
-		// counter's starting value, not an increase; none happen later.
-		{"", "HikvisionLoginFailureBurst", "no login fails while the test runs: the 25 failures in weak-cam's log predate the exporter and must enter hikvision_login_failures_total as its starting value, not as an increase"},
+		// nvr-isapiorg's log has two failed logins, three hours old.
+		{"nvr-isapiorg", "HikvisionLoginFailureBurst", "its two failed logins are three hours old, outside the last hour"},
 		// weak-cam is reachable and accepts the credentials.
 		{"weak-cam", "HikvisionDeviceUnreachable", "weak-cam answers"},
 		{"weak-cam", "HikvisionCredentialsRejected", "weak-cam accepts the exporter's password"},
@@ -165,6 +170,10 @@ func writeRulesForZero(t *testing.T, path string) []string {
 // exporter's /sd, the same relabelling) with the shipped rules, and checks
 // the alerts that fire: weak-cam's whole posture, nothing at all for
 // hardened-cam, only HikvisionCredentialsRejected for wrong-password.
+// weak-cam's brute force, already in its log when the exporter starts,
+// must fire HikvisionLoginFailureBurst from the first scrape that reports
+// it (checkBurstFromFirstScrape), and every dashboard query on failed
+// logins must return data (checkLoginFailurePanels).
 //
 // Every `for:` is 0s (see writeRulesForZero), so an alert fires at the first
 // evaluation that sees its condition. That also makes a single slow probe
@@ -288,13 +297,11 @@ func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
 			t.Errorf("%s (%s): %v", labelString(w.labels), w.why, err)
 		}
 	}
-	// The failed logins weak-cam's log holds from before the exporter
-	// started are the counter's starting value (no burst, see quietAlerts).
-	if res, err := instantQuery(prom, `hikvision_login_failures_total{instance="weak-cam"}`); err != nil {
-		t.Error(err)
-	} else if len(res) != 1 || fmt.Sprint(res[0].Value[1]) != "25" {
-		t.Errorf("hikvision_login_failures_total{instance=\"weak-cam\"} = %v, want the 25 failed logins of the demo's log", res)
-	}
+	// increase() and the *_over_time panels need a few samples: the steady
+	// state may come with the first.
+	waitForSamples(t, prom, `hikvision_login_failures_total{instance=~"weak-cam|hardened-cam"}`, 2, 3)
+	checkBurstFromFirstScrape(t, prom, started)
+	checkLoginFailurePanels(t, prom)
 	// Every active alert fires (for: 0s) and its annotations render.
 	for _, a := range last.alerts {
 		if a.State != "firing" {
@@ -310,6 +317,241 @@ func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
 		}
 	}
 	t.Logf("hardened-cam: checked that none of the %d alerts of %s fires: %s", len(alertNames), alerts.RulesFile, strings.Join(alertNames, ", "))
+}
+
+// checkBurstFromFirstScrape proves that the demo's brute force on weak-cam
+// reaches HikvisionLoginFailureBurst from the exporter's first scrape of
+// the device: the failed logins are all in its log before the exporter
+// first reads it, so hikvision_login_failures_total starts with them and
+// increase() of it sees none, while hikvision_login_failures_last_hour has
+// them in its first sample. The alert must fire within its real `for:`
+// (plus a scrape and an evaluation) of that sample, and never for any
+// other device.
+func checkBurstFromFirstScrape(t *testing.T, prom *process, started time.Time) {
+	t.Helper()
+	const alert = "HikvisionLoginFailureBurst"
+	forDur := ruleFor(t, alert)
+	gauge, err := rangeSamples(prom, `hikvision_login_failures_last_hour{instance="weak-cam"}[1h]`)
+	if err != nil || len(gauge) != 1 || len(gauge[0].Values) == 0 {
+		t.Fatalf("hikvision_login_failures_last_hour{instance=\"weak-cam\"}: %v %v", gauge, err)
+	}
+	firstAt, firstValue := gauge[0].Values[0].at, gauge[0].Values[0].v
+	counter, err := rangeSamples(prom, `hikvision_login_failures_total{instance="weak-cam"}[1h]`)
+	if err != nil || len(counter) != 1 || len(counter[0].Values) == 0 {
+		t.Fatalf("hikvision_login_failures_total{instance=\"weak-cam\"}: %v %v", counter, err)
+	}
+	counterFirst := counter[0].Values[0]
+	if !counterFirst.at.Equal(firstAt) || counterFirst.v < 25 {
+		t.Errorf("the counter's first sample is %v at %s; want the 25 or more failed logins of the demo's log, at the gauge's first sample %s",
+			counterFirst.v, counterFirst.at, firstAt)
+	}
+	if firstValue < 25 {
+		t.Errorf("the gauge's first sample is %v; want the 25 or more failed logins of the demo's last hour", firstValue)
+	}
+	// The failed logins are in the counter's first sample, so increase()
+	// over the whole run sees at most the few logged since.
+	if res, err := instantQuery(prom, `increase(hikvision_login_failures_total{instance="weak-cam"}[1h])`); err != nil || len(res) != 1 {
+		t.Errorf("increase of the counter: %v %v", res, err)
+	} else if v := sampleValue(t, res[0]); v > 10 {
+		t.Errorf("increase(hikvision_login_failures_total[1h]) = %v for weak-cam: the burst already in the log must be the counter's starting value", v)
+	}
+
+	fired, err := rangeSamples(prom, fmt.Sprintf(`ALERTS{alertname=%q, alertstate="firing", instance="weak-cam"}[1h]`, alert))
+	if err != nil || len(fired) != 1 || len(fired[0].Values) == 0 {
+		t.Fatalf("%s never fired for weak-cam: %v %v", alert, fired, err)
+	}
+	firedAt := fired[0].Values[0].at
+	// One scrape (its timeout, 1s) to ingest the sample, one evaluation
+	// interval (1s), and slack for a loaded machine.
+	limit := forDur + 5*time.Second
+	if delay := firedAt.Sub(firstAt); delay < 0 || delay > limit {
+		t.Errorf("%s fired for weak-cam at %s, %s after the gauge's first sample at %s; want within its for: (%s) plus a scrape and an evaluation (%s in all)",
+			alert, firedAt.Format(time.RFC3339), delay, firstAt.Format(time.RFC3339), forDur, limit)
+	}
+	t.Logf("%s for weak-cam: first sample of hikvision_login_failures_last_hour = %v at %s after the exporter started; "+
+		"the alert fired %s after that sample (for: %s in %s), %s after the exporter started",
+		alert, firstValue, firstAt.Sub(started).Round(time.Second), firedAt.Sub(firstAt), forDur, alerts.RulesFile,
+		firedAt.Sub(started).Round(time.Second))
+
+	// Never for another device, hardened-cam's gauge always 0.
+	if res, err := instantQuery(prom, fmt.Sprintf(`count_over_time(ALERTS{alertname=%q, instance!="weak-cam"}[1h])`, alert)); err != nil || len(res) != 0 {
+		t.Errorf("%s was active for another device than weak-cam during the run: %v %v", alert, res, err)
+	}
+	if res, err := instantQuery(prom, `max_over_time(hikvision_login_failures_last_hour{instance="hardened-cam"}[1h])`); err != nil || len(res) != 1 || sampleValue(t, res[0]) != 0 {
+		t.Errorf("hardened-cam: max of hikvision_login_failures_last_hour over the run %v %v, want one series, 0", res, err)
+	}
+}
+
+// checkLoginFailurePanels runs every dashboard query that uses a login
+// failure metric against the demo's data, with the dashboard variables set
+// as a user would: each must return data. On the device dashboard that is
+// for weak-cam and for hardened-cam (whose failure counts are 0, not "no
+// data"), except the time of the last failed login, which hardened-cam has
+// none of.
+func checkLoginFailurePanels(t *testing.T, prom *process) {
+	t.Helper()
+	root := repoRoot(t)
+	type view struct {
+		file   string
+		values map[string]string
+		absent string // a metric whose panels may return nothing in this view
+	}
+	views := []view{
+		{"dashboards/hikvision-device.json", map[string]string{"job": "hikvision", "instance": "weak-cam"}, ""},
+		{"dashboards/hikvision-device.json", map[string]string{"job": "hikvision", "instance": "hardened-cam"}, "hikvision_last_login_failure_timestamp_seconds"},
+		{"dashboards/hikvision-fleet.json", map[string]string{"job": "hikvision", "instance": ".+"}, ""},
+	}
+	checked := 0
+	for _, v := range views {
+		exprs, err := alerts.DashboardExpressionsWith(root, v.file, v.values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range exprs {
+			if !strings.Contains(e.PromQL, "login_failure") || (v.absent != "" && strings.Contains(e.PromQL, v.absent)) {
+				continue
+			}
+			checked++
+			res, err := queryAny(prom, e.PromQL)
+			switch {
+			case err != nil:
+				t.Errorf("%s %v: %s: %v", e.File, v.values, e.Location, err)
+			case res == 0:
+				t.Errorf("%s %v: %s returns no data on the demo: %s", e.File, v.values, e.Location, e.PromQL)
+			}
+		}
+	}
+	if checked < 8 {
+		t.Errorf("only %d login-failure panel queries found in the dashboards; the selection is broken", checked)
+	}
+	t.Logf("%d login-failure panel queries of the dashboards return data on the demo", checked)
+}
+
+// waitForSamples waits until at least series series of the selector have at
+// least n samples.
+func waitForSamples(t *testing.T, prom *process, selector string, series, n int) {
+	t.Helper()
+	q := fmt.Sprintf("count_over_time(%s[1h]) >= %d", selector, n)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := instantQuery(prom, q)
+		if err == nil && len(res) >= series {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d series after 30s, want %d: %v %v", q, len(res), series, res, err)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// ruleFor returns the `for:` of an alert in the shipped rules file.
+func ruleFor(t *testing.T, alert string) time.Duration {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(repoRoot(t), alerts.RulesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				For   string `yaml:"for"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(src, &rf); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == alert {
+				d, err := time.ParseDuration(r.For)
+				if err != nil {
+					t.Fatalf("%s: alert %s: for: %q: %v", alerts.RulesFile, alert, r.For, err)
+				}
+				return d
+			}
+		}
+	}
+	t.Fatalf("%s: no alert %s", alerts.RulesFile, alert)
+	return 0
+}
+
+type timedValue struct {
+	at time.Time
+	v  float64
+}
+
+type rangeSeries struct {
+	Metric map[string]string
+	Values []timedValue
+}
+
+// rangeSamples runs an instant query for a range vector and returns its
+// samples, oldest first.
+func rangeSamples(p *process, q string) ([]rangeSeries, error) {
+	var d struct {
+		ResultType string `json:"resultType"`
+		Result     []struct {
+			Metric map[string]string `json:"metric"`
+			Values [][2]any          `json:"values"`
+		} `json:"result"`
+	}
+	if err := prometheusAPI(p, "/api/v1/query?query="+url.QueryEscape(q), &d); err != nil {
+		return nil, err
+	}
+	if d.ResultType != "matrix" {
+		return nil, fmt.Errorf("query %s: result type %s, want matrix", q, d.ResultType)
+	}
+	var out []rangeSeries
+	for _, r := range d.Result {
+		s := rangeSeries{Metric: r.Metric}
+		for _, pair := range r.Values {
+			ts, ok := pair[0].(float64)
+			if !ok {
+				return nil, fmt.Errorf("query %s: timestamp %v", q, pair[0])
+			}
+			v, err := strconv.ParseFloat(fmt.Sprint(pair[1]), 64)
+			if err != nil {
+				return nil, fmt.Errorf("query %s: value %v: %w", q, pair[1], err)
+			}
+			s.Values = append(s.Values, timedValue{at: time.UnixMilli(int64(ts * 1000)), v: v})
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// queryAny runs an instant query and returns how many series or values it
+// returned, whatever its result type.
+func queryAny(p *process, q string) (int, error) {
+	var d struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	}
+	if err := prometheusAPI(p, "/api/v1/query?query="+url.QueryEscape(q), &d); err != nil {
+		return 0, err
+	}
+	switch d.ResultType {
+	case "vector", "matrix":
+		var items []json.RawMessage
+		if err := json.Unmarshal(d.Result, &items); err != nil {
+			return 0, err
+		}
+		return len(items), nil
+	default: // scalar or string: always a value
+		return 1, nil
+	}
+}
+
+func sampleValue(t *testing.T, s querySample) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(fmt.Sprint(s.Value[1]), 64)
+	if err != nil {
+		t.Fatalf("value %v: %v", s.Value[1], err)
+	}
+	return v
 }
 
 const (

@@ -30,8 +30,9 @@ const demoUser = "exporter"
 //
 //   - hardened-cam: recent G5 camera with every posture check passing.
 //   - weak-cam: old firmware in the CVE-2017-7921 range, default password,
-//     every risky service on, no lockout, a burst of failed logins in the
-//     last hour, a clock 7 minutes off.
+//     every risky service on, no lockout, a brute force in progress (25
+//     failed logins in the last hour, one more every 2 minutes while the
+//     demo runs), a clock 7 minutes off.
 //   - nvr-isapiorg: isapi.org-namespace NVR with a middling posture; some
 //     endpoints answer 403 notSupport, others plain 404.
 //   - wrong-password: the exporter's password is wrong, so it is rejected
@@ -183,17 +184,42 @@ func weakCam(now time.Time) demoDevice {
 			AdminAccess{ID: 3, Protocol: "DEV_MANAGE", Enabled: true, Port: 8000},
 			AdminAccess{ID: 4, Protocol: "RTSP", Enabled: true, Port: 554}),
 	})
-	// A brute-force attempt: 25 failed logins over the last 50 minutes.
-	users := []string{"admin", "admin", "root", "admin", "support"}
-	for i := range 25 {
-		p.Log = append(p.Log, LogEvent{Time: now.Add(-50*time.Minute + time.Duration(i)*2*time.Minute),
-			Major: "Exception", Minor: "illlegealAccess", User: users[i%len(users)], IP: fmt.Sprintf("203.0.113.%d", 10+i%4)})
-	}
+	p.Log = append(p.Log, bruteForce(now)...)
 	p.Log = append(p.Log,
 		LogEvent{Time: now.Add(-3 * time.Hour), Major: "Operation", Minor: "remoteLogin", User: "admin", IP: "192.168.1.50"},
 		LogEvent{Time: now.Add(-170 * time.Minute), Major: "Operation", Minor: "remoteCfgPara", User: "admin", IP: "192.168.1.50"})
 	return demoDevice{name: "weak-cam", configPassword: p.Password, profile: p,
 		description: "old DS-2CD2xx2F-I firmware (CVE-2017-7921 range), default password, telnet/SSH/UPnP/cloud on, no lockout, brute force in progress"}
+}
+
+// Weak-cam's brute force: a failed login every bruteForceEvery, the first
+// 25 in the 50 minutes before the demo starts, then on for bruteForceFor.
+const (
+	bruteForceEvery = 2 * time.Minute
+	bruteForceFor   = 30 * 24 * time.Hour
+)
+
+// bruteForce returns weak-cam's failed logins. It keeps going while the
+// demo runs, without a goroutine: the entries after now are in the log
+// from the start, and logSearch returns only entries inside the searched
+// time span, which a client ends at its present, so each one shows once
+// its time has come (Device.Log, which is not a search, has them all).
+// The past 25 are at now-50m, now-48m ... now-2m; the ongoing ones at
+// now+1m, now+3m ... (about 30 in any hour, 21,600 in all).
+func bruteForce(now time.Time) []LogEvent {
+	users := []string{"admin", "admin", "root", "admin", "support"}
+	entry := func(i int, t time.Time) LogEvent {
+		return LogEvent{Time: t, Major: "Exception", Minor: "illlegealAccess",
+			User: users[i%len(users)], IP: fmt.Sprintf("203.0.113.%d", 10+i%4)}
+	}
+	var log []LogEvent
+	for i := range 25 {
+		log = append(log, entry(i, now.Add(-50*time.Minute+time.Duration(i)*bruteForceEvery)))
+	}
+	for i := 0; time.Duration(i)*bruteForceEvery < bruteForceFor; i++ {
+		log = append(log, entry(25+i, now.Add(time.Minute+time.Duration(i)*bruteForceEvery)))
+	}
+	return log
 }
 
 func nvrISAPIOrg(now time.Time) demoDevice {
