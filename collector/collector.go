@@ -190,6 +190,19 @@ func fetchInto[T any](ctx context.Context, d *Probe, e *isapi.Endpoint[T], v *T)
 	}
 }
 
+// readFeature returns a fanOut task that reads e, reports feature as
+// m.Optional does, and hands an answer the device sent to emit.
+func readFeature[T any](ctx context.Context, d *Probe, m *Metrics, feature string, e *isapi.Endpoint[T], emit func(*T)) func() error {
+	return func() error {
+		v, err := isapi.Fetch(ctx, d.Client, e)
+		if ok, err := m.Optional(feature, err); !ok {
+			return err
+		}
+		emit(&v)
+		return nil
+	}
+}
+
 func newDesc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 )
 
 func TestDedupeKeepsTheFirstOfARepeatedSeries(t *testing.T) {
@@ -17,7 +19,7 @@ func TestDedupeKeepsTheFirstOfARepeatedSeries(t *testing.T) {
 	m.Timestamp(logCursorDesc, time.Unix(10, 0))
 	m.add(prometheus.NewConstMetricWithCreatedTimestamp(loginFailuresDesc, prometheus.CounterValue, 3, time.Unix(5, 0)))
 	m.add(prometheus.NewConstMetricWithCreatedTimestamp(loginFailuresDesc, prometheus.CounterValue, 4, time.Unix(5, 0)))
-	got := lkGather(t, Dedupe(m.out))
+	got := promtest.Series(t, ConstMetrics(Dedupe(m.out)))
 	want := map[string]float64{
 		`hikvision_feature_supported{feature="ssh"}`:    1,
 		`hikvision_feature_supported{feature="telnet"}`: 0,
@@ -26,5 +28,5 @@ func TestDedupeKeepsTheFirstOfARepeatedSeries(t *testing.T) {
 		"hikvision_login_failures_total":                3,
 		"hikvision_login_failures_total@created":        5,
 	}
-	lkDiff(t, "dedupe", got, want)
+	promtest.Diff(t, "dedupe", got, want)
 }

@@ -50,7 +50,9 @@ func (twoFactorCollector) Collect(ctx context.Context, d *Probe, m *Metrics) err
 	if caps != nil && !advertised(caps.IsSupportSecurityQuestionConfig) {
 		m.Feature("security_questions", false)
 	} else {
-		reads = append(reads, func() error { return securityQuestions(ctx, d, m) })
+		reads = append(reads, readFeature(ctx, d, m, "security_questions", isapi.SecurityQuestionsEndpoint, func(q *isapi.SecurityQuestions) {
+			m.Gauge(passwordRecoveryDesc, boolFloat(q.Configured()), "security_questions")
+		}))
 	}
 	if caps != nil && !advertised(caps.IsSupportSecurityEmail) {
 		m.Feature("security_email", false)
@@ -64,22 +66,15 @@ func (twoFactorCollector) Collect(ctx context.Context, d *Probe, m *Metrics) err
 	case caps.DoubleVerificationCap == nil:
 		m.Feature("double_verification", false)
 	default:
-		reads = append(reads, func() error { return doubleVerification(ctx, d, m) })
+		reads = append(reads, readFeature(ctx, d, m, "double_verification", isapi.DoubleVerificationEndpoint, func(dv *isapi.DoubleVerification) {
+			m.Bool(twoFactorEnabledDesc, dv.Enabled, "double_verification")
+		}))
 	}
 	return errors.Join(capsErr, fanOut(reads...))
 }
 
 // advertised reports a capability flag the device sent as true.
 func advertised(flag isapi.OptionalBool) bool { return flag.Set && flag.V }
-
-func securityQuestions(ctx context.Context, d *Probe, m *Metrics) error {
-	q, err := isapi.Fetch(ctx, d.Client, isapi.SecurityQuestionsEndpoint)
-	if ok, err := m.Optional("security_questions", err); !ok {
-		return err
-	}
-	m.Gauge(passwordRecoveryDesc, boolFloat(q.Configured()), "security_questions")
-	return nil
-}
 
 func securityEmail(ctx context.Context, d *Probe, m *Metrics) error {
 	email, err := isapi.Fetch(ctx, d.Client, isapi.SecurityEmailEndpoint)
@@ -93,14 +88,5 @@ func securityEmail(ctx context.Context, d *Probe, m *Metrics) error {
 		return err
 	}
 	m.Gauge(passwordRecoveryDesc, boolFloat(email.Configured()), "email")
-	return nil
-}
-
-func doubleVerification(ctx context.Context, d *Probe, m *Metrics) error {
-	dv, err := isapi.Fetch(ctx, d.Client, isapi.DoubleVerificationEndpoint)
-	if ok, err := m.Optional("double_verification", err); !ok {
-		return err
-	}
-	m.Bool(twoFactorEnabledDesc, dv.Enabled, "double_verification")
 	return nil
 }

@@ -10,54 +10,15 @@ import (
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
-const telnetPath = "/ISAPI/System/Network/telnetd"
-
-// cachedClient is a client on a fake clock, closed when the test ends.
-func cachedClient(t *testing.T, dev *simulator.Device, clock *fakeClock) *Client {
-	t.Helper()
-	c := clientFor(dev, "right-password", func(o *Options) { o.Now, o.CacheTTL = clock.Now, time.Minute })
-	t.Cleanup(c.Close)
-	return c
-}
-
-// waitRefreshed waits until the client's background refresher is idle.
-func waitRefreshed(t *testing.T, c *Client) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.WaitRefreshed(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// probeOnce reads deviceInfo and telnetd the way a probe does, inside a session.
-func probeOnce(t *testing.T, c *Client) (DeviceInfo, error) {
-	t.Helper()
-	ctx := context.Background()
-	end, err := c.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer end()
-	di, err := Fetch(ctx, c, DeviceInfoEndpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Fetch(ctx, c, TelnetdEndpoint)
-	return di, err
-}
-
 func TestCacheReusesDecodedAnswersAndAbsence(t *testing.T) {
-	clock := newFakeClock()
-	dev := startDevice(t, camProfile())
+	clock := newClock()
+	dev := simulator.Start(t, camProfile())
 	c := cachedClient(t, dev, clock)
 	for range 3 {
-		if _, err := probeOnce(t, c); !IsNotSupported(err) {
-			t.Fatalf("telnetd err = %v, want not supported", err)
-		}
+		probeOnce(t, c) // telnetd: not supported, then its cached absence
 	}
 	by := dev.Stats().ByPath
-	if by["GET "+PathDeviceInfo] != 2 || by["GET "+telnetPath] != 1 {
+	if by["GET "+PathDeviceInfo] != 2 || by["GET "+PathTelnetd] != 1 {
 		t.Errorf("requests by path %v; want deviceInfo once (+ its challenge) and telnetd once", by)
 	}
 	// The bytes are let go once decoded.
@@ -71,10 +32,10 @@ func TestCacheReusesDecodedAnswersAndAbsence(t *testing.T) {
 }
 
 func TestStaleAnswerIsServedAndRefreshedAfterTheProbe(t *testing.T) {
-	clock := newFakeClock()
-	dev := startDevice(t, camProfile())
+	clock := newClock()
+	dev := simulator.Start(t, camProfile())
 	c := cachedClient(t, dev, clock)
-	first, _ := probeOnce(t, c)
+	first := probeOnce(t, c)
 	dev.ResetStats()
 
 	// Past the ttl the old answer is served, and nothing is fetched while
@@ -101,10 +62,10 @@ func TestStaleAnswerIsServedAndRefreshedAfterTheProbe(t *testing.T) {
 	end()
 	waitRefreshed(t, c)
 	by := dev.Stats().ByPath
-	if by["GET "+PathDeviceInfo] != 1 || by["GET "+telnetPath] != 1 {
+	if by["GET "+PathDeviceInfo] != 1 || by["GET "+PathTelnetd] != 1 {
 		t.Fatalf("background refresh requests %v, want one of each path", by)
 	}
-	if di, _ := probeOnce(t, c); di.Model != "NEW-MODEL" {
+	if di := probeOnce(t, c); di.Model != "NEW-MODEL" {
 		t.Errorf("after the refresh model = %q, want NEW-MODEL", di.Model)
 	}
 	if n := dev.Stats().Requests; n != 2 {
@@ -117,19 +78,6 @@ func TestStaleAnswerIsServedAndRefreshedAfterTheProbe(t *testing.T) {
 	if by := dev.Stats().ByPath; by["GET "+PathDeviceInfo] != 1 {
 		t.Errorf("an answer two ttls old must be fetched by the probe; requests %v", by)
 	}
-}
-
-// staleDevice returns a client whose cached deviceInfo went stale (one ttl
-// and a half old) after the device started to answer it with fault.
-func staleDevice(t *testing.T, fault simulator.Fault) (*fakeClock, *simulator.Device, *Client) {
-	t.Helper()
-	clock := newFakeClock()
-	dev := startDevice(t, camProfile())
-	c := cachedClient(t, dev, clock)
-	probeOnce(t, c)
-	clock.Advance(90 * time.Second)
-	dev.SetFault("GET "+PathDeviceInfo, fault)
-	return clock, dev, c
 }
 
 func TestFailedRefreshLeavesTheErrorToTheNextProbe(t *testing.T) {
@@ -163,7 +111,9 @@ func TestBeginWaitsForARefreshInFlight(t *testing.T) {
 		}
 	}
 	end, _ := c.Begin(ctx)
-	Fetch(ctx, c, DeviceInfoEndpoint) // stale: queues the refresh
+	if _, err := Fetch(ctx, c, DeviceInfoEndpoint); err != nil { // stale: queues the refresh
+		t.Fatal(err)
+	}
 	dev.ResetStats()
 	end() // the refresh starts now
 	waitFor("the refresh request", func() bool { return dev.Stats().Requests != 0 })
@@ -186,7 +136,9 @@ func TestBeginWaitsForARefreshInFlight(t *testing.T) {
 	probeOnce(t, c)
 	clock.Advance(90 * time.Second)
 	end, _ = c.Begin(ctx)
-	Fetch(ctx, c, DeviceInfoEndpoint)
+	if _, err := Fetch(ctx, c, DeviceInfoEndpoint); err != nil { // stale: queues the second refresh
+		t.Fatal(err)
+	}
 	end()
 	waitFor("the second refresh to start", func() bool { return len(c.refresh.busy) != 0 })
 	short, cancelShort := context.WithTimeout(ctx, 20*time.Millisecond)
@@ -198,8 +150,8 @@ func TestBeginWaitsForARefreshInFlight(t *testing.T) {
 }
 
 func TestDecodersOfOnePathShareOneFetch(t *testing.T) {
-	clock := newFakeClock()
-	dev := startDevice(t, camProfile())
+	clock := newClock()
+	dev := simulator.Start(t, camProfile())
 	c := cachedClient(t, dev, clock)
 	ctx := context.Background()
 	// Two declarations of one path: each is a reader of its own.
@@ -225,7 +177,9 @@ func TestDecodersOfOnePathShareOneFetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Advance(90 * time.Second)
-	Fetch(ctx, c, model)
+	if _, err := Fetch(ctx, c, model); err != nil { // stale: queues the refresh
+		t.Fatal(err)
+	}
 	waitRefreshed(t, c)
 	dev.ResetStats()
 	m, err1 := Fetch(ctx, c, model)
@@ -239,8 +193,8 @@ func TestDecodersOfOnePathShareOneFetch(t *testing.T) {
 }
 
 func TestRememberedAnswerIsDecodedOnce(t *testing.T) {
-	clock := newFakeClock()
-	dev := startDevice(t, camProfile())
+	clock := newClock()
+	dev := simulator.Start(t, camProfile())
 	c := cachedClient(t, dev, clock)
 	c.Remember(PathDeviceInfo, simulator.Capture("deviceInfo__hikvision_next_DS-2CD2146G2-ISU.xml"), time.Minute)
 	di, err := Fetch(context.Background(), c, DeviceInfoEndpoint)

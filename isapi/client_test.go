@@ -18,56 +18,9 @@ import (
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
-// fakeClock is a settable clock shared by a client and a simulator.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func startDevice(t *testing.T, p simulator.Profile, opts ...simulator.Option) *simulator.Device {
-	t.Helper()
-	d, err := simulator.New(p, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	return d
-}
-
-func clientFor(d *simulator.Device, password string, mod func(*Options)) *Client {
-	o := Options{
-		Scheme: "http", Address: d.Addr(), Username: "admin", Password: password,
-		MaxConcurrent: 4, Backoff: 30 * time.Minute, BackoffMax: 4 * time.Hour,
-	}
-	if mod != nil {
-		mod(&o)
-	}
-	return New(o)
-}
-
-func camProfile() simulator.Profile {
-	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
-	p.Username, p.Password = "admin", "right-password"
-	return p
-}
-
 func TestDigestChallengeIsReused(t *testing.T) {
-	dev := startDevice(t, camProfile())
-	c := clientFor(dev, "right-password", nil)
+	dev := simulator.Start(t, camProfile())
+	c := clientFor(t, dev, "right-password", nil)
 	ctx := context.Background()
 	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
 		t.Fatal(err)
@@ -91,11 +44,11 @@ func TestDigestChallengeIsReused(t *testing.T) {
 }
 
 func TestWrongPasswordCostsOneLoginThenHoldsOff(t *testing.T) {
-	clock := newFakeClock()
+	clock := newClock()
 	p := camProfile()
 	p.LockAfter = 3
-	dev := startDevice(t, p, simulator.WithClock(clock.Now))
-	c := clientFor(dev, "wrong", func(o *Options) { o.Now = clock.Now })
+	dev := simulator.Start(t, p, simulator.WithClock(clock.Now))
+	c := clientFor(t, dev, "wrong", func(o *Options) { o.Now = clock.Now })
 	ctx := context.Background()
 
 	_, err := c.Get(ctx, PathUserCheck)
@@ -164,12 +117,12 @@ func TestBackoffIsCapped(t *testing.T) {
 }
 
 func TestLockedDeviceIsNotContactedBeforeUnlock(t *testing.T) {
-	clock := newFakeClock()
+	clock := newClock()
 	p := camProfile()
 	p.LockAfter, p.LockDuration = 2, 3*time.Hour
-	dev := startDevice(t, p, simulator.WithClock(clock.Now))
+	dev := simulator.Start(t, p, simulator.WithClock(clock.Now))
 	// Someone else locks the account.
-	other := clientFor(dev, "bad", nil)
+	other := clientFor(t, dev, "bad", nil)
 	for range 2 {
 		other.guard.accept()
 		_, _ = other.Get(context.Background(), PathUserCheck)
@@ -177,7 +130,7 @@ func TestLockedDeviceIsNotContactedBeforeUnlock(t *testing.T) {
 	if !dev.Locked() {
 		t.Fatal("device did not lock")
 	}
-	c := clientFor(dev, "right-password", func(o *Options) { o.Now = clock.Now; o.Backoff = time.Minute })
+	c := clientFor(t, dev, "right-password", func(o *Options) { o.Now = clock.Now; o.Backoff = time.Minute })
 	_, err := c.Get(context.Background(), PathUserCheck)
 	var ae *AuthError
 	if !errors.As(err, &ae) || !ae.Locked.V || !ae.UnlockIn.Set {
@@ -190,11 +143,11 @@ func TestLockedDeviceIsNotContactedBeforeUnlock(t *testing.T) {
 }
 
 func TestStaleNonceIsNotAFailedLogin(t *testing.T) {
-	clock := newFakeClock()
+	clock := newClock()
 	p := camProfile()
 	p.NonceTTL = time.Minute
-	dev := startDevice(t, p, simulator.WithClock(clock.Now))
-	c := clientFor(dev, "right-password", nil)
+	dev := simulator.Start(t, p, simulator.WithClock(clock.Now))
+	c := clientFor(t, dev, "right-password", nil)
 	ctx := context.Background()
 	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
 		t.Fatal(err)
@@ -209,12 +162,8 @@ func TestStaleNonceIsNotAFailedLogin(t *testing.T) {
 }
 
 func TestConnectionErrorDropsTheChallenge(t *testing.T) {
-	dev := startDevice(t, camProfile())
-	c := clientFor(dev, "right-password", nil)
+	dev, c := acceptedClient(t)
 	ctx := context.Background()
-	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
-		t.Fatal(err)
-	}
 	dev.SetFault("", simulator.Fault{Reset: true})
 	if _, err := c.Get(ctx, PathDeviceInfo); err == nil {
 		t.Fatal("want an error from a reset connection")
@@ -232,10 +181,10 @@ func TestConnectionErrorDropsTheChallenge(t *testing.T) {
 }
 
 func TestAfterHoldOffOnlyOneRequestTests(t *testing.T) {
-	clock := newFakeClock()
-	dev := startDevice(t, camProfile(), simulator.WithClock(clock.Now))
+	clock := newClock()
+	dev := simulator.Start(t, camProfile(), simulator.WithClock(clock.Now))
 	dev.SetLatency(50 * time.Millisecond)
-	c := clientFor(dev, "wrong", func(o *Options) { o.Now = clock.Now })
+	c := clientFor(t, dev, "wrong", func(o *Options) { o.Now = clock.Now })
 	_, _ = c.Get(context.Background(), PathUserCheck)
 	clock.Advance(31 * time.Minute)
 	var wg sync.WaitGroup
@@ -258,13 +207,13 @@ func TestAfterHoldOffOnlyOneRequestTests(t *testing.T) {
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
 	var hits atomic.Int32
-	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	evil := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		hits.Add(1)
 	}))
 	defer evil.Close()
-	dev := startDevice(t, camProfile())
+	dev := simulator.Start(t, camProfile())
 	dev.SetFault("GET "+PathDeviceInfo, simulator.Fault{RedirectTo: evil.URL + "/steal"})
-	c := clientFor(dev, "right-password", nil)
+	c := clientFor(t, dev, "right-password", nil)
 	_, err := c.Get(context.Background(), PathDeviceInfo)
 	if err == nil || !strings.Contains(err.Error(), "redirects are never followed") {
 		t.Fatalf("err = %v", err)
@@ -278,8 +227,8 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 }
 
 func TestAnswersTheDeviceGetsWrong(t *testing.T) {
-	dev := startDevice(t, camProfile())
-	c := clientFor(dev, "right-password", func(o *Options) { o.MaxBodyBytes = 64 << 10 })
+	dev := simulator.Start(t, camProfile())
+	c := clientFor(t, dev, "right-password", func(o *Options) { o.MaxBodyBytes = 64 << 10 })
 	ctx := context.Background()
 	cases := []struct {
 		fault simulator.Fault
@@ -315,9 +264,9 @@ func TestAnswersTheDeviceGetsWrong(t *testing.T) {
 }
 
 func TestHangingDeviceRespectsDeadline(t *testing.T) {
-	dev := startDevice(t, camProfile())
+	dev := simulator.Start(t, camProfile())
 	dev.SetFault("", simulator.Fault{Hang: true})
-	c := clientFor(dev, "right-password", nil)
+	c := clientFor(t, dev, "right-password", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_, err := c.Get(ctx, PathDeviceInfo)
@@ -329,12 +278,12 @@ func TestHangingDeviceRespectsDeadline(t *testing.T) {
 func TestBasicOnlyDevice(t *testing.T) {
 	p := camProfile()
 	p.BasicOnly = true
-	dev := startDevice(t, p, simulator.WithTLS())
+	dev := simulator.Start(t, p, simulator.WithTLS())
 	pool := x509.NewCertPool()
 	pool.AddCert(dev.Certificate())
 	tlsConf := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
 
-	refuse := clientFor(dev, "right-password", func(o *Options) { o.Scheme = "https"; o.TLSConfig = tlsConf })
+	refuse := clientFor(t, dev, "right-password", func(o *Options) { o.Scheme = "https"; o.TLSConfig = tlsConf })
 	_, err := refuse.Get(context.Background(), PathDeviceInfo)
 	var ae *AuthError
 	if !errors.Is(err, ErrBasicOnly) || errors.As(err, &ae) || !strings.Contains(err.Error(), "Basic") {
@@ -346,7 +295,7 @@ func TestBasicOnlyDevice(t *testing.T) {
 	if s := dev.Stats(); s.FailedLogins != 0 || s.Requests != 1 {
 		t.Errorf("without allow_basic_auth the password must not be sent: %+v", s)
 	}
-	allow := clientFor(dev, "right-password", func(o *Options) { o.Scheme = "https"; o.TLSConfig = tlsConf; o.AllowBasic = true })
+	allow := clientFor(t, dev, "right-password", func(o *Options) { o.Scheme = "https"; o.TLSConfig = tlsConf; o.AllowBasic = true })
 	if _, err := allow.Get(context.Background(), PathDeviceInfo); err != nil {
 		t.Fatalf("with allow_basic_auth: %v", err)
 	}
@@ -358,17 +307,17 @@ func TestBasicOnlyDevice(t *testing.T) {
 func TestDigestPreferredWhenBasicAlsoOffered(t *testing.T) {
 	p := camProfile()
 	p.AcceptBasic = true
-	dev := startDevice(t, p)
-	c := clientFor(dev, "right-password", nil)
+	dev := simulator.Start(t, p)
+	c := clientFor(t, dev, "right-password", nil)
 	if _, err := c.Get(context.Background(), PathDeviceInfo); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestPinnedAddressesAreTheOnlyOnesDialled(t *testing.T) {
-	dev := startDevice(t, camProfile())
+	dev := simulator.Start(t, camProfile())
 	_, port, _ := net.SplitHostPort(dev.Addr())
-	c := clientFor(dev, "right-password", func(o *Options) {
+	c := clientFor(t, dev, "right-password", func(o *Options) {
 		o.Address = net.JoinHostPort("cam.invalid", port) // would not resolve
 		o.Pinned = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
 	})
@@ -396,12 +345,8 @@ func TestAuthErrorFromUserCheckBody(t *testing.T) {
 }
 
 func TestRejectedCachedChallengeIsNotRetried(t *testing.T) {
-	dev := startDevice(t, camProfile())
-	c := clientFor(dev, "right-password", nil)
+	dev, c := acceptedClient(t)
 	ctx := context.Background()
-	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
-		t.Fatal(err)
-	}
 	// The password is changed on the device while the client holds a valid
 	// challenge: retrying with a fresh challenge would be a second failed
 	// login. The credential check does not retry.
@@ -425,12 +370,8 @@ func TestRejectedCachedChallengeIsNotRetried(t *testing.T) {
 // failed login, and every request waits for that check instead of adding
 // its own.
 func TestRejectedOrdinaryRequestIsCheckedOnce(t *testing.T) {
-	dev := startDevice(t, camProfile())
-	c := clientFor(dev, "right-password", nil)
+	dev, c := acceptedClient(t)
 	ctx := context.Background()
-	if _, err := c.Get(ctx, PathDeviceInfo); err != nil {
-		t.Fatal(err)
-	}
 	dev.SetPassword("rotated")
 	var ae *AuthError
 	if _, err := c.Get(ctx, PathDeviceInfo); !errors.As(err, &ae) {
@@ -454,7 +395,7 @@ func TestRejectedOrdinaryRequestIsCheckedOnce(t *testing.T) {
 // environment used, both schemes would go to the proxy.
 func TestProxyEnvironmentIsIgnored(t *testing.T) {
 	var proxied atomic.Int32
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		proxied.Add(1)
 		http.Error(w, "proxied", http.StatusBadGateway)
 	}))
@@ -465,18 +406,17 @@ func TestProxyEnvironmentIsIgnored(t *testing.T) {
 	for _, k := range []string{"NO_PROXY", "no_proxy", "REQUEST_METHOD"} {
 		t.Setenv(k, "")
 	}
-	plain := startDevice(t, camProfile())
-	secure := startDevice(t, camProfile(), simulator.WithTLS())
+	plain := simulator.Start(t, camProfile())
+	secure := simulator.Start(t, camProfile(), simulator.WithTLS())
 	pool := x509.NewCertPool()
 	pool.AddCert(secure.Certificate())
 	for scheme, dev := range map[string]*simulator.Device{"http": plain, "https": secure} {
 		_, port, _ := net.SplitHostPort(dev.Addr())
-		c := clientFor(dev, "right-password", func(o *Options) {
+		c := clientFor(t, dev, "right-password", func(o *Options) {
 			o.Scheme, o.TLSConfig = scheme, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
 			o.Address = net.JoinHostPort("cam.invalid", port) // not loopback to the proxy rules
 			o.Pinned = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
 		})
-		defer c.Close()
 		if _, err := c.Get(context.Background(), PathDeviceInfo); err != nil {
 			t.Errorf("%s: %v", scheme, err)
 		}

@@ -1,4 +1,4 @@
-package isapi_test
+package isapi
 
 import (
 	"context"
@@ -9,123 +9,93 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
-// devFields is what the exporter reads from a deviceInfo. Tests compare it
-// rather than the whole struct, so that a field added to DeviceInfo later
-// does not invalidate these tables.
-type devFields struct {
-	DeviceName, DeviceID, Model, SerialNumber, MacAddress string
-	FirmwareVersion, FirmwareReleasedDate, EncoderVersion string
-	DeviceType, HardwareVersion, FirmwareVersionInfo      string
-	Manufacturer                                          string
-	Build                                                 string    // FirmwareBuild()
-	BuildTime                                             time.Time // FirmwareBuildTime(), zero when not ok
-}
-
-func devFieldsOf(t *testing.T, d *isapi.DeviceInfo) devFields {
-	t.Helper()
-	bt, ok := d.FirmwareBuildTime()
-	if ok != !bt.IsZero() {
-		t.Errorf("FirmwareBuildTime() = %v, %v: ok disagrees with the time", bt, ok)
-	}
-	return devFields{
-		DeviceName: d.DeviceName, DeviceID: d.DeviceID, Model: d.Model, SerialNumber: d.SerialNumber,
-		MacAddress: d.MacAddress, FirmwareVersion: d.FirmwareVersion, FirmwareReleasedDate: d.FirmwareReleasedDate,
-		EncoderVersion: d.EncoderVersion, DeviceType: d.DeviceType, HardwareVersion: d.HardwareVersion,
-		FirmwareVersionInfo: d.FirmwareVersionInfo, Manufacturer: d.Manufacturer,
-		Build: d.FirmwareBuild(), BuildTime: bt,
-	}
-}
-
-func devDate(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
-
-// devCaptureRows holds the values of every deviceInfo capture, read from
+// deviceInfoCaptureRows holds the values of every deviceInfo capture, read from
 // the files by hand (simulator/captures/deviceInfo__*.xml).
-var devCaptureRows = []struct {
+var deviceInfoCaptureRows = []struct {
 	file string
-	want devFields
+	want deviceFields
 }{
-	{"deviceInfo__hikvision_next_DS-2CD2146G2-ISU.xml", devFields{
+	{"deviceInfo__hikvision_next_DS-2CD2146G2-ISU.xml", deviceFields{
 		DeviceName: "IP CAMERA", DeviceID: "d2d94000-f70b-00b0-00a0-acb00f000000",
 		Model: "DS-2CD2146G2-ISU", SerialNumber: "DS-2CD2146G2-ISU00000000AAWRG00000000", MacAddress: "cb:6e:4f:d0:7b:1f",
 		FirmwareVersion: "V5.7.17", FirmwareReleasedDate: "build 240606", EncoderVersion: "V7.3",
 		DeviceType: "IPCamera", HardwareVersion: "0x0", FirmwareVersionInfo: "B-R-G5-0", Manufacturer: "hikvision",
-		Build: "240606", BuildTime: devDate(2024, time.June, 6)}},
-	{"deviceInfo__hikvision_next_DS-2CD2346G2-ISU.xml", devFields{
+		Build: "240606", BuildTime: utcDate(2024, time.June, 6)}},
+	{"deviceInfo__hikvision_next_DS-2CD2346G2-ISU.xml", deviceFields{
 		DeviceName: "CAMERA 1", DeviceID: "e57bc000-b4dd-00b0-0000-000c00de0fd0",
 		Model: "DS-2CD2346G2-ISU/SL", SerialNumber: "DS-2CD2346G2-ISU/SL00000000AAWRJ00000000", MacAddress: "e0:2c:37:93:d9:54",
 		FirmwareVersion: "V5.7.18", FirmwareReleasedDate: "build 240826", EncoderVersion: "V7.3",
 		DeviceType: "IPCamera", HardwareVersion: "0x0", FirmwareVersionInfo: "B-R-G5-0", Manufacturer: "hikvision",
-		Build: "240826", BuildTime: devDate(2024, time.August, 26)}},
-	{"deviceInfo__hikvision_next_DS-2CD2443G0-IW.xml", devFields{
+		Build: "240826", BuildTime: utcDate(2024, time.August, 26)}},
+	{"deviceInfo__hikvision_next_DS-2CD2443G0-IW.xml", deviceFields{
 		DeviceName: "Pietro", DeviceID: "a6b9c000-7fc0-00b0-000e-00f0fba00000",
 		Model: "DS-2CD2443G0-IW", SerialNumber: "DS-2CD2443G0-IW00000000AAWRE00000000", MacAddress: "c6:e6:61:0a:46:37",
 		FirmwareVersion: "V5.6.5", FirmwareReleasedDate: "build 200316", EncoderVersion: "V7.3",
 		DeviceType: "IPCamera", HardwareVersion: "0x0", FirmwareVersionInfo: "B-R-G1-0", Manufacturer: "",
-		Build: "200316", BuildTime: devDate(2020, time.March, 16)}},
-	{"deviceInfo__hikvision_next_DS-2CD2T46G2-ISU.xml", devFields{
+		Build: "200316", BuildTime: utcDate(2020, time.March, 16)}},
+	{"deviceInfo__hikvision_next_DS-2CD2T46G2-ISU.xml", deviceFields{
 		DeviceName: "CAMERA 2", DeviceID: "59b20000-e1d0-00b0-0000-acb00f00a000",
 		Model: "DS-2CD2T46G2-ISU/SL", SerialNumber: "DS-2CD2T46G2-ISU/SL00000000AAWRG00000000", MacAddress: "4f:e4:2f:81:cd:1b",
 		FirmwareVersion: "V5.7.18", FirmwareReleasedDate: "build 240826", EncoderVersion: "V7.3",
 		DeviceType: "IPCamera", HardwareVersion: "0x0", FirmwareVersionInfo: "B-R-G5-0", Manufacturer: "hikvision",
-		Build: "240826", BuildTime: devDate(2024, time.August, 26)}},
-	{"deviceInfo__hikvision_next_DS-2CD2T86G2-ISU.xml", devFields{
+		Build: "240826", BuildTime: utcDate(2024, time.August, 26)}},
+	{"deviceInfo__hikvision_next_DS-2CD2T86G2-ISU.xml", deviceFields{
 		DeviceName: "CAMERA 3", DeviceID: "f1474000-98bf-00b0-0000-a0ff0ce0c000",
 		Model: "DS-2CD2T86G2-ISU/SL", SerialNumber: "DS-2CD2T86G2-ISU/SL00000000AAWRAE0000000", MacAddress: "1e:70:fe:e0:b2:be",
 		FirmwareVersion: "V5.7.18", FirmwareReleasedDate: "build 240826", EncoderVersion: "V7.3",
 		DeviceType: "IPCamera", HardwareVersion: "0x0", FirmwareVersionInfo: "B-R-G5-0", Manufacturer: "hikvision",
-		Build: "240826", BuildTime: devDate(2024, time.August, 26)}},
-	{"deviceInfo__hikvision_next_DS-2SE4C425MWG-E-26.xml", devFields{
+		Build: "240826", BuildTime: utcDate(2024, time.August, 26)}},
+	{"deviceInfo__hikvision_next_DS-2SE4C425MWG-E-26.xml", deviceFields{
 		DeviceName: "IP DOME", DeviceID: "bfd2c000-2120-00b0-000a-00000000000c",
 		Model: "DS-2SE4C425MWG-E-26", SerialNumber: "DS-2SE4C425MWG-E/0000000000AAWRFC0000000", MacAddress: "46:c0:7b:b4:78:f6",
 		FirmwareVersion: "V5.8.1", FirmwareReleasedDate: "build 240929", EncoderVersion: "V7.3",
 		DeviceType: "IPDome", HardwareVersion: "0x0", FirmwareVersionInfo: "B-R-G7-0", Manufacturer: "hikvision",
-		Build: "240929", BuildTime: devDate(2024, time.September, 29)}},
-	{"deviceInfo__hikvision_next_DS-7608NXI-I2.xml", devFields{
+		Build: "240929", BuildTime: utcDate(2024, time.September, 29)}},
+	{"deviceInfo__hikvision_next_DS-7608NXI-I2.xml", deviceFields{
 		DeviceName: "nvr", DeviceID: "484a3831-3130-0000-0000-000c0000f00e",
 		Model: "DS-7608NXI-I2/8P/S", SerialNumber: "DS-7608NXI-I0/0P/S0000000000CCRRJ00000000WCVU", MacAddress: "e0:44:cf:0b:a7:98",
 		FirmwareVersion: "V4.62.210", FirmwareReleasedDate: "build 230619", EncoderVersion: "V5.0",
 		DeviceType: "NVR", HardwareVersion: "0100000092010000", FirmwareVersionInfo: "", Manufacturer: "",
-		Build: "230619", BuildTime: devDate(2023, time.June, 19)}},
-	{"deviceInfo__hikvision_next_DS-7616NI-K2.xml", devFields{
+		Build: "230619", BuildTime: utcDate(2023, time.June, 19)}},
+	{"deviceInfo__hikvision_next_DS-7616NI-K2.xml", deviceFields{
 		DeviceName: "NVR", DeviceID: "48473931-3030-0000-0000-acb00f0000bd",
 		Model: "DS-7616NI-K2", SerialNumber: "DS-7616NI-K20000000000CCRRG00000000WCVU", MacAddress: "87:02:30:0a:c5:06",
 		FirmwareVersion: "V4.74.210", FirmwareReleasedDate: "build 240108", EncoderVersion: "V5.0",
 		DeviceType: "NVR", HardwareVersion: "B-R-K51-00", FirmwareVersionInfo: "", Manufacturer: "hikvision",
-		Build: "240108", BuildTime: devDate(2024, time.January, 8)}},
-	{"deviceInfo__hikvision_next_DS-7616NI-Q2.xml", devFields{
+		Build: "240108", BuildTime: utcDate(2024, time.January, 8)}},
+	{"deviceInfo__hikvision_next_DS-7616NI-Q2.xml", deviceFields{
 		DeviceName: "Network Video Recorder", DeviceID: "48453236-3830-0000-0000-00df00d00000",
 		Model: "DS-7616NI-Q2/16P", SerialNumber: "DS-7616NI-Q2/00P0000000000CCRRE00000000WCVU", MacAddress: "52:a7:c0:3b:a5:10",
 		FirmwareVersion: "V4.30.097", FirmwareReleasedDate: "build 240401", EncoderVersion: "V5.0",
 		DeviceType: "NVR", HardwareVersion: "", FirmwareVersionInfo: "", Manufacturer: "",
-		Build: "240401", BuildTime: devDate(2024, time.April, 1)}},
-	{"deviceInfo__hikvision_next_iDS-7208HQHI-M1.xml", devFields{
+		Build: "240401", BuildTime: utcDate(2024, time.April, 1)}},
+	{"deviceInfo__hikvision_next_iDS-7208HQHI-M1.xml", deviceFields{
 		DeviceName: "Embedded Net DVR", DeviceID: "48464437-3930-0000-0000-dc00f000e000",
 		Model: "iDS-7208HQHI-M1(A)/S(C)", SerialNumber: "iDS-7208HQHI-M0(A)/S(C)0000000000CCWRFD0000000WCVU", MacAddress: "e5:58:62:82:ed:41",
 		FirmwareVersion: "V4.75.011", FirmwareReleasedDate: "build 240625", EncoderVersion: "V5.0",
 		DeviceType: "DVR", HardwareVersion: "0xc0ebc00", FirmwareVersionInfo: "", Manufacturer: "hikvision",
-		Build: "240625", BuildTime: devDate(2024, time.June, 25)}},
-	{"deviceInfo__hikvision_next_ipc1-verbatim.xml", devFields{
+		Build: "240625", BuildTime: utcDate(2024, time.June, 25)}},
+	{"deviceInfo__hikvision_next_ipc1-verbatim.xml", deviceFields{
 		DeviceName: "yard", DeviceID: "6aff4000-1f90-00b0-0000-000c00000000",
 		Model: "DS-2CD2386G2-IU", SerialNumber: "DS-2CD2386G2-IU00000000AAWRJ00000000", MacAddress: "a6:63:9e:f8:01:09",
 		FirmwareVersion: "V5.7.18", FirmwareReleasedDate: "build 240826", EncoderVersion: "V7.3",
 		DeviceType: "IPCamera", HardwareVersion: "0x0", FirmwareVersionInfo: "B-R-G5-0", Manufacturer: "hikvision",
-		Build: "240826", BuildTime: devDate(2024, time.August, 26)}},
+		Build: "240826", BuildTime: utcDate(2024, time.August, 26)}},
 }
 
 func TestDeviceInfoCaptures(t *testing.T) {
 	rows := map[string]bool{}
-	for _, row := range devCaptureRows {
+	for _, row := range deviceInfoCaptureRows {
 		rows[row.file] = true
 		t.Run(strings.TrimSuffix(strings.TrimPrefix(row.file, "deviceInfo__"), ".xml"), func(t *testing.T) {
-			var d isapi.DeviceInfo
-			if err := isapi.Decode(simulator.Capture(row.file), &d); err != nil {
+			var d DeviceInfo
+			if err := Decode(simulator.Capture(row.file), &d); err != nil {
 				t.Fatal(err)
 			}
-			if got := devFieldsOf(t, &d); got != row.want {
+			if got := fieldsOf(t, &d); got != row.want {
 				t.Errorf("decoded\n got %+v\nwant %+v", got, row.want)
 			}
 		})
@@ -133,7 +103,7 @@ func TestDeviceInfoCaptures(t *testing.T) {
 	// A capture added later must get a row here.
 	for _, name := range simulator.CaptureNames() {
 		if strings.HasPrefix(name, "deviceInfo__") && !rows[name] {
-			t.Errorf("capture %s has no row in devCaptureRows", name)
+			t.Errorf("capture %s has no row in deviceInfoCaptureRows", name)
 		}
 	}
 	if len(rows) != 11 {
@@ -141,25 +111,15 @@ func TestDeviceInfoCaptures(t *testing.T) {
 	}
 }
 
-// devInfoDoc builds a deviceInfo document: an optional prolog, the root
-// start tag, then the elements.
-func devInfoDoc(prolog, root, elements string) []byte {
-	closing := "</DeviceInfo>"
-	if name, _, _ := strings.Cut(strings.TrimPrefix(root, "<"), " "); strings.Contains(name, ":") {
-		closing = "</" + strings.TrimSuffix(name, ">") + ">"
-	}
-	return []byte(prolog + root + "\n" + elements + "\n" + closing + "\n")
-}
-
-const devMinimalElements = `<deviceName>cam</deviceName><model>DS-2CD2532F-IWS</model>` +
+const minimalElements = `<deviceName>cam</deviceName><model>DS-2CD2532F-IWS</model>` +
 	`<serialNumber>DS-2CD2532F-IWS20140721AAWR000000000</serialNumber><macAddress>44:19:b6:00:00:01</macAddress>` +
 	`<firmwareVersion>V5.2.0</firmwareVersion><firmwareReleasedDate>build 140721</firmwareReleasedDate>` +
 	`<deviceType>IPCamera</deviceType>`
 
-var devMinimalWant = devFields{
+var minimalFields = deviceFields{
 	DeviceName: "cam", Model: "DS-2CD2532F-IWS", SerialNumber: "DS-2CD2532F-IWS20140721AAWR000000000",
 	MacAddress: "44:19:b6:00:00:01", FirmwareVersion: "V5.2.0", FirmwareReleasedDate: "build 140721",
-	DeviceType: "IPCamera", Build: "140721", BuildTime: devDate(2014, time.July, 21),
+	DeviceType: "IPCamera", Build: "140721", BuildTime: utcDate(2014, time.July, 21),
 }
 
 func TestDeviceInfoNamespacesAndProlog(t *testing.T) {
@@ -185,16 +145,16 @@ func TestDeviceInfoNamespacesAndProlog(t *testing.T) {
 		{"CRLF line ends and a comment", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<!-- device -->\r\n", `<DeviceInfo version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			elements := devMinimalElements
+			elements := minimalElements
 			if strings.HasPrefix(tc.root, "<hik:") {
 				elements = strings.NewReplacer("</", "</hik:", "<", "<hik:").Replace(elements)
 			}
-			var d isapi.DeviceInfo
-			if err := isapi.Decode(devInfoDoc(tc.prolog, tc.root, elements), &d); err != nil {
+			var d DeviceInfo
+			if err := Decode(deviceInfoDoc(tc.prolog, tc.root, elements), &d); err != nil {
 				t.Fatal(err)
 			}
-			if got := devFieldsOf(t, &d); got != devMinimalWant {
-				t.Errorf("got %+v\nwant %+v", got, devMinimalWant)
+			if got := fieldsOf(t, &d); got != minimalFields {
+				t.Errorf("got %+v\nwant %+v", got, minimalFields)
 			}
 		})
 	}
@@ -203,18 +163,18 @@ func TestDeviceInfoNamespacesAndProlog(t *testing.T) {
 // A nested element in another namespace (isapi.md §0: mixed namespaces
 // within one device) and unknown elements do not disturb the fields read.
 func TestDeviceInfoMixedNamespacesAndExtraElements(t *testing.T) {
-	body := devInfoDoc("", `<DeviceInfo version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">`,
-		devMinimalElements+
+	body := deviceInfoDoc("", `<DeviceInfo version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">`,
+		minimalElements+
 			`<Extension xmlns="http://www.isapi.org/ver20/XMLSchema"><model>not-this</model></Extension>`+
 			`<firmwareVersionInfo xmlns="http://www.isapi.org/ver20/XMLSchema">B-R-E0-0</firmwareVersionInfo>`+
 			`<unknownThing attr="1"><deep><deeper>x</deeper></deep></unknownThing><platformName>G7</platformName>`)
-	var d isapi.DeviceInfo
-	if err := isapi.Decode(body, &d); err != nil {
+	var d DeviceInfo
+	if err := Decode(body, &d); err != nil {
 		t.Fatal(err)
 	}
-	want := devMinimalWant
+	want := minimalFields
 	want.FirmwareVersionInfo = "B-R-E0-0"
-	if got := devFieldsOf(t, &d); got != want {
+	if got := fieldsOf(t, &d); got != want {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 }
@@ -222,26 +182,26 @@ func TestDeviceInfoMixedNamespacesAndExtraElements(t *testing.T) {
 func TestDeviceInfoMissingOptionalElements(t *testing.T) {
 	for _, tc := range []struct {
 		name, elements string
-		want           devFields
+		want           deviceFields
 	}{
 		{"model and version only", `<model>DS-2CD2032F-I</model><firmwareVersion>V5.3.0</firmwareVersion>`,
-			devFields{Model: "DS-2CD2032F-I", FirmwareVersion: "V5.3.0"}},
+			deviceFields{Model: "DS-2CD2032F-I", FirmwareVersion: "V5.3.0"}},
 		{"empty elements", `<model></model><firmwareVersion/><firmwareReleasedDate></firmwareReleasedDate><deviceType/>`,
-			devFields{}},
+			deviceFields{}},
 		{"serial only", `<serialNumber>DS-7608NXI-I2/8P/S0000</serialNumber>`,
-			devFields{SerialNumber: "DS-7608NXI-I2/8P/S0000"}},
-		{"nothing", ``, devFields{}},
+			deviceFields{SerialNumber: "DS-7608NXI-I2/8P/S0000"}},
+		{"nothing", ``, deviceFields{}},
 		{"escaped text", `<deviceName>Gate &amp; Yard &lt;1&gt;</deviceName><model>DS-2CD2386G2-IU</model>`,
-			devFields{DeviceName: "Gate & Yard <1>", Model: "DS-2CD2386G2-IU"}},
+			deviceFields{DeviceName: "Gate & Yard <1>", Model: "DS-2CD2386G2-IU"}},
 		{"CDATA and non-ASCII UTF-8", `<deviceName><![CDATA[Café 门口]]></deviceName>`,
-			devFields{DeviceName: "Café 门口"}},
+			deviceFields{DeviceName: "Café 门口"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var d isapi.DeviceInfo
-			if err := isapi.Decode(devInfoDoc("", `<DeviceInfo version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">`, tc.elements), &d); err != nil {
+			var d DeviceInfo
+			if err := Decode(deviceInfoDoc("", `<DeviceInfo version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">`, tc.elements), &d); err != nil {
 				t.Fatal(err)
 			}
-			if got := devFieldsOf(t, &d); got != tc.want {
+			if got := fieldsOf(t, &d); got != tc.want {
 				t.Errorf("got %+v\nwant %+v", got, tc.want)
 			}
 		})
@@ -254,16 +214,16 @@ func TestDeviceInfoFirmwareBuild(t *testing.T) {
 		build    string
 		time     time.Time // zero: no timestamp
 	}{
-		{"build 240826", "240826", devDate(2024, time.August, 26)},
-		{"240826", "240826", devDate(2024, time.August, 26)},
-		{"Build 240826", "240826", devDate(2024, time.August, 26)},
-		{"BUILD 240826", "240826", devDate(2024, time.August, 26)},
-		{"  build   240826 \n", "240826", devDate(2024, time.August, 26)},
-		{"build240826", "240826", devDate(2024, time.August, 26)},
-		{"build 140721", "140721", devDate(2014, time.July, 21)},
-		{"build 100316", "100316", devDate(2010, time.March, 16)},
-		{"build 210628", "210628", devDate(2021, time.June, 28)},
-		{"build 000101", "000101", devDate(2000, time.January, 1)},
+		{"build 240826", "240826", utcDate(2024, time.August, 26)},
+		{"240826", "240826", utcDate(2024, time.August, 26)},
+		{"Build 240826", "240826", utcDate(2024, time.August, 26)},
+		{"BUILD 240826", "240826", utcDate(2024, time.August, 26)},
+		{"  build   240826 \n", "240826", utcDate(2024, time.August, 26)},
+		{"build240826", "240826", utcDate(2024, time.August, 26)},
+		{"build 140721", "140721", utcDate(2014, time.July, 21)},
+		{"build 100316", "100316", utcDate(2010, time.March, 16)},
+		{"build 210628", "210628", utcDate(2021, time.June, 28)},
+		{"build 000101", "000101", utcDate(2000, time.January, 1)},
 		// Six digits that are not a date: the build text is kept (it is what
 		// the device says) but there is no timestamp.
 		{"build 241340", "241340", time.Time{}},
@@ -282,7 +242,7 @@ func TestDeviceInfoFirmwareBuild(t *testing.T) {
 		{"build ２４０８２６", "", time.Time{}}, // full-width digits
 		{"build -40826", "", time.Time{}},
 	} {
-		d := isapi.DeviceInfo{FirmwareReleasedDate: tc.released}
+		d := DeviceInfo{FirmwareReleasedDate: tc.released}
 		if got := d.FirmwareBuild(); got != tc.build {
 			t.Errorf("FirmwareBuild(%q) = %q, want %q", tc.released, got, tc.build)
 		}
@@ -294,10 +254,10 @@ func TestDeviceInfoFirmwareBuild(t *testing.T) {
 			t.Errorf("FirmwareBuildTime(%q) is in %v, want UTC", tc.released, got.Location())
 		}
 		// The same through a decoded document.
-		var dd isapi.DeviceInfo
+		var dd DeviceInfo
 		var esc strings.Builder
 		xml.EscapeText(&esc, []byte(tc.released))
-		if err := isapi.Decode([]byte("<DeviceInfo><firmwareReleasedDate>"+esc.String()+"</firmwareReleasedDate></DeviceInfo>"), &dd); err != nil {
+		if err := Decode([]byte("<DeviceInfo><firmwareReleasedDate>"+esc.String()+"</firmwareReleasedDate></DeviceInfo>"), &dd); err != nil {
 			t.Fatalf("%q: %v", tc.released, err)
 		}
 		if dd.FirmwareBuild() != tc.build {
@@ -329,13 +289,13 @@ func TestDeviceInfoDecodeErrors(t *testing.T) {
 		{"invalid UTF-8 in UTF-8 document", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DeviceInfo><deviceName>\xff\xfe</deviceName></DeviceInfo>", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var d isapi.DeviceInfo
-			err := isapi.Decode([]byte(tc.body), &d)
-			var de *isapi.DecodeError
+			var d DeviceInfo
+			err := Decode([]byte(tc.body), &d)
+			var de *DecodeError
 			if !errors.As(err, &de) {
 				t.Fatalf("Decode error = %v (%T), want *isapi.DecodeError", err, err)
 			}
-			if de.Err == nil || errors.Unwrap(err) != de.Err {
+			if de.Err == nil || !errors.Is(errors.Unwrap(err), de.Err) {
 				t.Errorf("DecodeError does not unwrap to its cause: %v", err)
 			}
 			var se *xml.SyntaxError
@@ -371,13 +331,13 @@ func TestDeviceInfoClientRefusesWrongDocuments(t *testing.T) {
 		{"truncated", simulator.Endpoint{Body: []byte(`<DeviceInfo version="2.0"><model>DS-2CD2386G2-IU</model><firmwareVer`)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, dev := devClient(t, simulator.CaptureProfile("ipc1-verbatim"))
-			dev.SetEndpoint("GET "+isapi.PathDeviceInfo, tc.ep)
-			info, err := isapi.Fetch(context.Background(), c, isapi.DeviceInfoEndpoint)
+			c, dev := startClient(t, simulator.CaptureProfile("ipc1-verbatim"))
+			dev.SetEndpoint("GET "+PathDeviceInfo, tc.ep)
+			info, err := Fetch(context.Background(), c, DeviceInfoEndpoint)
 			if err == nil {
 				t.Fatalf("DeviceInfo accepted %q: %+v", tc.ep.Body, info)
 			}
-			if isapi.IsNotSupported(err) {
+			if IsNotSupported(err) {
 				t.Errorf("error %v must not read as not supported", err)
 			}
 		})
@@ -385,49 +345,35 @@ func TestDeviceInfoClientRefusesWrongDocuments(t *testing.T) {
 }
 
 func TestDeviceInfoClientCaptures(t *testing.T) {
-	for _, row := range devCaptureRows {
+	for _, row := range deviceInfoCaptureRows {
 		model := strings.TrimSuffix(strings.TrimPrefix(row.file, "deviceInfo__hikvision_next_"), ".xml")
 		t.Run(model, func(t *testing.T) {
-			c, _ := devClient(t, simulator.CaptureProfile(model))
-			info, err := isapi.Fetch(context.Background(), c, isapi.DeviceInfoEndpoint)
+			c, _ := startClient(t, simulator.CaptureProfile(model))
+			info, err := Fetch(context.Background(), c, DeviceInfoEndpoint)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := devFieldsOf(t, &info); got != row.want {
+			if got := fieldsOf(t, &info); got != row.want {
 				t.Errorf("got %+v\nwant %+v", got, row.want)
 			}
 		})
 	}
 }
 
-func devClient(t *testing.T, p simulator.Profile) (*isapi.Client, *simulator.Device) {
-	t.Helper()
-	dev, err := simulator.New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(dev.Close)
-	prof := dev.Profile()
-	c := isapi.New(isapi.Options{Scheme: "http", Address: dev.Addr(), Username: prof.Username, Password: prof.Password,
-		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour, CacheTTL: time.Minute})
-	t.Cleanup(c.Close)
-	return c, dev
-}
-
 // FuzzDecodeDeviceInfo: no input may panic Decode or the build helpers, an
 // error is always a *DecodeError, and a build timestamp always agrees with
 // the build text.
 func FuzzDecodeDeviceInfo(f *testing.F) {
-	for _, row := range devCaptureRows {
+	for _, row := range deviceInfoCaptureRows {
 		f.Add(simulator.Capture(row.file))
 	}
-	f.Add(devInfoDoc(`<?xml version="1.0" encoding="GB2312"?>`, `<DeviceInfo version="1.0" xmlns="urn:psialliance-org">`, devMinimalElements))
+	f.Add(deviceInfoDoc(`<?xml version="1.0" encoding="GB2312"?>`, `<DeviceInfo version="1.0" xmlns="urn:psialliance-org">`, minimalElements))
 	f.Add([]byte("<DeviceInfo><firmwareReleasedDate>Build 241340</firmwareReleasedDate></DeviceInfo>"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var d isapi.DeviceInfo
-		err := isapi.Decode(body, &d)
+		var d DeviceInfo
+		err := Decode(body, &d)
 		if err != nil {
-			var de *isapi.DecodeError
+			var de *DecodeError
 			if !errors.As(err, &de) {
 				t.Fatalf("error %v is %T, not *isapi.DecodeError", err, err)
 			}

@@ -1,16 +1,12 @@
 package isapi
 
 import (
-	"encoding/binary"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
@@ -22,72 +18,10 @@ const (
 	decodeBudget = 64 << 20 // heap bytes one decode may allocate, garbage included
 )
 
-// fill returns head, unit repeated and tail, at most size bytes in all.
-func fill(head, unit, tail string, size int) []byte {
-	n := (size - len(head) - len(tail)) / len(unit)
-	var b strings.Builder
-	b.Grow(size)
-	b.WriteString(head)
-	for range n {
-		b.WriteString(unit)
-	}
-	b.WriteString(tail)
-	return []byte(b.String())
-}
-
-// fillNumbered is fill with unit a format taking a distinct number each
-// time, so names do not repeat.
-func fillNumbered(head, format, tail string, size int) []byte {
-	var b strings.Builder
-	b.Grow(size)
-	b.WriteString(head)
-	for i := 0; ; i++ {
-		u := fmt.Sprintf(format, strconv.FormatInt(int64(i), 36))
-		if b.Len()+len(u)+len(tail) > size {
-			break
-		}
-		b.WriteString(u)
-	}
-	b.WriteString(tail)
-	return []byte(b.String())
-}
-
-// allocated returns the heap bytes allocated while f ran. TotalAlloc only
-// grows and does not depend on when the collector runs, so the figure is
-// the same from run to run, unlike RSS or time.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 type hostileCase struct {
 	name   string
 	body   func() []byte // built in the subtest, so only one is held at a time
 	decode func([]byte) error
-}
-
-func decodeInto[T any](body []byte) error {
-	var v T
-	return Decode(body, &v)
-}
-
-func decodeLogSearch(body []byte) error {
-	_, err := DecodeLogSearch(body)
-	return err
-}
-
-func decodeSecurityCap(body []byte) error {
-	_, err := DecodeSecurityCap(body)
-	return err
-}
-
-func decodeSecurityEmail(body []byte) error {
-	_, err := DecodeSecurityEmail(body)
-	return err
 }
 
 // hostileAnswers lists answers built to make encoding/xml work hard, each
@@ -187,30 +121,6 @@ func TestHostileAnswersStayWithinBudget(t *testing.T) {
 	}
 }
 
-// logEntry is one log-search entry as captures/logSearch__py-snippet-444154490.xml has it.
-const logEntry = `<searchMatchItem>
-<logDescriptor>
-<metaId>log.hikvision.com/Exception/illlegealAccess</metaId>
-<StartDateTime>2023-05-01T12:50:38Z</StartDateTime>
-<paraType></paraType>
-<userName>admin</userName>
-<ipAddress>172.16.0.1</ipAddress>
-</logDescriptor>
-</searchMatchItem>
-`
-
-// logPage is a log-search answer of as many entries as fit in size bytes.
-func logPage(size int) []byte {
-	return fill(`<?xml version="1.0" encoding="UTF-8"?>
-<CMSearchResult version="1.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">
-<searchID>{484a3530-3939-3239-3038-240f9b2d60ab}</searchID>
-<responseStatus>true</responseStatus>
-<responseStatusStrg>MORE</responseStatusStrg>
-<numOfMatches>2000</numOfMatches>
-<matchList>
-`, logEntry, "</matchList>\n</CMSearchResult>\n", size)
-}
-
 // TestDecodeLimitsPassRealAnswers: every captured answer, and a log
 // search page of twice the entries a recorder returns for a whole search,
 // decode within the limits.
@@ -229,15 +139,6 @@ func TestDecodeLimitsPassRealAnswers(t *testing.T) {
 	r, err := DecodeLogSearch(page)
 	if err != nil || len(r.Matches) != entries {
 		t.Fatalf("a %d-byte page of %d entries: %v", len(page), entries, err)
-	}
-}
-
-// wantTooComplex checks err is a *DecodeError wrapping want.
-func wantTooComplex(t *testing.T, what string, err, want error) {
-	t.Helper()
-	var de *DecodeError
-	if !errors.As(err, &de) || !errors.Is(err, want) {
-		t.Errorf("%s: err = %v, want a *DecodeError wrapping %v", what, err, want)
 	}
 }
 
@@ -280,15 +181,6 @@ func TestAttributeGuardSkipsNonTags(t *testing.T) {
 	if err := Decode([]byte(body), &d); err != nil || d.Model != many || d.DeviceName != many {
 		t.Fatalf("err %v, model %q, deviceName %q", err, d.Model, d.DeviceName)
 	}
-}
-
-// utf16LE is an XML declaration naming UTF-16LE followed by doc in it.
-func utf16LE(doc string) []byte {
-	b := []byte(`<?xml version="1.0" encoding="UTF-16LE"?>`)
-	for _, u := range utf16.Encode([]rune(doc)) {
-		b = binary.LittleEndian.AppendUint16(b, u)
-	}
-	return b
 }
 
 // TestAttributeGuardReadsDeclaredCharsets: the raw bytes of UTF-16 do not

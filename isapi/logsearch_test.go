@@ -1,41 +1,28 @@
-package isapi_test
+package isapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
-func lgEntry(e isapi.LogEntry) string {
-	ts := "-"
-	if !e.Time.IsZero() {
-		ts = e.Time.Format(time.RFC3339)
-	}
-	return fmt.Sprintf("%s|%s|%s|%s|%s|%s|%v", e.MetaID, e.Major, e.Minor, ts, e.User, e.IP, e.IsIllegalAccess())
-}
-
 func TestLogSearchCapture(t *testing.T) {
-	r, err := isapi.DecodeLogSearch(simulator.Capture("logSearch__py-snippet-444154490.xml"))
+	r, err := DecodeLogSearch(simulator.Capture("logSearch__py-snippet-444154490.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := fmt.Sprintf("%s %s %s %s %v %d", r.SearchID, secB(r.ResponseStatus), r.ResponseStatusStrg, secI(r.NumOfMatches), r.More(), len(r.Matches)); got != "{484a3530-3939-3239-3038-240f9b2d60ab} true MORE 2 true 2" {
+	if got := fmt.Sprintf("%s %s %s %s %v %d", r.SearchID, showBool(r.ResponseStatus), r.ResponseStatusStrg, showInt(r.NumOfMatches), r.More(), len(r.Matches)); got != "{484a3530-3939-3239-3038-240f9b2d60ab} true MORE 2 true 2" {
 		t.Fatal(got)
 	}
 	for i, m := range r.Matches {
-		if got := lgEntry(m.Entry()); got != "log.hikvision.com/Operation/remoteDisArm|Operation|remoteDisArm|2023-05-01T12:50:38Z|admin|172.16.0.1|false" {
+		if got := entryRow(m.Entry()); got != "log.hikvision.com/Operation/remoteDisArm|Operation|remoteDisArm|2023-05-01T12:50:38Z|admin|172.16.0.1|false" {
 			t.Errorf("item %d: %s", i, got)
 		}
 		if m.ParaType != "" || m.StartDateTime != "2023-05-01T12:50:38Z" {
@@ -54,13 +41,13 @@ func TestLogSearchShapes(t *testing.T) {
 <searchMatchItem><logDescriptor><metaId>log.hikvision.com/Exception/netBroken</metaId><StartDateTime>2026-11-26 03:15:42</StartDateTime></logDescriptor></searchMatchItem>
 <searchMatchItem><logDescriptor><metaId>log.hikvision.com/Operation/illlegealAccess</metaId><StartDateTime>yesterday</StartDateTime></logDescriptor></searchMatchItem>
 </matchList></CMSearchResult>`
-	r, err := isapi.DecodeLogSearch([]byte(doc))
+	r, err := DecodeLogSearch([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, m := range r.Matches {
-		got = append(got, lgEntry(m.Entry()))
+		got = append(got, entryRow(m.Entry()))
 	}
 	want := []string{
 		"log.hikvision.com/Exception/illlegealAccess|Exception|illlegealAccess|2026-11-26T03:15:40Z|admin|192.0.2.9|true",
@@ -78,7 +65,7 @@ func TestLogSearchShapes(t *testing.T) {
 	// Each namespace, the simulator's own rendering.
 	for _, ns := range []string{simulator.NamespaceHikvision20, simulator.NamespaceISAPIOrg20, "http://www.hikvision.com/ver10/XMLSchema"} {
 		body := []byte(strings.Replace(doc, "urn:psialliance-org", ns, 1))
-		if r, err := isapi.DecodeLogSearch(body); err != nil || len(r.Matches) != 4 {
+		if r, err := DecodeLogSearch(body); err != nil || len(r.Matches) != 4 {
 			t.Fatalf("%s: %v", ns, err)
 		}
 	}
@@ -87,7 +74,7 @@ func TestLogSearchShapes(t *testing.T) {
 		`<CMSearchResult><searchID>x</searchID><responseStatus>true</responseStatus><responseStatusStrg>NO MATCHES</responseStatusStrg><numOfMatches>0</numOfMatches><matchList/></CMSearchResult>`,
 		`<CMSearchResult><responseStatus>false</responseStatus><responseStatusStrg>NO MATCHES</responseStatusStrg></CMSearchResult>`,
 	} {
-		if r, err := isapi.DecodeLogSearch([]byte(body)); err != nil || r.More() || len(r.Matches) != 0 {
+		if r, err := DecodeLogSearch([]byte(body)); err != nil || r.More() || len(r.Matches) != 0 {
 			t.Fatalf("%s: %v", body, err)
 		}
 	}
@@ -97,7 +84,7 @@ func TestLogSearchShapes(t *testing.T) {
 		string(simulator.Capture("responseStatus-ok__k1a340fwx-doc.xml")),
 		`<CMSearchResult><matchList>`,
 	} {
-		if _, err := isapi.DecodeLogSearch([]byte(body)); err == nil {
+		if _, err := DecodeLogSearch([]byte(body)); err == nil {
 			t.Errorf("%s: no error", body)
 		}
 	}
@@ -107,11 +94,11 @@ func TestLogSplitMetaIDAndTime(t *testing.T) {
 	for _, tc := range []struct{ in, major, minor string }{
 		{"log.hikvision.com/Exception/illlegealAccess", "Exception", "illlegealAccess"},
 		{"log.hikvision.com/Exception/illlegealAccess/3", "Exception", "illlegealAccess"},
-		{"log.std-cgi.com/Infomation", "Infomation", ""},
+		{"log.std-cgi.com/Infomation", "Infomation", ""}, //nolint:misspell // some firmware spells it so (isapi.md §6)
 		{"", "", ""},
 		{"Exception", "", ""},
 	} {
-		if ma, mi := isapi.SplitLogMetaID(tc.in); ma != tc.major || mi != tc.minor {
+		if ma, mi := SplitLogMetaID(tc.in); ma != tc.major || mi != tc.minor {
 			t.Errorf("%q: %q %q", tc.in, ma, mi)
 		}
 	}
@@ -124,7 +111,7 @@ func TestLogSplitMetaIDAndTime(t *testing.T) {
 		{"", "-"},
 	} {
 		got := "-"
-		if ts, ok := isapi.ParseLogTime(tc.in); ok {
+		if ts, ok := ParseLogTime(tc.in); ok {
 			got = ts.Format(time.RFC3339Nano)
 			if ts.Location() != time.UTC {
 				t.Errorf("%q: location %v", tc.in, ts.Location())
@@ -138,7 +125,7 @@ func TestLogSplitMetaIDAndTime(t *testing.T) {
 
 func TestLogSearchBody(t *testing.T) {
 	zone := time.FixedZone("CST", 8*3600)
-	b := isapi.LogSearchBody("id-1", isapi.LogMetaException, time.Date(2026, 11, 26, 8, 0, 0, 0, zone), time.Date(2026, 11, 26, 9, 0, 0, 0, zone), 100, 300)
+	b := LogSearchBody("id-1", LogMetaException, time.Date(2026, 11, 26, 8, 0, 0, 0, zone), time.Date(2026, 11, 26, 9, 0, 0, 0, zone), 100, 300)
 	s := string(b)
 	for _, want := range []string{
 		`<CMSearchDescription version="1.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">`,
@@ -156,7 +143,7 @@ func TestLogSearchBody(t *testing.T) {
 	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	seen := map[string]bool{}
 	for range 100 {
-		id := isapi.NewSearchID()
+		id := NewSearchID()
 		if !uuid.MatchString(id) || seen[id] {
 			t.Fatalf("search id %q", id)
 		}
@@ -164,70 +151,29 @@ func TestLogSearchBody(t *testing.T) {
 	}
 }
 
-// lgRecorder sits in front of a simulated device and keeps the logSearch
-// request bodies, so tests can see what the client sent.
-type lgRecorder struct {
-	mu     sync.Mutex
-	bodies []string
-}
-
-func (r *lgRecorder) wrap(d *simulator.Device) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method == http.MethodPost {
-			b, _ := io.ReadAll(req.Body)
-			req.Body = io.NopCloser(bytes.NewReader(b))
-			if req.Header.Get("Authorization") != "" {
-				r.mu.Lock()
-				r.bodies = append(r.bodies, string(b))
-				r.mu.Unlock()
-			}
-		}
-		d.ServeHTTP(w, req)
-	})
-}
-
-func (r *lgRecorder) sent() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.bodies...)
-}
-
-func lgEvents(start time.Time, n int, step time.Duration, minor string) []simulator.LogEvent {
-	evs := make([]simulator.LogEvent, n)
-	for i := range evs {
-		evs[i] = simulator.LogEvent{Time: start.Add(time.Duration(i) * step), Major: "Exception", Minor: minor, User: "admin", IP: fmt.Sprintf("192.0.2.%d", i%250+1)}
-	}
-	return evs
-}
-
 func TestLogSearchClientPaging(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-	p := simulator.Profile{Log: append(lgEvents(t0, 250, time.Second, "illlegealAccess"),
+	p := simulator.Profile{Log: append(logEvents(t0, 250, time.Second, "illlegealAccess"),
 		simulator.LogEvent{Time: t0.Add(-time.Second), Major: "Exception", Minor: "illlegealAccess"},         // before the window
 		simulator.LogEvent{Time: t0.Add(30 * time.Second), Major: "Operation", Minor: "remoteLogin"},         // other major
 		simulator.LogEvent{Time: t0.Add(249 * time.Second), Major: "Exception", Minor: "netBroken", IP: "x"}, // counted by the window, filtered later
 	)}
-	dev, err := simulator.New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(dev.Close)
-	var rec lgRecorder
+	dev := simulator.Start(t, p)
+	var rec searchRecorder
 	srv := httptest.NewServer(rec.wrap(dev))
 	t.Cleanup(srv.Close)
-	c := isapi.New(isapi.Options{Scheme: "http", Address: strings.TrimPrefix(srv.URL, "http://"), Username: "admin", Password: "password", MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour})
-	t.Cleanup(c.Close)
+	c := clientFor(t, dev, dev.Profile().Password, func(o *Options) { o.Address = srv.Listener.Addr().String() })
 
-	w, err := c.SearchLog(context.Background(), isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0.Add(249 * time.Second)})
+	w, err := c.SearchLog(context.Background(), LogQuery{MetaID: LogMetaException, Start: t0, End: t0.Add(249 * time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if w.Pages != 3 || !w.Complete || w.Truncated() || len(w.Entries) != 251 {
 		t.Fatalf("pages %d complete %v entries %d", w.Pages, w.Complete, len(w.Entries))
 	}
-	if first, last := w.Entries[0], w.Entries[250]; lgEntry(first) != "log.hikvision.com/Exception/illlegealAccess|Exception|illlegealAccess|2026-11-26T00:00:00Z|admin|192.0.2.1|true" ||
+	if first, last := w.Entries[0], w.Entries[250]; entryRow(first) != "log.hikvision.com/Exception/illlegealAccess|Exception|illlegealAccess|2026-11-26T00:00:00Z|admin|192.0.2.1|true" ||
 		!last.Time.Equal(t0.Add(249*time.Second)) {
-		t.Fatalf("%s / %s", lgEntry(first), lgEntry(last))
+		t.Fatalf("%s / %s", entryRow(first), entryRow(last))
 	}
 	// Three pages of one search: one searchID, positions 0, 100, 200.
 	bodies := rec.sent()
@@ -243,7 +189,7 @@ func TestLogSearchClientPaging(t *testing.T) {
 		}
 	}
 	// A new search gets a new searchID.
-	if _, err := c.SearchLog(context.Background(), isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0}); err != nil {
+	if _, err := c.SearchLog(context.Background(), LogQuery{MetaID: LogMetaException, Start: t0, End: t0}); err != nil {
 		t.Fatal(err)
 	}
 	if b := rec.sent(); len(b) != 4 || idRE.FindStringSubmatch(b[3])[1] == id {
@@ -255,36 +201,36 @@ func TestLogSearchClientTruncation(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	ctx := context.Background()
 	// The recorder cap: 2500 entries, 2000 returned, the last page says OK.
-	c, d := secClient(t, simulator.Profile{Log: lgEvents(t0, 2500, time.Second, "illlegealAccess"), LogCap: 2000})
-	w, err := c.SearchLog(ctx, isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0.Add(time.Hour)})
+	c, d := startClient(t, simulator.Profile{Log: logEvents(t0, 2500, time.Second, "illlegealAccess"), LogCap: 2000})
+	w, err := c.SearchLog(ctx, LogQuery{MetaID: LogMetaException, Start: t0, End: t0.Add(time.Hour)})
 	if err != nil || w.Pages != 20 || !w.Complete || len(w.Entries) != 2000 || !w.Truncated() {
 		t.Fatalf("%v: pages %d complete %v entries %d", err, w.Pages, w.Complete, len(w.Entries))
 	}
 	// A page limit reached while the device still says MORE.
-	w, err = c.SearchLog(ctx, isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0.Add(time.Hour), MaxPages: 3})
+	w, err = c.SearchLog(ctx, LogQuery{MetaID: LogMetaException, Start: t0, End: t0.Add(time.Hour), MaxPages: 3})
 	if err != nil || w.Pages != 3 || w.Complete || len(w.Entries) != 300 || !w.Truncated() {
 		t.Fatalf("%v: pages %d complete %v entries %d", err, w.Pages, w.Complete, len(w.Entries))
 	}
 	// MORE with an empty page.
 	d.SetEndpoint("POST /ISAPI/ContentMgmt/logSearch", simulator.Endpoint{Body: []byte(`<CMSearchResult xmlns="http://www.isapi.org/ver20/XMLSchema"><responseStatus>true</responseStatus><responseStatusStrg>MORE</responseStatusStrg><numOfMatches>0</numOfMatches><matchList/></CMSearchResult>`)})
-	w, err = c.SearchLog(ctx, isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0.Add(time.Hour)})
+	w, err = c.SearchLog(ctx, LogQuery{MetaID: LogMetaException, Start: t0, End: t0.Add(time.Hour)})
 	if err != nil || w.Pages != 1 || w.Complete || !w.Truncated() {
 		t.Fatalf("%v: %+v", err, w)
 	}
 	// A device that ignores the position and says MORE for ever: the page limit stops it.
 	d.SetEndpoint("POST /ISAPI/ContentMgmt/logSearch", simulator.Endpoint{Body: simulator.Capture("logSearch__py-snippet-444154490.xml")})
-	w, err = c.SearchLog(ctx, isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0.Add(time.Hour)})
-	if err != nil || w.Pages != isapi.DefaultLogMaxPages || w.Complete || len(w.Entries) != 40 || !w.Truncated() {
+	w, err = c.SearchLog(ctx, LogQuery{MetaID: LogMetaException, Start: t0, End: t0.Add(time.Hour)})
+	if err != nil || w.Pages != DefaultLogMaxPages || w.Complete || len(w.Entries) != 40 || !w.Truncated() {
 		t.Fatalf("%v: pages %d complete %v entries %d", err, w.Pages, w.Complete, len(w.Entries))
 	}
 	// Not supported, and broken answers.
-	c, d = secClient(t, simulator.Profile{NotSupported: []string{"POST /ISAPI/ContentMgmt/logSearch"}})
-	if _, err := c.SearchLog(ctx, isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0}); !isapi.IsNotSupported(err) {
+	c, d = startClient(t, simulator.Profile{NotSupported: []string{"POST /ISAPI/ContentMgmt/logSearch"}})
+	if _, err := c.SearchLog(ctx, LogQuery{MetaID: LogMetaException, Start: t0, End: t0}); !IsNotSupported(err) {
 		t.Fatalf("not supported: %v", err)
 	}
 	d.SetEndpoint("POST /ISAPI/ContentMgmt/logSearch", simulator.Endpoint{})
 	d.SetFault("POST /ISAPI/ContentMgmt/logSearch", simulator.Fault{Malformed: true})
-	if _, err := c.SearchLog(ctx, isapi.LogQuery{MetaID: isapi.LogMetaException, Start: t0, End: t0}); err == nil || isapi.IsNotSupported(err) {
+	if _, err := c.SearchLog(ctx, LogQuery{MetaID: LogMetaException, Start: t0, End: t0}); err == nil || IsNotSupported(err) {
 		t.Fatalf("malformed: %v", err)
 	}
 }
@@ -293,7 +239,7 @@ func FuzzDecodeLogSearch(f *testing.F) {
 	f.Add(simulator.Capture("logSearch__py-snippet-444154490.xml"))
 	f.Add([]byte(`<CMSearchResult xmlns="urn:psialliance-org"><responseStatusStrg>OK</responseStatusStrg><matchList><searchMatchItem><logDescriptor><metaId>log.hikvision.com/Exception/illlegealAccess</metaId><StartDateTime>2026-11-26T11:15:40+08:00</StartDateTime></logDescriptor></searchMatchItem></matchList></CMSearchResult>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		r, err := isapi.DecodeLogSearch(body)
+		r, err := DecodeLogSearch(body)
 		if err != nil {
 			return
 		}
@@ -305,7 +251,7 @@ func FuzzDecodeLogSearch(f *testing.F) {
 			if e.IsIllegalAccess() && !strings.EqualFold(e.Major, "Exception") {
 				t.Fatalf("illegal access in major %q", e.Major)
 			}
-			_ = lgEntry(e)
+			_ = entryRow(e)
 		}
 	})
 }
@@ -315,7 +261,7 @@ func FuzzDecodeLogTime(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ts, ok := isapi.ParseLogTime(s)
+		ts, ok := ParseLogTime(s)
 		if !ok && !ts.IsZero() {
 			t.Fatalf("%q: ok %v time %v", s, ok, ts)
 		}

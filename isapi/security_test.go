@@ -1,4 +1,4 @@
-package isapi_test
+package isapi
 
 import (
 	"context"
@@ -8,49 +8,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
-// secB and secI print optional values for table comparisons; "-" is unset.
-func secB(b isapi.OptionalBool) string {
-	if !b.Set {
-		return "-"
-	}
-	return fmt.Sprint(b.V)
-}
-
-func secI(i isapi.OptionalInt) string {
-	if !i.Set {
-		return "-"
-	}
-	return fmt.Sprint(i.V)
-}
-
-func secRange(r *isapi.CapRange) string {
-	if r == nil {
-		return "-"
-	}
-	return secI(r.Min) + "/" + secI(r.Max) + "/" + secI(r.Def)
-}
-
-// secCapRow summarises the SecurityCap fields the collectors use.
-func secCapRow(s *isapi.SecurityCap) string {
-	dv := "no"
-	if s.DoubleVerificationCap != nil {
-		dv = "yes"
-	}
-	return fmt.Sprintf("users=%s bondIP=%s bondMAC=%s lock=%s online=%s check=%s questions=%s email=%s guid=%s times=%s locktime=%s dv=%s",
-		secI(s.SupportUserNums), secI(s.UserBondIPNums), secI(s.UserBondMACNums), secB(s.IsSupIllegalLoginLock),
-		secB(s.IsSupportOnlineUser), secB(s.IsSupportUserCheck), secB(s.IsSupportSecurityQuestionConfig),
-		secB(s.IsSupportSecurityEmail), secB(s.IsSupportGUIDFileDataExport),
-		secRange(s.MaxIllegalLoginTimes), secRange(s.MaxIllegalLoginLockTime), dv)
-}
-
 // Exact per model, read off the captures.
-var secCapRows = []struct{ file, want string }{
+var securityCapRows = []struct{ file, want string }{
 	{"systemCapabilities__hikvision_next_DS-2CD2146G2-ISU.xml", "users=32 bondIP=0 bondMAC=0 lock=true online=true check=true questions=true email=true guid=- times=3/20/7 locktime=1/120/30 dv=no"},
 	{"systemCapabilities__hikvision_next_DS-2CD2346G2-ISU.xml", "users=32 bondIP=0 bondMAC=0 lock=true online=true check=true questions=false email=- guid=- times=3/20/7 locktime=1/120/30 dv=no"},
 	{"systemCapabilities__hikvision_next_DS-2CD2443G0-IW.xml", "users=32 bondIP=0 bondMAC=0 lock=true online=true check=true questions=false email=- guid=- times=- locktime=- dv=no"},
@@ -65,22 +28,22 @@ var secCapRows = []struct{ file, want string }{
 }
 
 func TestSecurityCapCaptures(t *testing.T) {
-	for _, row := range secCapRows {
-		sc, err := isapi.DecodeSecurityCap(simulator.Capture(row.file))
+	for _, row := range securityCapRows {
+		sc, err := DecodeSecurityCap(simulator.Capture(row.file))
 		if err != nil || sc == nil {
 			t.Fatalf("%s: %v %v", row.file, sc, err)
 		}
 		if !sc.Present() {
 			t.Errorf("%s: not Present", row.file)
 		}
-		if got := secCapRow(sc); got != row.want {
+		if got := securityCapRow(sc); got != row.want {
 			t.Errorf("%s:\n got %s\nwant %s", row.file, got, row.want)
 		}
 		wantMax := "-"
 		if strings.Contains(row.want, "locktime=1/120/30") {
 			wantMax = "120"
 		}
-		if got := secI(sc.LockTimeMax()); got != wantMax {
+		if got := showInt(sc.LockTimeMax()); got != wantMax {
 			t.Errorf("%s: LockTimeMax %s, want %s", row.file, got, wantMax)
 		}
 	}
@@ -96,33 +59,33 @@ func TestSecurityCapShapes(t *testing.T) {
 			`<issupIllegalLoginLock>maybe</issupIllegalLoginLock><maxIllegalLoginTimes min="x" max="20"/></SecurityCap>`,
 			"users=- bondIP=- bondMAC=- lock=- online=- check=- questions=- email=- guid=- times=-/20/- locktime=- dv=no"},
 	} {
-		sc, err := isapi.DecodeSecurityCap([]byte(tc.doc))
+		sc, err := DecodeSecurityCap([]byte(tc.doc))
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		got := "nil"
 		if sc != nil {
-			got = secCapRow(sc)
+			got = securityCapRow(sc)
 		}
 		if got != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
 		}
 	}
-	if _, err := isapi.DecodeSecurityCap([]byte("<SecurityCap><open>")); err == nil {
+	if _, err := DecodeSecurityCap([]byte("<SecurityCap><open>")); err == nil {
 		t.Error("broken XML decoded")
 	}
 }
 
 func TestSecurityUsersCapture(t *testing.T) {
-	var l isapi.UserList
-	if err := isapi.Decode(simulator.Capture("users__k1a340fwx-doc.xml"), &l); err != nil {
+	var l UserList
+	if err := Decode(simulator.Capture("users__k1a340fwx-doc.xml"), &l); err != nil {
 		t.Fatal(err)
 	}
 	if len(l.Users) != 1 {
 		t.Fatalf("%d users", len(l.Users))
 	}
 	u := l.Users[0]
-	if got := fmt.Sprintf("%s %q %q %s %s %v", secI(u.ID), u.UserName, u.UserLevel, u.LevelClass(), u.Level(), u.BoundToAddress()); got != `1 "admin" "Administrator" administrator administrator false` {
+	if got := fmt.Sprintf("%s %q %q %s %s %v", showInt(u.ID), u.UserName, u.UserLevel, u.LevelClass(), u.Level(), u.BoundToAddress()); got != `1 "admin" "Administrator" administrator administrator false` {
 		t.Fatal(got)
 	}
 }
@@ -143,8 +106,8 @@ func TestSecurityUsersBinding(t *testing.T) {
  <a:bondMacAddressList><a:bondMacAddress><a:macAddress>0000.0000.0000</a:macAddress></a:bondMacAddress></a:bondMacAddressList></a:User>
 <a:User><a:id>6</a:id><a:userName>nolevel</a:userName></a:User>
 </a:UserList>`
-	var l isapi.UserList
-	if err := isapi.Decode([]byte(users), &l); err != nil {
+	var l UserList
+	if err := Decode([]byte(users), &l); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
@@ -157,43 +120,43 @@ func TestSecurityUsersBinding(t *testing.T) {
 	}
 	// The simulator's shape, in each namespace seen on firmware.
 	for _, ns := range []string{simulator.NamespaceHikvision20, simulator.NamespaceISAPIOrg20, "urn:psialliance-org", "http://www.std-cgi.com/ver20/XMLSchema"} {
-		var l isapi.UserList
+		var l UserList
 		doc := simulator.UsersXML(ns, simulator.User{ID: 1, Name: "admin", Level: "Administrator"}, simulator.User{ID: 2, Name: "cam", Level: "Viewer", BondIPs: []string{"192.0.2.7"}})
-		if err := isapi.Decode(doc, &l); err != nil || len(l.Users) != 2 || l.Users[0].BoundToAddress() || !l.Users[1].BoundToAddress() || l.Users[1].LevelClass() != "viewer" {
+		if err := Decode(doc, &l); err != nil || len(l.Users) != 2 || l.Users[0].BoundToAddress() || !l.Users[1].BoundToAddress() || l.Users[1].LevelClass() != "viewer" {
 			t.Fatalf("%s: %+v %v", ns, l, err)
 		}
 	}
 }
 
 func TestSecurityIllegalLoginLockCapture(t *testing.T) {
-	var l isapi.IllegalLoginLock
-	if err := isapi.Decode(simulator.Capture("illegalLoginLock__k1a340fwx-doc.xml"), &l); err != nil {
+	var l IllegalLoginLock
+	if err := Decode(simulator.Capture("illegalLoginLock__k1a340fwx-doc.xml"), &l); err != nil {
 		t.Fatal(err)
 	}
-	if got := secB(l.Enabled) + " " + secI(l.MaxIllegalLoginTimes) + " " + secI(l.MaxIllegalLoginLockTime); got != "true 5 1800" {
+	if got := showBool(l.Enabled) + " " + showInt(l.MaxIllegalLoginTimes) + " " + showInt(l.MaxIllegalLoginLockTime); got != "true 5 1800" {
 		t.Fatal(got)
 	}
 	// Older firmware sends only enabled; the others stay unset.
 	for _, ns := range []string{simulator.NamespaceHikvision20, "urn:psialliance-org"} {
-		var old isapi.IllegalLoginLock
-		if err := isapi.Decode([]byte(`<IllegalLoginLock xmlns="`+ns+`"><enabled>false</enabled></IllegalLoginLock>`), &old); err != nil {
+		var old IllegalLoginLock
+		if err := Decode([]byte(`<IllegalLoginLock xmlns="`+ns+`"><enabled>false</enabled></IllegalLoginLock>`), &old); err != nil {
 			t.Fatal(err)
 		}
-		if got := secB(old.Enabled) + " " + secI(old.MaxIllegalLoginTimes) + " " + secI(old.MaxIllegalLoginLockTime); got != "false - -" {
+		if got := showBool(old.Enabled) + " " + showInt(old.MaxIllegalLoginTimes) + " " + showInt(old.MaxIllegalLoginLockTime); got != "false - -" {
 			t.Fatal(got)
 		}
 	}
-	var shaped isapi.IllegalLoginLock
-	if err := isapi.Decode(simulator.IllegalLoginLockXML(simulator.NamespaceISAPIOrg20, true, 7, 30), &shaped); err != nil {
+	var shaped IllegalLoginLock
+	if err := Decode(simulator.IllegalLoginLockXML(simulator.NamespaceISAPIOrg20, true, 7, 30), &shaped); err != nil {
 		t.Fatal(err)
 	}
-	if got := secB(shaped.Enabled) + " " + secI(shaped.MaxIllegalLoginTimes) + " " + secI(shaped.MaxIllegalLoginLockTime); got != "true 7 30" {
+	if got := showBool(shaped.Enabled) + " " + showInt(shaped.MaxIllegalLoginTimes) + " " + showInt(shaped.MaxIllegalLoginLockTime); got != "true 7 30" {
 		t.Fatal(got)
 	}
 }
 
 // Exact per model: is there an illaccess trigger, and what does it notify.
-var secTriggerRows = []struct {
+var triggerRows = []struct {
 	model    string
 	triggers int
 	methods  string
@@ -211,9 +174,9 @@ var secTriggerRows = []struct {
 }
 
 func TestSecurityEventTriggersCaptures(t *testing.T) {
-	for _, row := range secTriggerRows {
-		var l isapi.EventTriggerList
-		if err := isapi.Decode(simulator.Capture("eventTriggers__hikvision_next_"+row.model+".xml"), &l); err != nil {
+	for _, row := range triggerRows {
+		var l EventTriggerList
+		if err := Decode(simulator.Capture("eventTriggers__hikvision_next_"+row.model+".xml"), &l); err != nil {
 			t.Fatalf("%s: %v", row.model, err)
 		}
 		tr, found := l.IllegalAccess()
@@ -228,8 +191,8 @@ func TestSecurityEventTriggersCaptures(t *testing.T) {
 
 func TestSecurityEventTriggersShapes(t *testing.T) {
 	for _, ns := range []string{simulator.NamespaceHikvision20, simulator.NamespaceISAPIOrg20, "urn:psialliance-org"} {
-		var l isapi.EventTriggerList
-		if err := isapi.Decode(simulator.EventTriggersXML(ns, "center", "email", "center"), &l); err != nil {
+		var l EventTriggerList
+		if err := Decode(simulator.EventTriggersXML(ns, "center", "email", "center"), &l); err != nil {
 			t.Fatal(err)
 		}
 		tr, found := l.IllegalAccess()
@@ -244,16 +207,16 @@ func TestSecurityEventTriggersShapes(t *testing.T) {
 <EventTrigger><id>IllAccess</id><EventTriggerNotificationList><EventTriggerNotification><notificationMethod> </notificationMethod></EventTriggerNotification></EventTriggerNotificationList></EventTrigger>
 <EventTrigger><id>x-2</id><eventType>ILLACCESS</eventType><EventTriggerNotificationList><EventTriggerNotification><notificationMethod>IO</notificationMethod></EventTriggerNotification></EventTriggerNotificationList></EventTrigger>
 </EventTriggerList>`
-	var l isapi.EventTriggerList
-	if err := isapi.Decode([]byte(doc), &l); err != nil {
+	var l EventTriggerList
+	if err := Decode([]byte(doc), &l); err != nil {
 		t.Fatal(err)
 	}
 	tr, found := l.IllegalAccess()
 	if !found || tr.ID != "IllAccess" || strings.Join(tr.Methods(), ",") != "IO" || len(l.Triggers[1].Notifications) != 1 {
 		t.Fatalf("%v %+v", found, tr)
 	}
-	var none isapi.EventTriggerList
-	if err := isapi.Decode([]byte(`<EventTriggerList><EventTrigger><id>VMD-1</id></EventTrigger></EventTriggerList>`), &none); err != nil {
+	var none EventTriggerList
+	if err := Decode([]byte(`<EventTriggerList><EventTrigger><id>VMD-1</id></EventTrigger></EventTriggerList>`), &none); err != nil {
 		t.Fatal(err)
 	}
 	if _, found := none.IllegalAccess(); found {
@@ -272,8 +235,8 @@ func TestSecurityQuestionsRule(t *testing.T) {
 		{`<SecurityQuestion xmlns="urn:psialliance-org"><Question><question>First pet?</question></Question></SecurityQuestion>`, true},
 		{`<SecurityQuestion><QuestionList><Question><id>0</id><answer>c2VjcmV0</answer></Question></QuestionList></SecurityQuestion>`, true},
 	} {
-		var q isapi.SecurityQuestions
-		if err := isapi.Decode([]byte(tc.doc), &q); err != nil {
+		var q SecurityQuestions
+		if err := Decode([]byte(tc.doc), &q); err != nil {
 			t.Fatal(err)
 		}
 		if q.Configured() != tc.want {
@@ -300,7 +263,7 @@ func TestSecurityEmailDecode(t *testing.T) {
 		{`<ResponseStatus><statusCode>1</statusCode></ResponseStatus>`, "error", false},
 		{`not json`, "error", false},
 	} {
-		e, err := isapi.DecodeSecurityEmail([]byte(tc.body))
+		e, err := DecodeSecurityEmail([]byte(tc.body))
 		got := "error"
 		if err == nil {
 			got = strings.Join(e.Addresses, "|")
@@ -311,28 +274,13 @@ func TestSecurityEmailDecode(t *testing.T) {
 	}
 }
 
-// secClient is a client for a simulated device, with the exporter's settings.
-func secClient(t *testing.T, p simulator.Profile, opts ...simulator.Option) (*isapi.Client, *simulator.Device) {
-	t.Helper()
-	d, err := simulator.New(p, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	prof := d.Profile()
-	c := isapi.New(isapi.Options{Scheme: "http", Address: d.Addr(), Username: prof.Username, Password: prof.Password,
-		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour, CacheTTL: time.Hour})
-	t.Cleanup(c.Close)
-	return c, d
-}
-
 func TestSecurityCapabilitiesClient(t *testing.T) {
 	ctx := context.Background()
 	// From DeviceCap/SecurityCap, cached.
-	c, d := secClient(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	c, d := startClient(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 	for i := range 2 {
-		sc, err := isapi.FetchSecurityCap(ctx, c)
-		if err != nil || secCapRow(sc) != secCapRows[0].want {
+		sc, err := FetchSecurityCap(ctx, c)
+		if err != nil || securityCapRow(sc) != securityCapRows[0].want {
 			t.Fatalf("%v %v", sc, err)
 		}
 		if i == 0 {
@@ -345,10 +293,10 @@ func TestSecurityCapabilitiesClient(t *testing.T) {
 		}
 	}
 	// Only the standalone document (the terminal's System/capabilities is 404).
-	c, d = secClient(t, simulator.CaptureProfile("k1a340fwx"))
+	c, d = startClient(t, simulator.CaptureProfile("k1a340fwx"))
 	for i := range 2 {
-		sc, err := isapi.FetchSecurityCap(ctx, c)
-		if err != nil || secCapRow(sc) != secCapRows[10].want {
+		sc, err := FetchSecurityCap(ctx, c)
+		if err != nil || securityCapRow(sc) != securityCapRows[10].want {
 			t.Fatalf("%v %v", sc, err)
 		}
 		if i == 0 {
@@ -361,25 +309,25 @@ func TestSecurityCapabilitiesClient(t *testing.T) {
 		}
 	}
 	// Neither: not supported. A DeviceCap without SecurityCap counts as none.
-	c, _ = secClient(t, simulator.Profile{
+	c, _ = startClient(t, simulator.Profile{
 		Endpoints:    map[string]simulator.Endpoint{"GET /ISAPI/System/capabilities": {Body: []byte(`<DeviceCap><SysCap/></DeviceCap>`)}},
 		NotSupported: []string{"GET /ISAPI/Security/capabilities"},
 	})
-	if sc, err := isapi.FetchSecurityCap(ctx, c); sc != nil || !isapi.IsNotSupported(err) {
+	if sc, err := FetchSecurityCap(ctx, c); sc != nil || !IsNotSupported(err) {
 		t.Fatalf("%v %v", sc, err)
 	}
 	// A real failure is not "not supported", even when the other path is 404.
-	c, d = secClient(t, simulator.Profile{})
+	c, d = startClient(t, simulator.Profile{})
 	d.SetFault("GET /ISAPI/System/capabilities", simulator.Fault{Status: http.StatusInternalServerError})
-	if _, err := isapi.FetchSecurityCap(ctx, c); err == nil || isapi.IsNotSupported(err) {
+	if _, err := FetchSecurityCap(ctx, c); err == nil || IsNotSupported(err) {
 		t.Fatalf("500 reported as %v", err)
 	}
 	// Broken XML is an error too.
-	c, d = secClient(t, simulator.CaptureProfile("DS-7616NI-K2"))
+	c, d = startClient(t, simulator.CaptureProfile("DS-7616NI-K2"))
 	d.SetFault("GET /ISAPI/System/capabilities", simulator.Fault{Malformed: true})
 	d.SetFault("GET /ISAPI/Security/capabilities", simulator.Fault{Malformed: true})
-	var de *isapi.DecodeError
-	if _, err := isapi.FetchSecurityCap(ctx, c); !errors.As(err, &de) {
+	var de *DecodeError
+	if _, err := FetchSecurityCap(ctx, c); !errors.As(err, &de) {
 		t.Fatalf("malformed: %v", err)
 	}
 }
@@ -388,8 +336,8 @@ func FuzzDecodeSecurityUsers(f *testing.F) {
 	f.Add(simulator.Capture("users__k1a340fwx-doc.xml"))
 	f.Add(simulator.UsersXML(simulator.NamespaceISAPIOrg20, simulator.User{ID: 2, Name: "op", Level: "Operator", BondIPs: []string{"10.0.0.1", "::"}}))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var l isapi.UserList
-		if err := isapi.Decode(body, &l); err != nil {
+		var l UserList
+		if err := Decode(body, &l); err != nil {
 			return
 		}
 		for _, u := range l.Users {
@@ -407,25 +355,14 @@ func FuzzDecodeSecurityUsers(f *testing.F) {
 	})
 }
 
-// secElement cuts the first element named name out of a capture, so fuzz
-// seeds stay small: whole captures (10-40 kB) make the fuzzer spend its
-// time minimising instead of mutating.
-func secElement(t testing.TB, capture, name string) string {
-	m := regexp.MustCompile(`(?s)<` + name + `[ >].*?</` + name + `>`).FindString(string(simulator.Capture(capture)))
-	if m == "" {
-		t.Fatalf("%s has no %s", capture, name)
-	}
-	return m
-}
-
 func FuzzDecodeSecurityCap(f *testing.F) {
-	for _, row := range secCapRows {
-		f.Add([]byte(`<DeviceCap xmlns="http://www.hikvision.com/ver20/XMLSchema">` + secElement(f, row.file, "SecurityCap") + `</DeviceCap>`))
+	for _, row := range securityCapRows {
+		f.Add([]byte(`<DeviceCap xmlns="http://www.hikvision.com/ver20/XMLSchema">` + firstElement(f, row.file, "SecurityCap") + `</DeviceCap>`))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		sc, err := isapi.DecodeSecurityCap(body)
+		sc, err := DecodeSecurityCap(body)
 		if err != nil {
-			var de *isapi.DecodeError
+			var de *DecodeError
 			if !errors.As(err, &de) {
 				t.Fatalf("error %T", err)
 			}
@@ -436,7 +373,7 @@ func FuzzDecodeSecurityCap(f *testing.F) {
 		}
 		_ = sc.LockTimeMax()
 		if sc != nil {
-			_ = secCapRow(sc)
+			_ = securityCapRow(sc)
 		}
 	})
 }
@@ -444,23 +381,23 @@ func FuzzDecodeSecurityCap(f *testing.F) {
 func FuzzDecodeSecurityLoginLock(f *testing.F) {
 	f.Add(simulator.Capture("illegalLoginLock__k1a340fwx-doc.xml"))
 	f.Add(simulator.IllegalLoginLockXML(simulator.NamespaceHikvision20, false, 3, 120))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		var l isapi.IllegalLoginLock
-		if err := isapi.Decode(body, &l); err == nil {
-			_ = secB(l.Enabled) + secI(l.MaxIllegalLoginTimes) + secI(l.MaxIllegalLoginLockTime)
+	f.Fuzz(func(_ *testing.T, body []byte) {
+		var l IllegalLoginLock
+		if err := Decode(body, &l); err == nil {
+			_ = showBool(l.Enabled) + showInt(l.MaxIllegalLoginTimes) + showInt(l.MaxIllegalLoginLockTime)
 		}
 	})
 }
 
 func FuzzDecodeSecurityEventTriggers(f *testing.F) {
-	for _, row := range secTriggerRows {
+	for _, row := range triggerRows {
 		trigger := regexp.MustCompile(`(?s)<EventTrigger[ >](?:[^<]|<[^/]|</[^E])*?<id>illaccess</id>.*?</EventTrigger>`).FindString(string(simulator.Capture("eventTriggers__hikvision_next_" + row.model + ".xml")))
 		if trigger == "" {
 			f.Fatalf("%s: no illaccess trigger", row.model)
 		}
 		seed := []byte(`<EventTriggerList version="2.0" xmlns="http://www.isapi.org/ver20/XMLSchema">` + trigger + `</EventTriggerList>`)
-		var l isapi.EventTriggerList
-		if err := isapi.Decode(seed, &l); err != nil || len(l.Triggers) != 1 {
+		var l EventTriggerList
+		if err := Decode(seed, &l); err != nil || len(l.Triggers) != 1 {
 			f.Fatalf("%s: seed %v", row.model, err)
 		}
 		if tr, _ := l.IllegalAccess(); strings.Join(tr.Methods(), ",") != row.methods {
@@ -469,8 +406,8 @@ func FuzzDecodeSecurityEventTriggers(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var l isapi.EventTriggerList
-		if err := isapi.Decode(body, &l); err != nil {
+		var l EventTriggerList
+		if err := Decode(body, &l); err != nil {
 			return
 		}
 		tr, found := l.IllegalAccess()
@@ -490,8 +427,8 @@ func FuzzDecodeSecurityEventTriggers(f *testing.F) {
 func FuzzDecodeSecurityQuestions(f *testing.F) {
 	f.Add([]byte(`<SecurityQuestion><QuestionList><Question><id>1</id><answer></answer></Question></QuestionList></SecurityQuestion>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var q isapi.SecurityQuestions
-		if err := isapi.Decode(body, &q); err == nil {
+		var q SecurityQuestions
+		if err := Decode(body, &q); err == nil {
 			if q.Configured() && len(q.Questions)+len(q.Direct) == 0 {
 				t.Fatal("configured without questions")
 			}
@@ -503,7 +440,7 @@ func FuzzDecodeSecurityEmail(f *testing.F) {
 	f.Add([]byte(`{"SecurityEmail":{"SecurityInformation":[{"emailAddress":"x@y"}]}}`))
 	f.Add([]byte(`<SecurityEmail><SecurityInformation><emailAddress>a@b</emailAddress></SecurityInformation></SecurityEmail>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		e, err := isapi.DecodeSecurityEmail(body)
+		e, err := DecodeSecurityEmail(body)
 		if err != nil {
 			return
 		}

@@ -1,4 +1,4 @@
-package isapi_test
+package isapi
 
 import (
 	"fmt"
@@ -7,57 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
-// svcBool and svcInt print optional values for table comparisons; "-" is
-// an element the device did not send.
-func svcBool(b isapi.OptionalBool) string {
-	if !b.Set {
-		return "-"
-	}
-	return fmt.Sprint(b.V)
-}
-
-func svcInt(i isapi.OptionalInt) string {
-	if !i.Set {
-		return "-"
-	}
-	return fmt.Sprint(i.V)
-}
-
-// svcRaw renders the decoded entries as "id/protocol/enabled/port".
-func svcRaw(l *isapi.AdminAccessList) string {
-	var parts []string
-	for _, p := range l.Protocols {
-		parts = append(parts, fmt.Sprintf("%s/%s/%s/%s", svcInt(p.ID), p.Protocol, svcBool(p.Enabled), svcInt(p.PortNo)))
-	}
-	return strings.Join(parts, " ")
-}
-
-// svcServices renders Services() as "name=enabled:port".
-func svcServices(l *isapi.AdminAccessList) string {
-	var parts []string
-	for _, s := range l.Services() {
-		parts = append(parts, fmt.Sprintf("%s=%s:%s", s.Name, svcBool(s.Enabled), svcInt(s.Port)))
-	}
-	return strings.Join(parts, " ")
-}
-
-// svcHTTPS renders the HTTPS entry's redirect and TLS switches.
-func svcHTTPS(l *isapi.AdminAccessList) string {
-	h, ok := l.HTTPS()
-	if !ok {
-		return "none"
-	}
-	return fmt.Sprintf("redirect=%s tls1.1=%s tls1.2=%s tls1.3=%s",
-		svcBool(h.RedirectToHTTPS), svcBool(h.TLS11), svcBool(h.TLS12), svcBool(h.TLS13))
-}
-
-// svcAdminCaptures is every adminAccesses capture with the values read off
+// adminAccessCaptures is every adminAccesses capture with the values read off
 // the file by hand.
-var svcAdminCaptures = map[string]struct{ raw, services, https string }{
+var adminAccessCaptures = map[string]struct{ raw, services, https string }{
 	"adminAccesses__hikvision_next_DS-2CD2146G2-ISU.xml": {
 		raw:      "1/HTTP/true/80 2/HTTPS/true/443 3/DEV_MANAGE/true/8000 4/RTSP/true/554 5/SDK_OVER_TLS/true/8443 6/WebSocket/true/7681 7/WebSocketS/false/7682 8/SRTP/false/322 10/Bonjour/true/-",
 		services: "http=true:80 https=true:443 sdk=true:8000 rtsp=true:554 sdk_tls=true:8443 websocket=true:7681 websockets=false:7682 srtp=false:322 bonjour=true:-",
@@ -122,27 +77,27 @@ func TestServicesAdminAccessesCaptures(t *testing.T) {
 			files = append(files, n)
 		}
 	}
-	if len(files) != 11 || len(files) != len(svcAdminCaptures) {
-		t.Fatalf("adminAccesses captures = %d (%v), table has %d; keep them in step", len(files), files, len(svcAdminCaptures))
+	if len(files) != 11 || len(files) != len(adminAccessCaptures) {
+		t.Fatalf("adminAccesses captures = %d (%v), table has %d; keep them in step", len(files), files, len(adminAccessCaptures))
 	}
 	for _, name := range files {
-		want, ok := svcAdminCaptures[name]
+		want, ok := adminAccessCaptures[name]
 		if !ok {
 			t.Errorf("%s: no expectations in the table", name)
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			var l isapi.AdminAccessList
-			if err := isapi.Decode(simulator.Capture(name), &l); err != nil {
+			var l AdminAccessList
+			if err := Decode(simulator.Capture(name), &l); err != nil {
 				t.Fatal(err)
 			}
-			if got := svcRaw(&l); got != want.raw {
+			if got := adminEntries(&l); got != want.raw {
 				t.Errorf("entries\n got %s\nwant %s", got, want.raw)
 			}
-			if got := svcServices(&l); got != want.services {
+			if got := adminServices(&l); got != want.services {
 				t.Errorf("services\n got %s\nwant %s", got, want.services)
 			}
-			if got := svcHTTPS(&l); got != want.https {
+			if got := adminHTTPS(&l); got != want.https {
 				t.Errorf("https\n got %s\nwant %s", got, want.https)
 			}
 		})
@@ -150,19 +105,19 @@ func TestServicesAdminAccessesCaptures(t *testing.T) {
 }
 
 func TestServicesK1A340FWXCaptures(t *testing.T) {
-	var ssh isapi.SSH
-	if err := isapi.Decode(simulator.Capture("ssh__k1a340fwx-doc.xml"), &ssh); err != nil {
+	var ssh SSH
+	if err := Decode(simulator.Capture("ssh__k1a340fwx-doc.xml"), &ssh); err != nil {
 		t.Fatal(err)
 	}
-	if ssh.Enabled != (isapi.OptionalBool{V: false, Set: true}) {
+	if ssh.Enabled != (OptionalBool{V: false, Set: true}) {
 		t.Errorf("ssh enabled = %+v, want false", ssh.Enabled)
 	}
-	var ez isapi.EZVIZ
-	if err := isapi.Decode(simulator.Capture("ezviz__k1a340fwx-doc.xml"), &ez); err != nil {
+	var ez EZVIZ
+	if err := Decode(simulator.Capture("ezviz__k1a340fwx-doc.xml"), &ez); err != nil {
 		t.Fatal(err)
 	}
 	got := fmt.Sprintf("enabled=%s registered=%s bindStatus=%s bound=%s encrypt=%s",
-		svcBool(ez.Enabled), svcBool(ez.RegisterStatus), ez.BindStatus, svcBool(ez.Bound()), svcBool(ez.StreamEncrypteEnabled))
+		showBool(ez.Enabled), showBool(ez.RegisterStatus), ez.BindStatus, showBool(ez.Bound()), showBool(ez.StreamEncrypteEnabled))
 	if want := "enabled=false registered=false bindStatus=unbind bound=false encrypt=-"; got != want {
 		t.Errorf("EZVIZ\n got %s\nwant %s", got, want)
 	}
@@ -190,15 +145,15 @@ func TestServicesStreamingChannelCaptures(t *testing.T) {
 		}
 		model = strings.TrimSuffix(model, ".xml")
 		n++
-		var ch isapi.StreamingChannel
-		if err := isapi.Decode(simulator.Capture(name), &ch); err != nil {
+		var ch StreamingChannel
+		if err := Decode(simulator.Capture(name), &ch); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if ch.ID != (isapi.OptionalInt{V: 101, Set: true}) {
+		if ch.ID != (OptionalInt{V: 101, Set: true}) {
 			t.Errorf("%s: id = %+v", model, ch.ID)
 		}
 		s := ch.Security
-		got := fmt.Sprintf("enabled=%s type=%s alg=%s basic=%s", svcBool(s.Enabled), s.Type(), s.AlgorithmType, svcBool(s.BasicAllowed()))
+		got := fmt.Sprintf("enabled=%s type=%s alg=%s basic=%s", showBool(s.Enabled), s.Type(), s.AlgorithmType, showBool(s.BasicAllowed()))
 		if got != want[model] {
 			t.Errorf("%s\n got %s\nwant %s", model, got, want[model])
 		}
@@ -208,137 +163,61 @@ func TestServicesStreamingChannelCaptures(t *testing.T) {
 	}
 }
 
-// svcNamespaces are the root-element openings seen on firmware (isapi.md
-// §0); %s is the root name. "prefixed" writes every element with a prefix.
-var svcNamespaces = map[string]string{
-	"hikvision-ver20": `<%s version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">`,
-	"hikvision-ver10": `<%s version="1.0" xmlns="http://www.hikvision.com/ver10/XMLSchema">`,
-	"isapi.org-ver20": `<%s version="2.0" xmlns="http://www.isapi.org/ver20/XMLSchema">`,
-	"psialliance":     `<%s version="1.0" xmlns="urn:psialliance-org">`,
-	"std-cgi":         `<%s version="2.0" xmlns="http://www.std-cgi.com/ver20/XMLSchema">`,
-	"none":            `<%s>`,
-	"prefixed":        `<%s version="2.0" xmlns:hik="http://www.hikvision.com/ver20/XMLSchema">`,
-}
-
-var svcTagRE = regexp.MustCompile(`<(/?)([A-Za-z])`)
-
-// svcDoc builds a document with root around inner in the given namespace style.
-func svcDoc(style, root, inner string) []byte {
-	open := fmt.Sprintf(svcNamespaces[style], root)
-	doc := `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + open + "\n" + inner + "\n</" + root + ">\n"
-	if style == "prefixed" {
-		doc = svcTagRE.ReplaceAllString(doc, "<${1}hik:$2")
-	}
-	return []byte(doc)
-}
-
 func TestServicesSyntheticShapes(t *testing.T) {
-	type tc struct {
-		root, inner string
-		decode      func([]byte) (string, error)
-		want        string
+	telnetd := func(v *Telnetd) string { return showBool(v.Enabled) }
+	mode := func(c interface {
+		Type() string
+		BasicAllowed() OptionalBool
+	}) string {
+		return c.Type() + " " + showBool(c.BasicAllowed())
 	}
-	dec := func(v any, show func() string) func([]byte) (string, error) {
-		return func(b []byte) (string, error) {
-			if err := isapi.Decode(b, v); err != nil {
-				return "", err
-			}
-			return show(), nil
-		}
+	rtsp := func(v *RTSPCertificate) string { return mode(v) }
+	cases := map[string]shownDoc{
+		"telnetd on":    showDoc("Telnetd", "<enabled>true</enabled>", telnetd, "true"),
+		"telnetd off":   showDoc("Telnetd", "<enabled>false</enabled>", telnetd, "false"),
+		"telnetd empty": showDoc("Telnetd", "<enabled/>", telnetd, "-"),
+		"ssh on":        showDoc("SSH", "<enabled>true</enabled>", func(v *SSH) string { return showBool(v.Enabled) }, "true"),
+		"upnp": showDoc("UPnP", "<enabled>true</enabled><name>cam-7</name>",
+			func(v *UPnP) string { return showBool(v.Enabled) + " " + v.Name }, "true cam-7"),
+		"integrate": showDoc("Integrate", "<CGI><enable>true</enable><certificateType>digest</certificateType></CGI><ONVIF><enable>false</enable><certificateType>digest/wsse</certificateType></ONVIF>",
+			func(v *Integrate) string {
+				return fmt.Sprintf("cgi=%s/%s onvif=%s/%s", showBool(v.CGI.On()), v.CGI.CertificateType, showBool(v.ONVIF.On()), v.ONVIF.CertificateType)
+			}, "cgi=true/digest onvif=false/digest/wsse"),
+		"integrate enabled spelling": showDoc("Integrate", "<ONVIF><enabled>true</enabled></ONVIF>",
+			func(v *Integrate) string { return "cgi=" + showBool(v.CGI.On()) + " onvif=" + showBool(v.ONVIF.On()) }, "cgi=- onvif=true"),
+		"ezviz bound": showDoc("EZVIZ", "<enabled>true</enabled><registerStatus>true</registerStatus><bindStatus>bind</bindStatus><streamEncrypteEnabled>false</streamEncrypteEnabled>",
+			func(v *EZVIZ) string {
+				return showBool(v.Enabled) + " " + showBool(v.RegisterStatus) + " " + showBool(v.Bound()) + " " + showBool(v.StreamEncrypteEnabled)
+			}, "true true true false"),
+		"ezviz no bindStatus": showDoc("EZVIZ", "<enabled>true</enabled>",
+			func(v *EZVIZ) string { return showBool(v.Enabled) + " " + showBool(v.Bound()) }, "true -"),
+		"ip filter": showDoc("IPFilter", "<enabled>true</enabled><permissionType>deny</permissionType><IPFilterAddressList/>",
+			func(v *IPFilter) string { return showBool(v.Enabled) + " " + v.PermissionType }, "true deny"),
+		"web certificate digest/basic": showDoc("WebCertificate", "<CertificateType>digest/basic</CertificateType><SecurityAlgorithm><algorithmType>MD5/SHA256</algorithmType></SecurityAlgorithm>",
+			func(v *WebCertificate) string {
+				return v.Type() + " " + v.AlgorithmType + " " + showBool(v.BasicAllowed())
+			}, "digest/basic MD5/SHA256 true"),
+		"web certificate lower-case element, upper-case value": showDoc("WebCertificate", "<certificateType>DIGEST</certificateType>",
+			func(v *WebCertificate) string { return mode(v) }, "DIGEST false"),
+		"web certificate missing": showDoc("WebCertificate", "<SecurityAlgorithm><algorithmType>SHA256</algorithmType></SecurityAlgorithm>",
+			func(v *WebCertificate) string { return "[" + v.Type() + "] " + showBool(v.BasicAllowed()) }, "[] -"),
+		"rtsp certificate digest":             showDoc("RTSPCertificate", "<certificateType>digest</certificateType>", rtsp, "digest false"),
+		"rtsp certificate upper-case element": showDoc("RTSPCertificate", "<CertificateType>Digest/Basic</CertificateType>", rtsp, "Digest/Basic true"),
+		"admin accesses duplicate and odd protocols": showDoc("AdminAccessProtocolList",
+			"<AdminAccessProtocol><id>1</id><enabled>true</enabled><protocol>HTTP</protocol><portNo>80</portNo></AdminAccessProtocol>"+
+				"<AdminAccessProtocol><id>2</id><enabled>false</enabled><protocol>HTTP</protocol><portNo>8080</portNo></AdminAccessProtocol>"+
+				"<AdminAccessProtocol><id>3</id><enabled>false</enabled><protocol>DEV_MANAGE</protocol><portNo>8000</portNo></AdminAccessProtocol>"+
+				"<AdminAccessProtocol><id>4</id><enabled>true</enabled><protocol>modbusTCP</protocol><portNo>502</portNo></AdminAccessProtocol>"+
+				"<AdminAccessProtocol><id>5</id><protocol>Some-Proto 2</protocol></AdminAccessProtocol>"+
+				"<AdminAccessProtocol><id>6</id><enabled>true</enabled><protocol> </protocol><portNo>1</portNo></AdminAccessProtocol>"+
+				"<AdminAccessProtocol><id>7</id><enabled>yes</enabled><protocol>HTTPS</protocol><portNo>x</portNo><TLS1_3Enable>true</TLS1_3Enable></AdminAccessProtocol>",
+			func(v *AdminAccessList) string { return adminServices(v) + " | " + adminHTTPS(v) },
+			"http=true:80 sdk=false:8000 modbustcp=true:502 some_proto_2=-:- https=true:- | redirect=- tls1.1=- tls1.2=- tls1.3=true"),
 	}
-	cases := map[string]func() tc{
-		"telnetd on": func() tc {
-			var v isapi.Telnetd
-			return tc{"Telnetd", "<enabled>true</enabled>", dec(&v, func() string { return svcBool(v.Enabled) }), "true"}
-		},
-		"telnetd off": func() tc {
-			var v isapi.Telnetd
-			return tc{"Telnetd", "<enabled>false</enabled>", dec(&v, func() string { return svcBool(v.Enabled) }), "false"}
-		},
-		"telnetd empty": func() tc {
-			var v isapi.Telnetd
-			return tc{"Telnetd", "<enabled/>", dec(&v, func() string { return svcBool(v.Enabled) }), "-"}
-		},
-		"ssh on": func() tc {
-			var v isapi.SSH
-			return tc{"SSH", "<enabled>true</enabled>", dec(&v, func() string { return svcBool(v.Enabled) }), "true"}
-		},
-		"upnp": func() tc {
-			var v isapi.UPnP
-			return tc{"UPnP", "<enabled>true</enabled><name>cam-7</name>", dec(&v, func() string { return svcBool(v.Enabled) + " " + v.Name }), "true cam-7"}
-		},
-		"integrate": func() tc {
-			var v isapi.Integrate
-			return tc{"Integrate", "<CGI><enable>true</enable><certificateType>digest</certificateType></CGI><ONVIF><enable>false</enable><certificateType>digest/wsse</certificateType></ONVIF>",
-				dec(&v, func() string {
-					return fmt.Sprintf("cgi=%s/%s onvif=%s/%s", svcBool(v.CGI.On()), v.CGI.CertificateType, svcBool(v.ONVIF.On()), v.ONVIF.CertificateType)
-				}), "cgi=true/digest onvif=false/digest/wsse"}
-		},
-		"integrate enabled spelling": func() tc {
-			var v isapi.Integrate
-			return tc{"Integrate", "<ONVIF><enabled>true</enabled></ONVIF>",
-				dec(&v, func() string { return "cgi=" + svcBool(v.CGI.On()) + " onvif=" + svcBool(v.ONVIF.On()) }), "cgi=- onvif=true"}
-		},
-		"ezviz bound": func() tc {
-			var v isapi.EZVIZ
-			return tc{"EZVIZ", "<enabled>true</enabled><registerStatus>true</registerStatus><bindStatus>bind</bindStatus><streamEncrypteEnabled>false</streamEncrypteEnabled>",
-				dec(&v, func() string {
-					return svcBool(v.Enabled) + " " + svcBool(v.RegisterStatus) + " " + svcBool(v.Bound()) + " " + svcBool(v.StreamEncrypteEnabled)
-				}), "true true true false"}
-		},
-		"ezviz no bindStatus": func() tc {
-			var v isapi.EZVIZ
-			return tc{"EZVIZ", "<enabled>true</enabled>", dec(&v, func() string { return svcBool(v.Enabled) + " " + svcBool(v.Bound()) }), "true -"}
-		},
-		"ip filter": func() tc {
-			var v isapi.IPFilter
-			return tc{"IPFilter", "<enabled>true</enabled><permissionType>deny</permissionType><IPFilterAddressList/>",
-				dec(&v, func() string { return svcBool(v.Enabled) + " " + v.PermissionType }), "true deny"}
-		},
-		"web certificate digest/basic": func() tc {
-			var v isapi.WebCertificate
-			return tc{"WebCertificate", "<CertificateType>digest/basic</CertificateType><SecurityAlgorithm><algorithmType>MD5/SHA256</algorithmType></SecurityAlgorithm>",
-				dec(&v, func() string { return v.Type() + " " + v.AlgorithmType + " " + svcBool(v.BasicAllowed()) }), "digest/basic MD5/SHA256 true"}
-		},
-		"web certificate lower-case element, upper-case value": func() tc {
-			var v isapi.WebCertificate
-			return tc{"WebCertificate", "<certificateType>DIGEST</certificateType>",
-				dec(&v, func() string { return v.Type() + " " + svcBool(v.BasicAllowed()) }), "DIGEST false"}
-		},
-		"web certificate missing": func() tc {
-			var v isapi.WebCertificate
-			return tc{"WebCertificate", "<SecurityAlgorithm><algorithmType>SHA256</algorithmType></SecurityAlgorithm>",
-				dec(&v, func() string { return "[" + v.Type() + "] " + svcBool(v.BasicAllowed()) }), "[] -"}
-		},
-		"rtsp certificate digest": func() tc {
-			var v isapi.RTSPCertificate
-			return tc{"RTSPCertificate", "<certificateType>digest</certificateType>",
-				dec(&v, func() string { return v.Type() + " " + svcBool(v.BasicAllowed()) }), "digest false"}
-		},
-		"rtsp certificate upper-case element": func() tc {
-			var v isapi.RTSPCertificate
-			return tc{"RTSPCertificate", "<CertificateType>Digest/Basic</CertificateType>",
-				dec(&v, func() string { return v.Type() + " " + svcBool(v.BasicAllowed()) }), "Digest/Basic true"}
-		},
-		"admin accesses duplicate and odd protocols": func() tc {
-			var v isapi.AdminAccessList
-			return tc{"AdminAccessProtocolList",
-				"<AdminAccessProtocol><id>1</id><enabled>true</enabled><protocol>HTTP</protocol><portNo>80</portNo></AdminAccessProtocol>" +
-					"<AdminAccessProtocol><id>2</id><enabled>false</enabled><protocol>HTTP</protocol><portNo>8080</portNo></AdminAccessProtocol>" +
-					"<AdminAccessProtocol><id>3</id><enabled>false</enabled><protocol>DEV_MANAGE</protocol><portNo>8000</portNo></AdminAccessProtocol>" +
-					"<AdminAccessProtocol><id>4</id><enabled>true</enabled><protocol>modbusTCP</protocol><portNo>502</portNo></AdminAccessProtocol>" +
-					"<AdminAccessProtocol><id>5</id><protocol>Some-Proto 2</protocol></AdminAccessProtocol>" +
-					"<AdminAccessProtocol><id>6</id><enabled>true</enabled><protocol> </protocol><portNo>1</portNo></AdminAccessProtocol>" +
-					"<AdminAccessProtocol><id>7</id><enabled>yes</enabled><protocol>HTTPS</protocol><portNo>x</portNo><TLS1_3Enable>true</TLS1_3Enable></AdminAccessProtocol>",
-				dec(&v, func() string { return svcServices(&v) + " | " + svcHTTPS(&v) }),
-				"http=true:80 sdk=false:8000 modbustcp=true:502 some_proto_2=-:- https=true:- | redirect=- tls1.1=- tls1.2=- tls1.3=true"}
-		},
-	}
-	for name, mk := range cases {
-		for style := range svcNamespaces {
+	for name, c := range cases {
+		for style := range rootOpenings {
 			t.Run(name+"/"+style, func(t *testing.T) {
-				c := mk()
-				got, err := c.decode(svcDoc(style, c.root, c.inner))
+				got, err := c.read(namespacedDoc(style, c.root, c.inner))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -354,15 +233,15 @@ func TestServicesSyntheticShapes(t *testing.T) {
 func TestServicesSimulatorShapes(t *testing.T) {
 	for _, ns := range []string{simulator.NamespaceHikvision20, simulator.NamespaceISAPIOrg20, "urn:psialliance-org", ""} {
 		var (
-			tel isapi.Telnetd
-			ssh isapi.SSH
-			up  isapi.UPnP
-			ez  isapi.EZVIZ
-			in  isapi.Integrate
-			ipf isapi.IPFilter
-			web isapi.WebCertificate
-			rc  isapi.RTSPCertificate
-			aa  isapi.AdminAccessList
+			tel Telnetd
+			ssh SSH
+			up  UPnP
+			ez  EZVIZ
+			in  Integrate
+			ipf IPFilter
+			web WebCertificate
+			rc  RTSPCertificate
+			aa  AdminAccessList
 		)
 		for _, d := range []struct {
 			b []byte
@@ -380,14 +259,14 @@ func TestServicesSimulatorShapes(t *testing.T) {
 				simulator.AdminAccess{ID: 1, Protocol: "HTTP", Enabled: true, Port: 80},
 				simulator.AdminAccess{ID: 2, Protocol: "HTTPS", Enabled: true, Port: 443, TLS11: true, TLS12: true}), &aa},
 		} {
-			if err := isapi.Decode(d.b, d.v); err != nil {
+			if err := Decode(d.b, d.v); err != nil {
 				t.Fatalf("ns %q: %T: %v", ns, d.v, err)
 			}
 		}
 		got := strings.Join([]string{
-			svcBool(tel.Enabled), svcBool(ssh.Enabled), svcBool(up.Enabled), up.Name,
-			svcBool(ez.Enabled), svcBool(ez.Bound()), svcBool(in.ONVIF.On()), svcBool(ipf.Enabled), ipf.PermissionType,
-			svcBool(web.BasicAllowed()), svcBool(rc.BasicAllowed()), svcServices(&aa), svcHTTPS(&aa),
+			showBool(tel.Enabled), showBool(ssh.Enabled), showBool(up.Enabled), up.Name,
+			showBool(ez.Enabled), showBool(ez.Bound()), showBool(in.ONVIF.On()), showBool(ipf.Enabled), ipf.PermissionType,
+			showBool(web.BasicAllowed()), showBool(rc.BasicAllowed()), adminServices(&aa), adminHTTPS(&aa),
 		}, " ")
 		want := "true true true cam true true true false allow true false http=true:80 https=true:443 redirect=false tls1.1=true tls1.2=true tls1.3=false"
 		if got != want {
@@ -403,7 +282,7 @@ func TestServicesServiceName(t *testing.T) {
 		"Bonjour": "bonjour", "IOT": "iot", "modbusTCP": "modbustcp", " RTSP\n": "rtsp", "ISUP-5.0": "isup_5_0",
 		"Ünicode": "__nicode", "": "", "  ": "",
 	} {
-		if got := isapi.ServiceName(in); got != want {
+		if got := ServiceName(in); got != want {
 			t.Errorf("ServiceName(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -415,13 +294,13 @@ func TestServicesCertificateBasicAllowed(t *testing.T) {
 		"digest": "false", "DIGEST": "false", "digest/wsse": "false",
 		"": "-", "none": "-", "wsse": "-", "basically": "-",
 	} {
-		if got := svcBool(isapi.CertificateBasicAllowed(in)); got != want {
+		if got := showBool(CertificateBasicAllowed(in)); got != want {
 			t.Errorf("CertificateBasicAllowed(%q) = %s, want %s", in, got, want)
 		}
 	}
 }
 
-var svcServiceNameRE = regexp.MustCompile(`^[a-z0-9_]+$`)
+var serviceNameRE = regexp.MustCompile(`^[a-z0-9_]+$`)
 
 func FuzzDecodeServicesAdminAccesses(f *testing.F) {
 	for _, n := range simulator.CaptureNames() {
@@ -429,15 +308,15 @@ func FuzzDecodeServicesAdminAccesses(f *testing.F) {
 			f.Add(simulator.Capture(n))
 		}
 	}
-	f.Add(svcDoc("prefixed", "AdminAccessProtocolList", "<AdminAccessProtocol><protocol>HTTPS</protocol><TLS1_1Enable>true</TLS1_1Enable></AdminAccessProtocol>"))
+	f.Add(namespacedDoc("prefixed", "AdminAccessProtocolList", "<AdminAccessProtocol><protocol>HTTPS</protocol><TLS1_1Enable>true</TLS1_1Enable></AdminAccessProtocol>"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var l isapi.AdminAccessList
-		if isapi.Decode(b, &l) != nil {
+		var l AdminAccessList
+		if Decode(b, &l) != nil {
 			return
 		}
 		var names []string
 		for _, s := range l.Services() {
-			if !svcServiceNameRE.MatchString(s.Name) {
+			if !serviceNameRE.MatchString(s.Name) {
 				t.Fatalf("service name %q is not a clean label (protocol %q)", s.Name, s.Protocol)
 			}
 			if slices.Contains(names, s.Name) {
@@ -445,7 +324,7 @@ func FuzzDecodeServicesAdminAccesses(f *testing.F) {
 			}
 			names = append(names, s.Name)
 		}
-		if h, ok := l.HTTPS(); ok && isapi.ServiceName(h.Protocol) != "https" {
+		if h, ok := l.HTTPS(); ok && ServiceName(h.Protocol) != "https" {
 			t.Fatalf("HTTPS() returned %q", h.Protocol)
 		}
 	})
@@ -464,24 +343,24 @@ func FuzzDecodeServicesDocuments(f *testing.F) {
 	f.Add(simulator.TelnetdXML(ns, true))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var (
-			ssh isapi.SSH
-			tel isapi.Telnetd
-			up  isapi.UPnP
-			in  isapi.Integrate
-			ez  isapi.EZVIZ
-			ipf isapi.IPFilter
-			web isapi.WebCertificate
-			rc  isapi.RTSPCertificate
-			ch  isapi.StreamingChannel
+			ssh SSH
+			tel Telnetd
+			up  UPnP
+			in  Integrate
+			ez  EZVIZ
+			ipf IPFilter
+			web WebCertificate
+			rc  RTSPCertificate
+			ch  StreamingChannel
 		)
 		for _, v := range []any{&ssh, &tel, &up, &in, &ez, &ipf, &web, &rc, &ch} {
-			_ = isapi.Decode(b, v)
+			_ = Decode(b, v)
 		}
 		_, _ = in.CGI.On(), in.ONVIF.On()
 		_ = ez.Bound()
 		for _, pair := range []struct {
 			typ   string
-			basic isapi.OptionalBool
+			basic OptionalBool
 		}{{web.Type(), web.BasicAllowed()}, {rc.Type(), rc.BasicAllowed()}, {ch.Security.Type(), ch.Security.BasicAllowed()}} {
 			if pair.basic.Set && pair.typ == "" {
 				t.Fatalf("a Basic verdict without a certificate type")

@@ -1,10 +1,9 @@
-package isapi_test
+package isapi
 
 import (
 	"testing"
 	"time"
 
-	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
@@ -14,12 +13,12 @@ import (
 func TestTimeDecodeNamespaces(t *testing.T) {
 	inner := "<timeMode>NTP</timeMode>\n<localTime>2026-11-26T11:15:40+08:00</localTime>\n<timeZone>CST-8:00:00</timeZone>\n<satelliteInterval>1440</satelliteInterval>"
 	want := time.Date(2026, 11, 26, 3, 15, 40, 0, time.UTC)
-	for style := range svcNamespaces {
-		var ti isapi.TimeInfo
-		if err := isapi.Decode(svcDoc(style, "Time", inner), &ti); err != nil {
+	for style := range rootOpenings {
+		var ti TimeInfo
+		if err := Decode(namespacedDoc(style, "Time", inner), &ti); err != nil {
 			t.Fatalf("%s: %v", style, err)
 		}
-		if ti.TimeMode != "NTP" || ti.TimeZone != "CST-8:00:00" || ti.NTP() != (isapi.OptionalBool{V: true, Set: true}) {
+		if ti.TimeMode != "NTP" || ti.TimeZone != "CST-8:00:00" || ti.NTP() != (OptionalBool{V: true, Set: true}) {
 			t.Errorf("%s: decoded %+v", style, ti)
 		}
 		if got, ok := ti.DeviceTime(); !ok || !got.Equal(want) {
@@ -29,19 +28,19 @@ func TestTimeDecodeNamespaces(t *testing.T) {
 	// The simulator's shape, in each namespace it is used with.
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, ns := range []string{simulator.NamespaceHikvision20, simulator.NamespaceISAPIOrg20, "urn:psialliance-org", ""} {
-		var ti isapi.TimeInfo
-		if err := isapi.Decode(simulator.TimeXML(ns, "manual", at), &ti); err != nil {
+		var ti TimeInfo
+		if err := Decode(simulator.TimeXML(ns, "manual", at), &ti); err != nil {
 			t.Fatal(err)
 		}
 		got, ok := ti.DeviceTime()
-		if !ok || !got.Equal(at) || ti.NTP() != (isapi.OptionalBool{V: false, Set: true}) {
+		if !ok || !got.Equal(at) || ti.NTP() != (OptionalBool{V: false, Set: true}) {
 			t.Errorf("ns %q: %+v -> %v %v", ns, ti, got, ok)
 		}
 	}
 }
 
 func TestTimeNTP(t *testing.T) {
-	for mode, want := range map[string]isapi.OptionalBool{
+	for mode, want := range map[string]OptionalBool{
 		"NTP":         {V: true, Set: true},
 		"ntp":         {V: true, Set: true},
 		" NTP\n":      {V: true, Set: true},
@@ -52,7 +51,7 @@ func TestTimeNTP(t *testing.T) {
 		"":            {},
 		"  ":          {},
 	} {
-		ti := isapi.TimeInfo{TimeMode: mode}
+		ti := TimeInfo{TimeMode: mode}
 		if got := ti.NTP(); got != want {
 			t.Errorf("NTP(%q) = %+v, want %+v", mode, got, want)
 		}
@@ -121,7 +120,7 @@ func TestTimeParseLocalTime(t *testing.T) {
 		{"2026-11-26", "CST-8:00:00", time.Time{}},
 		{"1700000000", "", time.Time{}},
 	} {
-		got, ok := isapi.ParseLocalTime(c.local, c.zone)
+		got, ok := ParseLocalTime(c.local, c.zone)
 		if c.want.IsZero() {
 			if ok {
 				t.Errorf("ParseLocalTime(%q, %q) = %v, want none", c.local, c.zone, got)
@@ -135,28 +134,28 @@ func TestTimeParseLocalTime(t *testing.T) {
 }
 
 func TestTimeParseTimeZone(t *testing.T) {
-	rule := func(m, w, d, at int) isapi.TransitionRule {
-		return isapi.TransitionRule{Month: m, Week: w, Weekday: d, At: at}
+	rule := func(m, w, d, at int) TransitionRule {
+		return TransitionRule{Month: m, Week: w, Weekday: d, At: at}
 	}
 	for _, c := range []struct {
 		in   string
-		want *isapi.TimeZone // nil: rejected
+		want *TimeZone // nil: rejected
 	}{
-		{"CST-8:00:00", &isapi.TimeZone{Name: "CST", Offset: 8 * 3600}},
-		{"CST+5:00:00", &isapi.TimeZone{Name: "CST", Offset: -5 * 3600}},
-		{"CST5", &isapi.TimeZone{Name: "CST", Offset: -5 * 3600}},
-		{"CST-5:30:00", &isapi.TimeZone{Name: "CST", Offset: 5*3600 + 1800}},
-		{"CST-5:45", &isapi.TimeZone{Name: "CST", Offset: 5*3600 + 2700}},
-		{"<+0330>-3:30", &isapi.TimeZone{Name: "+0330", Offset: 3*3600 + 1800}},
-		{" CST-8:00:00 ", &isapi.TimeZone{Name: "CST", Offset: 8 * 3600}},
-		{"CST-2:00:00DST01:00:00,M4.1.0/02:00:00,M10.5.0/02:00:00", &isapi.TimeZone{Name: "CST", Offset: 7200,
-			DST: &isapi.DSTRule{Name: "DST", Offset: 3 * 3600, Start: rule(4, 1, 0, 7200), End: rule(10, 5, 0, 7200)}}},
-		{"CST+5:00:00DST01:00:00,M3.2.0/02:00:00,M11.1.0/02:00:00", &isapi.TimeZone{Name: "CST", Offset: -5 * 3600,
-			DST: &isapi.DSTRule{Name: "DST", Offset: -4 * 3600, Start: rule(3, 2, 0, 7200), End: rule(11, 1, 0, 7200)}}},
-		{"CET-1CEST-2,M3.5.0,M10.5.0/3", &isapi.TimeZone{Name: "CET", Offset: 3600,
-			DST: &isapi.DSTRule{Name: "CEST", Offset: 7200, Start: rule(3, 5, 0, 7200), End: rule(10, 5, 0, 3*3600)}}},
-		{"EST5EDT,M3.2.0,M11.1.0", &isapi.TimeZone{Name: "EST", Offset: -5 * 3600,
-			DST: &isapi.DSTRule{Name: "EDT", Offset: -4 * 3600, Start: rule(3, 2, 0, 7200), End: rule(11, 1, 0, 7200)}}},
+		{"CST-8:00:00", &TimeZone{Name: "CST", Offset: 8 * 3600}},
+		{"CST+5:00:00", &TimeZone{Name: "CST", Offset: -5 * 3600}},
+		{"CST5", &TimeZone{Name: "CST", Offset: -5 * 3600}},
+		{"CST-5:30:00", &TimeZone{Name: "CST", Offset: 5*3600 + 1800}},
+		{"CST-5:45", &TimeZone{Name: "CST", Offset: 5*3600 + 2700}},
+		{"<+0330>-3:30", &TimeZone{Name: "+0330", Offset: 3*3600 + 1800}},
+		{" CST-8:00:00 ", &TimeZone{Name: "CST", Offset: 8 * 3600}},
+		{"CST-2:00:00DST01:00:00,M4.1.0/02:00:00,M10.5.0/02:00:00", &TimeZone{Name: "CST", Offset: 7200,
+			DST: &DSTRule{Name: "DST", Offset: 3 * 3600, Start: rule(4, 1, 0, 7200), End: rule(10, 5, 0, 7200)}}},
+		{"CST+5:00:00DST01:00:00,M3.2.0/02:00:00,M11.1.0/02:00:00", &TimeZone{Name: "CST", Offset: -5 * 3600,
+			DST: &DSTRule{Name: "DST", Offset: -4 * 3600, Start: rule(3, 2, 0, 7200), End: rule(11, 1, 0, 7200)}}},
+		{"CET-1CEST-2,M3.5.0,M10.5.0/3", &TimeZone{Name: "CET", Offset: 3600,
+			DST: &DSTRule{Name: "CEST", Offset: 7200, Start: rule(3, 5, 0, 7200), End: rule(10, 5, 0, 3*3600)}}},
+		{"EST5EDT,M3.2.0,M11.1.0", &TimeZone{Name: "EST", Offset: -5 * 3600,
+			DST: &DSTRule{Name: "EDT", Offset: -4 * 3600, Start: rule(3, 2, 0, 7200), End: rule(11, 1, 0, 7200)}}},
 		{"", nil},
 		{"CST", nil},
 		{"CST-25", nil},
@@ -173,7 +172,7 @@ func TestTimeParseTimeZone(t *testing.T) {
 		{"CST-8:00:00DST01:00:00,J60,J300", nil},
 		{"<CST-8", nil},
 	} {
-		got, ok := isapi.ParseTimeZone(c.in)
+		got, ok := ParseTimeZone(c.in)
 		if c.want == nil {
 			if ok {
 				t.Errorf("ParseTimeZone(%q) = %+v, want rejected", c.in, got)
@@ -191,11 +190,11 @@ func FuzzDecodeTime(f *testing.F) {
 	ns := simulator.NamespaceHikvision20
 	f.Add(simulator.TimeXML(ns, "NTP", time.Date(2026, 11, 26, 3, 15, 40, 0, time.UTC)))
 	f.Add(simulator.TimeXML("urn:psialliance-org", "manual", time.Date(2021, 6, 3, 13, 6, 12, 0, time.UTC)))
-	f.Add(svcDoc("none", "Time", "<timeMode>manual</timeMode><localTime>2021-06-03 16:06:12</localTime><timeZone>CST-3:00:00</timeZone>"))
-	f.Add(svcDoc("isapi.org-ver20", "Time", "<timeMode>NTP</timeMode><localTime>2026-09-09T00:08:10</localTime><timeZone>CST-2:00:00DST01:00:00,M4.1.0/02:00:00,M10.5.0/02:00:00</timeZone>"))
+	f.Add(namespacedDoc("none", "Time", "<timeMode>manual</timeMode><localTime>2021-06-03 16:06:12</localTime><timeZone>CST-3:00:00</timeZone>"))
+	f.Add(namespacedDoc("isapi.org-ver20", "Time", "<timeMode>NTP</timeMode><localTime>2026-09-09T00:08:10</localTime><timeZone>CST-2:00:00DST01:00:00,M4.1.0/02:00:00,M10.5.0/02:00:00</timeZone>"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var ti isapi.TimeInfo
-		if isapi.Decode(b, &ti) != nil {
+		var ti TimeInfo
+		if Decode(b, &ti) != nil {
 			return
 		}
 		if n := ti.NTP(); n.Set && ti.TimeMode == "" {
@@ -213,7 +212,7 @@ func FuzzDecodeTimeZone(f *testing.F) {
 		f.Add(s, "2026-03-29T02:30:00")
 	}
 	f.Fuzz(func(t *testing.T, zone, local string) {
-		z, ok := isapi.ParseTimeZone(zone)
+		z, ok := ParseTimeZone(zone)
 		if ok {
 			for _, w := range []time.Time{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC), time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC)} {
 				if off := z.OffsetAtWall(w); off < -48*3600 || off > 48*3600 {
@@ -221,6 +220,6 @@ func FuzzDecodeTimeZone(f *testing.F) {
 				}
 			}
 		}
-		isapi.ParseLocalTime(local, zone)
+		ParseLocalTime(local, zone)
 	})
 }
