@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/hikvision-exporter/hikvision_exporter/advisory"
+	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
 
 // Config is the whole configuration file.
@@ -78,14 +79,14 @@ var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // Defaults, chosen for weak camera CPUs and the usual 30-minute device lock.
 const (
-	DefaultTimeout               = 10 * time.Second
+	DefaultTimeout               = isapi.DefaultTimeout
 	DefaultAuthBackoff           = 35 * time.Minute
 	DefaultAuthBackoffMax        = 6 * time.Hour
-	DefaultMaxConcurrentRequests = 4
+	DefaultMaxConcurrentRequests = isapi.DefaultMaxConcurrent
 	DefaultCacheTTL              = 5 * time.Minute
 	DefaultLogSearchInterval     = 5 * time.Minute
 	DefaultLogSearchLookback     = 24 * time.Hour
-	DefaultMaxResponseBytes      = 4 << 20
+	DefaultMaxResponseBytes      = isapi.DefaultMaxBodyBytes
 )
 
 // Option changes how a configuration is loaded.

@@ -77,19 +77,27 @@ type Client struct {
 	certExpiry atomic.Int64 // unix seconds of the device's TLS certificate NotAfter
 }
 
+// Defaults of a client, and so of a module (config uses these): chosen for
+// weak camera CPUs.
+const (
+	DefaultMaxConcurrent = 4                // requests in flight to one device
+	DefaultMaxBodyBytes  = 4 << 20          // bytes of one answer
+	DefaultTimeout       = 10 * time.Second // a request, a refresh, a probe without a scrape timeout
+)
+
 // New builds a Client. It does not contact the device.
 func New(o Options) *Client {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.MaxConcurrent <= 0 {
-		o.MaxConcurrent = 1
+		o.MaxConcurrent = DefaultMaxConcurrent
 	}
 	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = 4 << 20
+		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+		o.Timeout = DefaultTimeout
 	}
 	if o.Ledger == nil {
 		o.Ledger = NewLedger(o.Now)
