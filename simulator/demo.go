@@ -112,7 +112,9 @@ type demoDevice struct {
 }
 
 func demoDevices(now time.Time) []demoDevice {
-	return []demoDevice{hardenedCam(now), weakCam(now), nvrISAPIOrg(now), wrongPassword()}
+	devices := []demoDevice{hardenedCam(now), weakCam(now), nvrISAPIOrg(now), wrongPassword()}
+	devices = append(devices, siteDemoDevices(now)...)
+	return append(devices, panelDemoDevices(now)...)
 }
 
 func hardenedCam(now time.Time) demoDevice {
