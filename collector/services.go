@@ -10,17 +10,18 @@ import (
 
 // The services area reports what the device exposes and how it
 // authenticates: the protocols and ports of adminAccesses, the switchable
-// daemons (SSH, telnet, UPnP, ONVIF, the Hik-Connect cloud, the IP filter),
-// whether Basic auth is accepted on the web and RTSP interfaces, and the
-// HTTPS certificate the exporter saw. All sources are slow-changing
-// configuration and are read through the client's cache.
+// daemons (SSH, telnet, UPnP and its port mapping, ONVIF, the Hik-Connect
+// cloud, the IP filter, the SNMP agent), whether Basic auth is accepted on
+// the web and RTSP interfaces, SNMP communities left at their defaults,
+// and the HTTPS certificate the exporter saw. All sources are
+// slow-changing configuration and are read through the client's cache.
 
 var (
 	serviceEnabledDesc = newDesc("service_enabled",
-		"1 when a network service (adminAccesses protocols, ssh, telnet, upnp, onvif, cloud, ip_filter) is enabled, else 0.",
+		"1 when a network service (adminAccesses protocols, ssh, telnet, upnp, onvif, cloud, ip_filter, snmpv1, snmpv2c, snmpv3) is enabled, else 0.",
 		"service")
 	servicePortDesc = newDesc("service_port",
-		"TCP port of a protocol in /ISAPI/Security/adminAccesses (portNo).",
+		"Port of a network service: portNo of a protocol in /ISAPI/Security/adminAccesses (TCP), listenPort of the SNMP agent (UDP, service snmp).",
 		"service")
 	httpsRedirectDesc = newDesc("https_redirect_enabled",
 		"1 when the device redirects HTTP to HTTPS (redirectToHttps of the HTTPS entry in /ISAPI/Security/adminAccesses), else 0.")
@@ -34,6 +35,15 @@ var (
 		"1 when the device is bound to a Hik-Connect/EZVIZ cloud account (bindStatus in /ISAPI/System/Network/EZVIZ), 0 when unbound.")
 	certificateExpiryDesc = newDesc("tls_certificate_expiry_timestamp_seconds",
 		"NotAfter of the TLS certificate the device presented to the exporter.")
+	snmpCommunityDefaultDesc = newDesc("snmp_community_default",
+		"1 when a community of an enabled SNMP v1/v2c agent is a well-known default (public, private) or empty, else 0; the community itself is never read out.",
+		"version", "access")
+	snmpV3NoAuthDesc = newDesc("snmp_v3_users_without_auth",
+		"Number of SNMPv3 users whose authentication method is none.")
+	upnpPortMappingDesc = newDesc("upnp_port_mapping_enabled",
+		"1 when the device's UPnP port mapping is on (ports/enabled), else 0.")
+	upnpMappedPortsDesc = newDesc("upnp_mapped_ports",
+		"Number of ports the device asks its router to open over UPnP; 0 when UPnP or its port mapping is off.")
 )
 
 type servicesCollector struct{}
@@ -54,10 +64,11 @@ func (servicesCollector) Collect(ctx context.Context, d *Probe, m *Metrics) erro
 		admin     isapi.AdminAccessList
 		ssh       isapi.SSH
 		telnet    isapi.Telnetd
-		upnp      isapi.UPnP
+		upnp      upnpMapping
 		integrate isapi.Integrate
 		ezviz     isapi.EZVIZ
 		ipFilter  isapi.IPFilter
+		snmp      isapi.SNMP
 		web       isapi.WebCertificate
 		rtsp      rtspAuth
 	)
@@ -65,13 +76,17 @@ func (servicesCollector) Collect(ctx context.Context, d *Probe, m *Metrics) erro
 		{feature: "admin_accesses", fetch: fetchInto(ctx, d, isapi.AdminAccessesEndpoint, &admin), emit: func(e *serviceEmitter) { e.adminAccesses(&admin) }},
 		{feature: "ssh", fetch: fetchInto(ctx, d, isapi.SSHEndpoint, &ssh), emit: func(e *serviceEmitter) { e.service("ssh", ssh.Enabled) }},
 		{feature: "telnet", fetch: fetchInto(ctx, d, isapi.TelnetdEndpoint, &telnet), emit: func(e *serviceEmitter) { e.service("telnet", telnet.Enabled) }},
-		{feature: "upnp", fetch: fetchInto(ctx, d, isapi.UPnPEndpoint, &upnp), emit: func(e *serviceEmitter) { e.service("upnp", upnp.Enabled) }},
+		// The port mapping's own endpoint, when read, reports feature
+		// upnp_ports itself; like the RTSP fallback, its failure does not
+		// take the UPnP switch with it.
+		{feature: "upnp", fetch: func() error { return upnp.fetch(ctx, d, m) }, emit: upnp.emit},
 		{feature: "integrate", fetch: fetchInto(ctx, d, isapi.IntegrateEndpoint, &integrate), emit: func(e *serviceEmitter) { e.service("onvif", integrate.ONVIF.On()) }},
 		{feature: "cloud", fetch: fetchInto(ctx, d, isapi.EZVIZEndpoint, &ezviz), emit: func(e *serviceEmitter) {
 			e.service("cloud", ezviz.Enabled)
 			e.m.Bool(cloudBoundDesc, ezviz.Bound())
 		}},
 		{feature: "ip_filter", fetch: fetchInto(ctx, d, isapi.IPFilterEndpoint, &ipFilter), emit: func(e *serviceEmitter) { e.service("ip_filter", ipFilter.Enabled) }},
+		{feature: "snmp", fetch: fetchInto(ctx, d, isapi.SNMPEndpoint, &snmp), emit: func(e *serviceEmitter) { e.snmp(&snmp) }},
 		{feature: "web_certificate", fetch: fetchInto(ctx, d, isapi.WebCertificateEndpoint, &web), emit: func(e *serviceEmitter) {
 			e.m.Bool(basicAllowedDesc, web.BasicAllowed(), "web")
 		}},
@@ -91,7 +106,7 @@ func (servicesCollector) Collect(ctx context.Context, d *Probe, m *Metrics) erro
 
 	// Series are emitted after every read, in the table's order, so that a
 	// service named twice keeps the same source.
-	e := &serviceEmitter{m: m, seen: map[string]bool{}}
+	e := &serviceEmitter{m: m, seen: map[string]bool{}, ports: map[string]bool{}}
 	for _, src := range sources {
 		if src.supported && src.emit != nil {
 			src.emit(e)
@@ -105,7 +120,45 @@ func (servicesCollector) Collect(ctx context.Context, d *Probe, m *Metrics) erro
 			m.Timestamp(certificateExpiryDesc, t)
 		}
 	}
-	return errors.Join(err, rtsp.fallbackErr)
+	return errors.Join(err, upnp.portsErr, rtsp.fallbackErr)
+}
+
+// upnpMapping is the UPnP switch and the port mapping it governs.
+type upnpMapping struct {
+	isapi.UPnP
+	mapping  *isapi.UPnPPorts // the answer's own ports block, or /UPnP/ports
+	portsErr error            // a real failure of /UPnP/ports
+}
+
+// fetch reads the UPnP answer and, only when UPnP is on and the answer
+// carries no ports block, the mapping at /UPnP/ports (isapi.md §5.5),
+// reporting feature upnp_ports for it. It returns the UPnP answer's own
+// outcome, which decides the upnp feature.
+func (u *upnpMapping) fetch(ctx context.Context, d *Probe, m *Metrics) error {
+	var err error
+	if u.UPnP, err = isapi.Fetch(ctx, d.Client, isapi.UPnPEndpoint); err != nil {
+		return err
+	}
+	u.mapping = u.Ports
+	if u.mapping != nil || !u.Enabled.Set || !u.Enabled.V {
+		return nil
+	}
+	ports, err := isapi.Fetch(ctx, d.Client, isapi.UPnPPortsEndpoint)
+	switch ok, err := m.Optional("upnp_ports", err); {
+	case ok:
+		u.mapping = &ports
+	case err != nil:
+		u.portsErr = fmt.Errorf("UPnP port mapping: %w", err)
+	}
+	return nil
+}
+
+func (u *upnpMapping) emit(e *serviceEmitter) {
+	e.service("upnp", u.Enabled)
+	if u.mapping != nil {
+		e.m.Bool(upnpPortMappingDesc, u.mapping.Enabled)
+	}
+	e.m.Int(upnpMappedPortsDesc, isapi.MappedPorts(u.Enabled, u.mapping))
 }
 
 // rtspAuth is the outcome of the RTSP authentication lookup.
@@ -137,10 +190,12 @@ func (r *rtspAuth) fetch(ctx context.Context, d *Probe) error {
 	return err
 }
 
-// serviceEmitter writes service series, each service name once.
+// serviceEmitter writes service series, each service name once, and each
+// service's port once.
 type serviceEmitter struct {
-	m    *Metrics
-	seen map[string]bool
+	m     *Metrics
+	seen  map[string]bool
+	ports map[string]bool
 }
 
 func (e *serviceEmitter) service(name string, enabled isapi.OptionalBool) bool {
@@ -152,10 +207,18 @@ func (e *serviceEmitter) service(name string, enabled isapi.OptionalBool) bool {
 	return true
 }
 
+func (e *serviceEmitter) port(name string, port isapi.OptionalInt) {
+	if !port.Set || e.ports[name] {
+		return
+	}
+	e.ports[name] = true
+	e.m.Int(servicePortDesc, port, name)
+}
+
 func (e *serviceEmitter) adminAccesses(l *isapi.AdminAccessList) {
 	for _, s := range l.Services() {
 		if e.service(s.Name, s.Enabled) {
-			e.m.Int(servicePortDesc, s.Port, s.Name)
+			e.port(s.Name, s.Port)
 		}
 	}
 	https, ok := l.HTTPS()
@@ -166,4 +229,26 @@ func (e *serviceEmitter) adminAccesses(l *isapi.AdminAccessList) {
 	e.m.Bool(tlsVersionDesc, https.TLS11, "1.1")
 	e.m.Bool(tlsVersionDesc, https.TLS12, "1.2")
 	e.m.Bool(tlsVersionDesc, https.TLS13, "1.3")
+}
+
+// snmp writes the SNMP agent's switches and port, and for each enabled
+// v1/v2c agent whether its communities are defaults. The answer was
+// decoded into verdicts only (isapi.SNMP): no community is at hand here.
+func (e *serviceEmitter) snmp(s *isapi.SNMP) {
+	e.service("snmpv1", s.V1.Enabled)
+	e.service("snmpv2c", s.V2c.Enabled)
+	e.service("snmpv3", s.V3.Enabled)
+	e.port("snmp", s.ListenPort)
+	for _, v := range []struct {
+		version string
+		c       *isapi.SNMPCommunities
+	}{{"v1", &s.V1}, {"v2c", &s.V2c}} {
+		if !v.c.Enabled.Set || !v.c.Enabled.V {
+			continue
+		}
+		e.m.Bool(snmpCommunityDefaultDesc, v.c.Read, v.version, "read")
+		e.m.Bool(snmpCommunityDefaultDesc, v.c.Write, v.version, "write")
+		e.m.Bool(snmpCommunityDefaultDesc, v.c.Trap, v.version, "trap")
+	}
+	e.m.Int(snmpV3NoAuthDesc, s.V3.UsersWithoutAuth)
 }

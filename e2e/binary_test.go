@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
+	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
@@ -247,6 +248,100 @@ func TestNoCredentialLeaks(t *testing.T) {
 	}
 	if !strings.Contains(all, `"level":"DEBUG"`) {
 		t.Error("debug logging was not on")
+	}
+}
+
+// TestNoSNMPCommunityLeaks: SNMP communities are passwords (isapi.md
+// §5.16). Devices whose SNMP answers hold distinctive communities, well
+// formed and broken in the ways that tempt an error message to quote them,
+// are probed every way (plain and debug=true, cold and warm, so cached
+// answers are reported too) by exporters logging at debug level in JSON
+// and logfmt; nothing they print or serve holds any part of a community.
+func TestNoSNMPCommunityLeaks(t *testing.T) {
+	const (
+		readC  = "Snmp-Canary-Read-5c2e"
+		writeC = "Snmp-Canary-Write-a817"
+		trapC  = "Snmp-Canary-Trap-3f90"
+		v1C    = "Snmp-Canary-V1-77d4"
+	)
+	ns := simulator.NamespaceISAPIOrg20
+	good := simulator.SNMPXML(ns, simulator.SNMP{
+		V1:  &simulator.SNMPCommunity{Enabled: true, Read: v1C, Write: v1C, Traps: []string{trapC}},
+		V2c: &simulator.SNMPCommunity{Enabled: true, Read: readC, Write: writeC, Traps: []string{trapC, "public"}},
+		V3: &simulator.SNMPv3{Enabled: true, Users: []simulator.SNMPUser{
+			{Name: "ro", Auth: "none", Privacy: "none"}, {Name: "rw", Auth: "SHA", Privacy: "AES"}}},
+		ListenPort: 161,
+	})
+	head := `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<SNMP version="2.0" xmlns="` + ns + `"><SNMPv2c><enabled>true</enabled><readCommunity>` + readC
+	devices := map[string]struct {
+		body  string
+		fault simulator.Fault
+	}{
+		"snmp-ok":                  {body: string(good)},
+		"snmp-octet-stream":        {body: string(good), fault: simulator.Fault{ContentType: "application/octet-stream"}},
+		"snmp-truncated":           {body: string(good), fault: simulator.Fault{Malformed: true}},
+		"snmp-cut-after-community": {body: head + "</readCommunity><writeCommunity>" + writeC + "</writeComm"},
+		"snmp-community-first":     {body: "<SNMP><readCommunity>" + readC + "</readCommunity>"},
+		"snmp-entity":              {body: head + "&" + writeC + ";</readCommunity></SNMPv2c></SNMP>"},
+		"snmp-closing-tag":         {body: head + "</" + writeC + "></SNMPv2c></SNMP>"},
+		"snmp-bad-character":       {body: head + "\x01" + writeC + "</readCommunity></SNMPv2c></SNMP>"},
+		"snmp-not-snmp":            {body: "<" + readC + "><readCommunity>" + writeC + "</readCommunity></" + readC + ">"},
+		"snmp-status500":           {body: string(good), fault: simulator.Fault{Status: 500}},
+	}
+	dir := t.TempDir()
+	var cfg strings.Builder
+	cfg.WriteString("modules:\n  default:\n    username: exporter\n    password: snmp-test-pw\n    scheme: http\n    timeout: 2s\ndevices:\n")
+	for name, d := range devices {
+		p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
+		p.Username, p.Password = "exporter", "snmp-test-pw"
+		p.Endpoints["GET "+isapi.PathSNMP] = simulator.Endpoint{Body: []byte(d.body)}
+		dev := simulator.Start(t, p)
+		dev.SetFault("GET "+isapi.PathSNMP, d.fault)
+		fmt.Fprintf(&cfg, "  - {name: %s, address: %q}\n", name, dev.Addr())
+	}
+	cfgPath := filepath.Join(dir, "h.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var all strings.Builder
+	for _, format := range []string{"json", "logfmt"} {
+		e := startExporter(t, "http", "--config.file="+cfgPath, "--log.level=debug", "--log.format="+format)
+		for range 2 { // cold, then from the cache
+			for name := range devices {
+				for _, q := range []string{"", "&debug=true"} {
+					code, body := e.get(t, "/probe?target="+name+q)
+					fmt.Fprintf(&all, "%s%s: %d\n%s\n", name, q, code, body)
+				}
+			}
+		}
+		for _, p := range []string{"/", "/metrics", "/config", "/sd"} {
+			_, body := e.get(t, p)
+			all.WriteString(body)
+		}
+		all.WriteString(e.out.String())
+	}
+
+	out := all.String()
+	for _, secret := range []string{readC, writeC, trapC, v1C, "Snmp-Canary"} {
+		if i := strings.Index(out, secret); i >= 0 {
+			t.Errorf("SNMP community %q leaked: ...%s...", secret, out[max(0, i-200):min(len(out), i+100)])
+		}
+	}
+	// The test must have gone through what it claims to: the communities
+	// were read (and judged), and each broken answer failed the collector.
+	for _, want := range []string{
+		`hikvision_snmp_community_default{access="read",version="v2c"} 0`,
+		`hikvision_snmp_community_default{access="trap",version="v2c"} 1`,
+		`hikvision_snmp_community_default{access="write",version="v1"} 0`,
+		`hikvision_snmp_v3_users_without_auth 1`,
+		`hikvision_feature_supported{feature="snmp"} 1`,
+		"malformed XML answer", "answer is not an SNMP document", "HTTP 500", isapi.PathSNMP,
+		`"level":"DEBUG"`, "level=DEBUG", "Collector failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("path not exercised: no %q in the output", want)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ const (
 	PathSSH                 = "/ISAPI/System/Network/ssh"
 	PathTelnetd             = "/ISAPI/System/Network/telnetd"
 	PathUPnP                = "/ISAPI/System/Network/UPnP"
+	PathUPnPPorts           = "/ISAPI/System/Network/UPnP/ports"
 	PathIntegrate           = "/ISAPI/System/Network/Integrate"
 	PathEZVIZ               = "/ISAPI/System/Network/EZVIZ"
 	PathIPFilter            = "/ISAPI/System/Network/ipFilter"
@@ -129,14 +130,70 @@ type Telnetd struct {
 var TelnetdEndpoint = XML[Telnetd](PathTelnetd, true)
 
 // UPnP is GET /ISAPI/System/Network/UPnP (isapi.md §5.5), shape from client
-// code; no real capture.
+// code; no real capture. Some firmware nests the port mapping in it
+// (UPnP/ports, seen in a client's test fixture); others serve it only at
+// /ISAPI/System/Network/UPnP/ports.
 type UPnP struct {
 	Enabled OptionalBool `xml:"enabled"`
 	Name    string       `xml:"name"`
+	Ports   *UPnPPorts   `xml:"ports"` // nil when the answer has no port mapping
 }
 
 // UPnPEndpoint reads the UPnP switch, cached.
 var UPnPEndpoint = XML[UPnP](PathUPnP, true)
+
+// UPnPPorts is the UPnP port mapping: GET /ISAPI/System/Network/UPnP/ports,
+// or the ports block of the UPnP answer (isapi.md §5.5):
+// ports/{enabled, mapmode, portList/port/{id, enabled, internalPort,
+// externalPort}}. Shape from client code and Hikvision's changelog; no
+// real capture.
+type UPnPPorts struct {
+	Enabled OptionalBool  `xml:"enabled"`
+	MapMode string        `xml:"mapmode"` // auto | manual
+	List    *UPnPPortList `xml:"portList"`
+}
+
+// UPnPPortsEndpoint reads the port mapping, cached. Collectors ask for it
+// only when UPnP is on and its answer carries no ports block.
+var UPnPPortsEndpoint = XML[UPnPPorts](PathUPnPPorts, true)
+
+// UPnPPortList is ports/portList.
+type UPnPPortList struct {
+	Ports []UPnPPort `xml:"port"`
+}
+
+// UPnPPort is one port the device may ask the router to forward.
+type UPnPPort struct {
+	ID           OptionalInt  `xml:"id"`
+	Enabled      OptionalBool `xml:"enabled"`
+	InternalPort string       `xml:"internalPort"` // the service: http, https, rtsp, admin, srtp, ...
+	ExternalPort OptionalInt  `xml:"externalPort"`
+}
+
+// MappedPorts is how many ports a device asks its router to open: none
+// when UPnP or the port mapping is off, else the portList entries not
+// switched off (an entry without enabled counts). upnp is the UPnP
+// switch; p is the mapping, nil when not read. Unset when that cannot be
+// told: the mapping is on, or not known to be off, and no portList was sent.
+func MappedPorts(upnp OptionalBool, p *UPnPPorts) OptionalInt {
+	switch {
+	case upnp.Set && !upnp.V:
+		return OptionalInt{V: 0, Set: true}
+	case p == nil:
+		return OptionalInt{}
+	case p.Enabled.Set && !p.Enabled.V:
+		return OptionalInt{V: 0, Set: true}
+	case p.List == nil:
+		return OptionalInt{}
+	}
+	var n int64
+	for _, port := range p.List.Ports {
+		if !port.Enabled.Set || port.Enabled.V {
+			n++
+		}
+	}
+	return OptionalInt{V: n, Set: true}
+}
 
 // Integrate is GET /ISAPI/System/Network/Integrate: the CGI/ISAPI and ONVIF
 // switches (isapi.md §3, §5.7), shape from client notes; no real capture.
