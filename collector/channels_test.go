@@ -1,169 +1,47 @@
 package collector
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
-	"github.com/hikvision-exporter/hikvision_exporter/config"
-	"github.com/hikvision-exporter/hikvision_exporter/isapi"
+	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
-// The channels tests keep their own small kit (prefix ch): a simulated
-// device, the Probe a prober would hand the collector, and the series of
-// one run as `name{label="value",...}` -> value. Requests are counted in
-// Stats.Authenticated (answered requests, per path): the client's first
-// request to a device also draws the Digest challenge, on whichever path.
+// The channels tests run on the package's helpers (startProbe, collect,
+// runProbe). Requests are counted in Stats.Authenticated (answered
+// requests, per path): the client's first request to a device also draws
+// the Digest challenge, on whichever path.
 
 const (
 	chList   = simulator.KeyInputProxyChannels
 	chStatus = simulator.KeyInputProxyChannelStatus
 )
 
-// chStart runs a device serving p and a Probe for it whose client is built
-// from the module as the prober builds it (max_concurrent_requests,
-// cache_ttl). extra is YAML appended to the config after the module.
-func chStart(t *testing.T, p simulator.Profile, moduleExtra, extra string) (*simulator.Device, *Probe) {
+// collectChannels runs the channels collector once, on the real clock.
+func collectChannels(t *testing.T, d *Probe) (map[string]float64, error) {
 	t.Helper()
-	sim := simulator.Start(t, p)
-	prof := sim.Profile()
-	cfg, err := config.Parse(fmt.Appendf(nil, "modules:\n  default:\n    username: %q\n    password: %q\n    scheme: http\n%s%s",
-		prof.Username, prof.Password, moduleExtra, extra))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod := cfg.Modules["default"]
-	client := isapi.New(isapi.Options{
-		Scheme: "http", Address: sim.Addr(), Username: prof.Username, Password: prof.Password,
-		MaxConcurrent: mod.MaxConcurrentRequests, Backoff: time.Minute, BackoffMax: time.Hour,
-		CacheTTL: time.Duration(mod.CacheTTL),
-	})
-	t.Cleanup(client.Close)
-	return sim, &Probe{Module: mod, Config: cfg, Client: client, Values: NewValues(nil),
-		Logger: slog.New(slog.DiscardHandler), Now: time.Now()}
+	return collect(t, channelsCollector{}, d, nil)
 }
 
-// chRun runs collectors concurrently as one probe does after the
-// credential check, within the module's timeout, and returns their
-// metrics and errors. Background refreshes are held off during the run,
-// and awaited after it.
-func chRun(t *testing.T, d *Probe, cs ...Collector) ([]prometheus.Metric, []error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(d.Module.Timeout))
-	defer cancel()
-	end, err := d.Client.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms := make([]Metrics, len(cs))
-	errs := make([]error, len(cs))
-	var wg sync.WaitGroup
-	for i, c := range cs {
-		wg.Go(func() { errs[i] = c.Collect(ctx, d, &ms[i]) })
-	}
-	wg.Wait()
-	end()
-	if err := d.Client.WaitRefreshed(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var out []prometheus.Metric
-	for i := range ms {
-		if err := ms[i].Err(); err != nil {
-			t.Fatalf("building metrics: %v", err)
-		}
-		out = append(out, ms[i].Out()...)
-	}
-	return out, errs
-}
-
-// chCollect runs the channels collector once and returns its series.
-func chCollect(t *testing.T, d *Probe) (map[string]float64, error) {
-	t.Helper()
-	ms, errs := chRun(t, d, channelsCollector{})
-	return chSeries(t, ms), errs[0]
-}
-
-// chSeries gathers metrics through a pedantic registry and the linter.
-func chSeries(t *testing.T, ms []prometheus.Metric) map[string]float64 {
-	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(ConstMetrics(ms))
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	if problems, err := testutil.CollectAndLint(ConstMetrics(ms)); err != nil || len(problems) > 0 {
-		t.Fatalf("lint: %v %v", err, problems)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			var labels []string
-			for _, l := range m.GetLabel() {
-				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
-			}
-			key := mf.GetName()
-			if len(labels) > 0 {
-				key += "{" + strings.Join(labels, ",") + "}"
-			}
-			out[key] = m.GetGauge().GetValue()
-		}
-	}
-	return out
-}
-
-func chDiff(t *testing.T, what string, got, want map[string]float64) {
-	t.Helper()
-	keys := slices.Sorted(maps.Keys(got))
-	for _, k := range slices.Sorted(maps.Keys(want)) {
-		if _, ok := got[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	for _, k := range keys {
-		g, gok := got[k]
-		w, wok := want[k]
-		switch {
-		case !gok:
-			t.Errorf("%s: missing %s (want %v)", what, k, w)
-		case !wok:
-			t.Errorf("%s: unexpected %s = %v", what, k, g)
-		case g != w:
-			t.Errorf("%s: %s = %v, want %v", what, k, g, w)
-		}
-	}
-}
-
-func chFeature(name string) string {
-	return fmt.Sprintf("hikvision_feature_supported{feature=%q}", name)
-}
-
-// chInfo is the hikvision_channel_info key (labels in name order).
+// chInfo is the key of hikvision_channel_info.
 func chInfo(channel, name, ip, protocol, model, serial, version, build string) string {
-	return fmt.Sprintf("hikvision_channel_info{channel=%q,firmware_build=%q,firmware_version=%q,ip_address=%q,model=%q,name=%q,protocol=%q,serial_number=%q}",
-		channel, build, version, ip, model, name, protocol, serial)
+	return promtest.Key("hikvision_channel_info", "channel", channel, "name", name, "ip_address", ip, "protocol", protocol,
+		"model", model, "serial_number", serial, "firmware_version", version, "firmware_build", build)
 }
 
+// chKey is the key of hikvision_channel_<metric> for a channel.
 func chKey(metric, channel string) string {
-	return fmt.Sprintf("hikvision_channel_%s{channel=%q}", metric, channel)
+	return promtest.Key("hikvision_channel_"+metric, "channel", channel)
 }
 
+// chAdvisory is the key of a channel's firmware advisory verdict.
 func chAdvisory(channel, cve string) string {
-	return fmt.Sprintf("hikvision_channel_firmware_advisory{channel=%q,cve=%q}", channel, cve)
-}
-
-func chMidnight(y int, m time.Month, d int) float64 {
-	return float64(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix())
+	return promtest.Key("hikvision_channel_firmware_advisory", "channel", channel, "cve", cve)
 }
 
 // chAdd adds the series of one channel with firmware: info, admin account,
@@ -181,11 +59,11 @@ func chAdd(want map[string]float64, id, name, ip, model, serial, version, build 
 // captures (isapi.md §5.17). No status capture exists: the simulator
 // answers status with 404, so online is absent and its feature 0.
 func chCaptureWant() map[string]map[string]float64 {
-	nxi := map[string]float64{chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 0}
-	chAdd(nxi, "1", "garden", "1.0.0.236", "DS-2CD2386G2-IU", "DS-2CD2386G2-IU00000000AAWRK00000001", "V5.7.15", "240201", chMidnight(2024, time.February, 1), 0)
-	chAdd(nxi, "2", "home", "1.0.0.50", "DS-2CD2386G2-IU", "DS-2CD2386G2-IU00000000AAWRK00000002", "V5.7.15", "240201", chMidnight(2024, time.February, 1), 0)
+	nxi := map[string]float64{featureSeries("input_proxy_channels"): 1, featureSeries("input_proxy_channels_status"): 0}
+	chAdd(nxi, "1", "garden", "1.0.0.236", "DS-2CD2386G2-IU", "DS-2CD2386G2-IU00000000AAWRK00000001", "V5.7.15", "240201", midnightUTC(2024, time.February, 1), 0)
+	chAdd(nxi, "2", "home", "1.0.0.50", "DS-2CD2386G2-IU", "DS-2CD2386G2-IU00000000AAWRK00000002", "V5.7.15", "240201", midnightUTC(2024, time.February, 1), 0)
 	// A generic "IPC" on a 2015 build: inside the CVE-2021-36260 heuristic.
-	chAdd(nxi, "3", "road", "1.0.0.80", "IPC", "0000000000000-0C0F000000DD", "V6.26", "150513", chMidnight(2015, time.May, 13), 1)
+	chAdd(nxi, "3", "road", "1.0.0.80", "IPC", "0000000000000-0C0F000000DD", "V6.26", "150513", midnightUTC(2015, time.May, 13), 1)
 	// Channel 4 has no model, serial or firmware: labels empty, no advisory or build.
 	nxi[chInfo("4", "gate", "1.0.0.238", "HIKVISION", "", "", "", "")] = 1
 	nxi[chKey("admin_account", "4")] = 1
@@ -194,16 +72,16 @@ func chCaptureWant() map[string]map[string]float64 {
 	}
 
 	// Six channels (size says 10), no certificate-validation element.
-	k2 := map[string]float64{chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 0}
-	chAdd(k2, "1", "tagahoov", "1.0.0.208", "DS-2CD2387G2-LSU/SL", "DS-2CD2387G2-LSU/SL00000000AAWRJ00000000", "V5.7.14", "231028", chMidnight(2023, time.October, 28), 0)
-	chAdd(k2, "2", "garaazh", "1.0.0.253", "HWI-T220H", "HWI-T000H00000000AAWRC00000000", "V5.5.82", "181022", chMidnight(2018, time.October, 22), 1)
-	chAdd(k2, "3", "eeshoov", "1.0.0.137", "DS-2CD2387G2-LSU/SL", "DS-2CD2387G2-LSU/SL00000000AAWRAD0000000", "V5.7.14", "231028", chMidnight(2023, time.October, 28), 0)
-	chAdd(k2, "4", "sauna uks", "1.0.0.227", "DS-2CD2387G2H-LISU/SL", "DS-2CD2387G2H-LISU/SL00000000AAWRAW0000000", "V5.7.15", "240201", chMidnight(2024, time.February, 1), 0)
-	chAdd(k2, "5", "terrass", "1.0.0.129", "DS-2CD2387G2H-LISU/SL", "DS-2CD2387G2H-LISU/SL00000000AAWRAW0000000", "V5.7.15", "240201", chMidnight(2024, time.February, 1), 0)
-	chAdd(k2, "6", "uksekell", "1.0.0.46", "DS-KV6113-WPE1(C)", "DS-KV6113-WPE0(C)0000000000RRAH0000000", "V2.2.65", "230703", chMidnight(2023, time.July, 3), 0)
+	k2 := map[string]float64{featureSeries("input_proxy_channels"): 1, featureSeries("input_proxy_channels_status"): 0}
+	chAdd(k2, "1", "tagahoov", "1.0.0.208", "DS-2CD2387G2-LSU/SL", "DS-2CD2387G2-LSU/SL00000000AAWRJ00000000", "V5.7.14", "231028", midnightUTC(2023, time.October, 28), 0)
+	chAdd(k2, "2", "garaazh", "1.0.0.253", "HWI-T220H", "HWI-T000H00000000AAWRC00000000", "V5.5.82", "181022", midnightUTC(2018, time.October, 22), 1)
+	chAdd(k2, "3", "eeshoov", "1.0.0.137", "DS-2CD2387G2-LSU/SL", "DS-2CD2387G2-LSU/SL00000000AAWRAD0000000", "V5.7.14", "231028", midnightUTC(2023, time.October, 28), 0)
+	chAdd(k2, "4", "sauna uks", "1.0.0.227", "DS-2CD2387G2H-LISU/SL", "DS-2CD2387G2H-LISU/SL00000000AAWRAW0000000", "V5.7.15", "240201", midnightUTC(2024, time.February, 1), 0)
+	chAdd(k2, "5", "terrass", "1.0.0.129", "DS-2CD2387G2H-LISU/SL", "DS-2CD2387G2H-LISU/SL00000000AAWRAW0000000", "V5.7.15", "240201", midnightUTC(2024, time.February, 1), 0)
+	chAdd(k2, "6", "uksekell", "1.0.0.46", "DS-KV6113-WPE1(C)", "DS-KV6113-WPE0(C)0000000000RRAH0000000", "V2.2.65", "230703", midnightUTC(2023, time.July, 3), 0)
 
 	// Nine channels (size says 7), none with model or firmware.
-	q2 := map[string]float64{chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 0}
+	q2 := map[string]float64{featureSeries("input_proxy_channels"): 1, featureSeries("input_proxy_channels_status"): 0}
 	for i, ch := range []struct{ name, ip string }{
 		{"Garage", "1.0.0.49"}, {"Driveway", "1.0.0.73"}, {"Side Yard", "1.0.0.123"}, {"Front Door", "1.0.0.66"},
 		{"Front Walkway", "1.0.0.92"}, {"Gate", "1.0.0.30"}, {"Lower Patio", "1.0.0.238"}, {"Back Yard", "1.0.0.50"}, {"Back Path", "1.0.0.149"},
@@ -218,7 +96,7 @@ func chCaptureWant() map[string]map[string]float64 {
 		"DS-7616NI-K2":  k2,
 		"DS-7616NI-Q2":  q2,
 		// The DVR's list is empty (size says 2): nothing to ask status for.
-		"iDS-7208HQHI-M1": {chFeature("input_proxy_channels"): 1},
+		"iDS-7208HQHI-M1": {featureSeries("input_proxy_channels"): 1},
 	}
 }
 
@@ -228,16 +106,16 @@ func TestChannelsCaptureProfiles(t *testing.T) {
 	recorders := chCaptureWant()
 	for _, model := range simulator.CaptureModels() {
 		t.Run(model, func(t *testing.T) {
-			sim, d := chStart(t, simulator.CaptureProfile(model), "", "")
-			got, err := chCollect(t, d)
+			sim, d := startProbe(t, simulator.CaptureProfile(model), nil, "")
+			got, err := collectChannels(t, d)
 			if err != nil {
 				t.Fatal(err)
 			}
 			want, recorder := recorders[model]
 			if !recorder {
-				want = map[string]float64{chFeature("input_proxy_channels"): 0}
+				want = map[string]float64{featureSeries("input_proxy_channels"): 0}
 			}
-			chDiff(t, model, got, want)
+			promtest.Diff(t, model, got, want)
 			statusAsked := 0
 			if len(want) > 1 {
 				statusAsked = 1
@@ -255,17 +133,17 @@ func TestChannelsCaptureWithStatus(t *testing.T) {
 	p.Endpoints[chStatus] = simulator.Endpoint{Body: simulator.InputProxyChannelStatusXML(p.Namespace,
 		simulator.RecorderChannel{ID: 1}, simulator.RecorderChannel{ID: 2}, simulator.RecorderChannel{ID: 3},
 		simulator.RecorderChannel{ID: 4, Offline: true})}
-	_, d := chStart(t, p, "", "")
-	got, err := chCollect(t, d)
+	_, d := startProbe(t, p, nil, "")
+	got, err := collectChannels(t, d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := chCaptureWant()["DS-7608NXI-I2"]
-	want[chFeature("input_proxy_channels_status")] = 1
+	want[featureSeries("input_proxy_channels_status")] = 1
 	for id, v := range map[string]float64{"1": 1, "2": 1, "3": 1, "4": 0} {
 		want[chKey("online", id)] = v
 	}
-	chDiff(t, "DS-7608NXI-I2 with status", got, want)
+	promtest.Diff(t, "DS-7608NXI-I2 with status", got, want)
 }
 
 // A device without the list (404, or 403 notSupport) reports the feature 0
@@ -277,13 +155,13 @@ func TestChannelsDeviceWithoutEndpoint(t *testing.T) {
 		"notSupport": {NotSupported: []string{chList, chStatus}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			sim, d := chStart(t, p, "", "")
+			sim, d := startProbe(t, p, nil, "")
 			for range 2 {
-				got, err := chCollect(t, d)
+				got, err := collectChannels(t, d)
 				if err != nil {
 					t.Fatal(err)
 				}
-				chDiff(t, name, got, map[string]float64{chFeature("input_proxy_channels"): 0})
+				promtest.Diff(t, name, got, map[string]float64{featureSeries("input_proxy_channels"): 0})
 			}
 			if s := sim.Stats().Authenticated; s[chList] != 1 || s[chStatus] != 0 {
 				t.Errorf("two probes asked the list %d times and the status %d times; want 1 and 0", s[chList], s[chStatus])
@@ -306,13 +184,13 @@ func TestChannelsShapes(t *testing.T) {
 			Model: "DS-2CD2386G2-IU", FirmwareVersion: "V5.7.18 build 240826", CertificateValidation: simulator.Bool(false), Offline: true},
 		simulator.RecorderChannel{ID: 4, Protocol: "ONVIF"},
 	)
-	sim, d := chStart(t, p, "", "")
+	sim, d := startProbe(t, p, nil, "")
 	want := map[string]float64{
-		chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 1,
+		featureSeries("input_proxy_channels"): 1, featureSeries("input_proxy_channels_status"): 1,
 		// DS-2CD2xx2F-I, V5.3.0 build 150410: inside both advisories.
 		chInfo("1", "door", "192.168.254.2", "HIKVISION", "DS-2CD2032F-I", "DS-2CD2032F-I20150101AAWR000000001", "V5.3.0", "150410"): 1,
 		chKey("admin_account", "1"): 1, chKey("certificate_validation_enabled", "1"): 1, chKey("online", "1"): 1,
-		chKey("firmware_build_timestamp_seconds", "1"): chMidnight(2015, time.April, 10),
+		chKey("firmware_build_timestamp_seconds", "1"): midnightUTC(2015, time.April, 10),
 		chAdvisory("1", "CVE-2017-7921"):               1, chAdvisory("1", "CVE-2021-36260"): 1,
 		// ONVIF: no model or firmware, hence no advisory or build date.
 		chInfo("2", "yard", "192.168.254.3", "ONVIF", "", "", "", ""): 1,
@@ -320,16 +198,16 @@ func TestChannelsShapes(t *testing.T) {
 		// Offline, logged into as "Admin": the administrator all the same.
 		chInfo("3", "gate", "192.168.254.4", "HIKVISION", "DS-2CD2386G2-IU", "", "V5.7.18", "240826"): 1,
 		chKey("admin_account", "3"): 1, chKey("certificate_validation_enabled", "3"): 0, chKey("online", "3"): 0,
-		chKey("firmware_build_timestamp_seconds", "3"): chMidnight(2024, time.August, 26),
+		chKey("firmware_build_timestamp_seconds", "3"): midnightUTC(2024, time.August, 26),
 		chAdvisory("3", "CVE-2021-36260"):              0,
 		// Nothing but the protocol: no account, no certificate element.
 		chInfo("4", "", "", "ONVIF", "", "", "", ""): 1, chKey("online", "4"): 1,
 	}
-	got, err := chCollect(t, d)
+	got, err := collectChannels(t, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	chDiff(t, "shapes", got, want)
+	promtest.Diff(t, "shapes", got, want)
 	for k := range got {
 		if strings.Contains(k, secret) {
 			t.Errorf("the camera password reached a metric: %s", k)
@@ -340,12 +218,12 @@ func TestChannelsShapes(t *testing.T) {
 	sim.SetEndpoint(chStatus, simulator.Endpoint{Body: simulator.InputProxyChannelStatusXML(simulator.NamespaceISAPIOrg20,
 		simulator.RecorderChannel{ID: 1, Offline: true}, simulator.RecorderChannel{ID: 2}, simulator.RecorderChannel{ID: 3},
 		simulator.RecorderChannel{ID: 4})})
-	got, err = chCollect(t, d)
+	got, err = collectChannels(t, d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want[chKey("online", "1")], want[chKey("online", "3")] = 0, 1
-	chDiff(t, "second probe", got, want)
+	promtest.Diff(t, "second probe", got, want)
 	if s := sim.Stats().Authenticated; s[chList] != 1 || s[chStatus] != 2 {
 		t.Errorf("two probes: list asked %d times, status %d; want 1 (cached) and 2 (live)", s[chList], s[chStatus])
 	}
@@ -368,15 +246,15 @@ func TestChannelsIDs(t *testing.T) {
 <InputProxyChannelStatus><id>2</id><chanDetectResult>connect</chanDetectResult></InputProxyChannelStatus>
 <InputProxyChannelStatus><online>true</online></InputProxyChannelStatus>
 </InputProxyChannelStatusList>`
-	_, d := chStart(t, simulator.Profile{Endpoints: map[string]simulator.Endpoint{
+	_, d := startProbe(t, simulator.Profile{Endpoints: map[string]simulator.Endpoint{
 		chList: {Body: []byte(list)}, chStatus: {Body: []byte(status)},
-	}}, "", "")
-	got, err := chCollect(t, d)
+	}}, nil, "")
+	got, err := collectChannels(t, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	chDiff(t, "ids", got, map[string]float64{
-		chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 1,
+	promtest.Diff(t, "ids", got, map[string]float64{
+		featureSeries("input_proxy_channels"): 1, featureSeries("input_proxy_channels_status"): 1,
 		chInfo("1", "first", "", "", "", "", "", ""): 1, chInfo("2", "second", "", "", "", "", "", ""): 1,
 		chKey("online", "1"): 0,
 	})
@@ -384,12 +262,12 @@ func TestChannelsIDs(t *testing.T) {
 
 // An empty list (a DVR's analogue channels only) asks for no status.
 func TestChannelsEmptyList(t *testing.T) {
-	sim, d := chStart(t, simulator.Profile{}.WithRecorderChannels(), "", "")
-	got, err := chCollect(t, d)
+	sim, d := startProbe(t, simulator.Profile{}.WithRecorderChannels(), nil, "")
+	got, err := collectChannels(t, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	chDiff(t, "empty", got, map[string]float64{chFeature("input_proxy_channels"): 1})
+	promtest.Diff(t, "empty", got, map[string]float64{featureSeries("input_proxy_channels"): 1})
 	if s := sim.Stats().Authenticated; s[chList] != 1 || s[chStatus] != 0 {
 		t.Errorf("list asked %d times, status %d; want 1 and 0", s[chList], s[chStatus])
 	}
@@ -404,36 +282,36 @@ func TestChannelsStatusAndListFailures(t *testing.T) {
 
 	p := simulator.Profile{}.WithRecorderChannels(one)
 	p.NotSupported = []string{chStatus}
-	_, d := chStart(t, p, "", "")
-	got, err := chCollect(t, d)
+	_, d := startProbe(t, p, nil, "")
+	got, err := collectChannels(t, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	chDiff(t, "status notSupport", got, map[string]float64{
-		chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 0,
+	promtest.Diff(t, "status notSupport", got, map[string]float64{
+		featureSeries("input_proxy_channels"): 1, featureSeries("input_proxy_channels_status"): 0,
 		info: 1, chKey("admin_account", "1"): 1,
 	})
 
 	p = simulator.Profile{}.WithRecorderChannels(one)
 	p.Endpoints[chStatus] = simulator.Endpoint{Status: 500, Body: simulator.ResponseStatusXML(simulator.NamespaceHikvision20, "/ISAPI/ContentMgmt/InputProxy/channels/status", 3, "Device Error", "deviceError")}
-	_, d = chStart(t, p, "", "")
-	got, err = chCollect(t, d)
+	_, d = startProbe(t, p, nil, "")
+	got, err = collectChannels(t, d)
 	if err == nil || !strings.Contains(err.Error(), "channels/status") {
 		t.Errorf("status 500: err = %v", err)
 	}
-	chDiff(t, "status 500", got, map[string]float64{chFeature("input_proxy_channels"): 1, info: 1, chKey("admin_account", "1"): 1})
+	promtest.Diff(t, "status 500", got, map[string]float64{featureSeries("input_proxy_channels"): 1, info: 1, chKey("admin_account", "1"): 1})
 
 	for name, e := range map[string]simulator.Endpoint{
 		"500":            {Status: 500},
 		"ResponseStatus": {Body: simulator.NotSupportedXML(simulator.NamespaceHikvision20, "/ISAPI/ContentMgmt/InputProxy/channels")},
 		"broken XML":     {Body: []byte("<InputProxyChannelList><InputProxyChannel>")},
 	} {
-		sim, d := chStart(t, simulator.Profile{Endpoints: map[string]simulator.Endpoint{chList: e}}, "", "")
-		got, err := chCollect(t, d)
+		sim, d := startProbe(t, simulator.Profile{Endpoints: map[string]simulator.Endpoint{chList: e}}, nil, "")
+		got, err := collectChannels(t, d)
 		if err == nil {
 			t.Errorf("list %s: no error", name)
 		}
-		chDiff(t, "list "+name, got, map[string]float64{})
+		promtest.Diff(t, "list "+name, got, map[string]float64{})
 		if n := sim.Stats().Authenticated[chStatus]; n != 0 {
 			t.Errorf("list %s: status asked %d times", name, n)
 		}
@@ -448,7 +326,7 @@ func TestChannelsConfiguredAdvisories(t *testing.T) {
 		simulator.RecorderChannel{ID: 2, Model: "DS-2CD2386G2-IU", FirmwareVersion: "V5.7.18 build 240826"},
 		simulator.RecorderChannel{ID: 3, Model: "DS-KV6113-WPE1(C)", FirmwareVersion: "V2.2.65 build 201012"},
 	)
-	_, d := chStart(t, p, "", `firmware_advisories:
+	_, d := startProbe(t, p, nil, `firmware_advisories:
   - id: SITE-2026-001
     models: ["DS-2CD2*G2*"]
     max_version: V5.7.15
@@ -456,18 +334,18 @@ func TestChannelsConfiguredAdvisories(t *testing.T) {
     models: ["DS-KV*"]
     max_build: "210627"
 `)
-	got, err := chCollect(t, d)
+	got, err := collectChannels(t, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]float64{chFeature("input_proxy_channels"): 1, chFeature("input_proxy_channels_status"): 1}
+	want := map[string]float64{featureSeries("input_proxy_channels"): 1, featureSeries("input_proxy_channels_status"): 1}
 	for id, c := range map[string]struct {
 		model, version, build string
 		built                 float64
 	}{
-		"1": {"DS-2CD2386G2-IU", "V5.7.15", "240201", chMidnight(2024, time.February, 1)},
-		"2": {"DS-2CD2386G2-IU", "V5.7.18", "240826", chMidnight(2024, time.August, 26)},
-		"3": {"DS-KV6113-WPE1(C)", "V2.2.65", "201012", chMidnight(2020, time.October, 12)},
+		"1": {"DS-2CD2386G2-IU", "V5.7.15", "240201", midnightUTC(2024, time.February, 1)},
+		"2": {"DS-2CD2386G2-IU", "V5.7.18", "240826", midnightUTC(2024, time.August, 26)},
+		"3": {"DS-KV6113-WPE1(C)", "V2.2.65", "201012", midnightUTC(2020, time.October, 12)},
 	} {
 		want[chInfo(id, "", "", "", c.model, "", c.version, c.build)] = 1
 		want[chKey("firmware_build_timestamp_seconds", id)] = c.built
@@ -478,7 +356,7 @@ func TestChannelsConfiguredAdvisories(t *testing.T) {
 	// The configured CVE-2021-36260 replaces the built-in one: it covers
 	// only DS-KV models now, not every camera.
 	want[chAdvisory("3", "CVE-2021-36260")] = 1
-	chDiff(t, "configured advisories", got, want)
+	promtest.Diff(t, "configured advisories", got, want)
 }
 
 // A recorder with 256 IP channels: the area costs one list and one status
@@ -499,7 +377,7 @@ func TestChannelsLargeRecorder(t *testing.T) {
 	p := simulator.CaptureProfile("DS-7616NI-K2").WithRecorderChannels(channels...)
 	t.Logf("the list is %d kB", len(p.Endpoints[chList].Body)>>10)
 	const maxConc = 2
-	sim, d := chStart(t, p, fmt.Sprintf("    max_concurrent_requests: %d\n    timeout: 10s\n", maxConc), "")
+	sim, d := startProbe(t, p, nil, fmt.Sprintf("    max_concurrent_requests: %d\n    timeout: 10s\n", maxConc))
 	sim.SetLatency(5 * time.Millisecond) // let the probe's requests overlap
 
 	names := Names()
@@ -515,7 +393,7 @@ func TestChannelsLargeRecorder(t *testing.T) {
 	for probe, wantList := range []int{1, 0} { // cold, then warm: the list is cached
 		sim.ResetStats()
 		start := time.Now()
-		ms, errs := chRun(t, d, all...)
+		ms, errs := runProbe(t, d, nil, time.Duration(d.Module.Timeout), all...)
 		took := time.Since(start)
 		for i, err := range errs {
 			if err != nil && i != self {
@@ -541,7 +419,7 @@ func TestChannelsLargeRecorder(t *testing.T) {
 			t.Errorf("probe %d: %d requests in flight, max_concurrent_requests is %d", probe, s.MaxInFlight, maxConc)
 		}
 		counts := map[string]int{}
-		for k, v := range chSeries(t, ms) {
+		for k, v := range promtest.Series(t, ConstMetrics(ms)) {
 			name, _, _ := strings.Cut(k, "{")
 			if strings.HasPrefix(name, "hikvision_channel_") {
 				counts[strings.TrimPrefix(name, "hikvision_channel_")]++

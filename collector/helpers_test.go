@@ -16,8 +16,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hikvision-exporter/hikvision_exporter/config"
 	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
@@ -55,8 +58,9 @@ func parseConfig(t *testing.T, yaml string) *config.Config {
 }
 
 // moduleConfig is a configuration whose module "default" logs in to sim
-// with its account over the scheme it serves; moduleExtra adds indented
-// module keys, e.g. "    log_search_interval: 1m\n".
+// with its account over the scheme it serves; moduleExtra is appended:
+// indented module keys, e.g. "    log_search_interval: 1m\n", then any
+// top-level sections, e.g. "firmware_advisories:\n  - ...".
 func moduleConfig(t *testing.T, sim *simulator.Device, moduleExtra string) *config.Config {
 	t.Helper()
 	p := sim.Profile()
@@ -69,16 +73,17 @@ func moduleConfig(t *testing.T, sim *simulator.Device, moduleExtra string) *conf
 }
 
 // newProbe is what the prober hands a collector for sim under module
-// "default" of cfg: a real client (Digest, cache, concurrency limit) on
-// clock (nil: the real clock), which over https trusts the device's own
-// certificate, and a fresh Values.
+// "default" of cfg: a real client built from the module as the prober
+// builds it (Digest, cache_ttl, max_concurrent_requests) on clock (nil:
+// the real clock), which over https trusts the device's own certificate,
+// and a fresh Values.
 func newProbe(t *testing.T, sim *simulator.Device, clock *simulator.Clock, cfg *config.Config) *Probe {
 	t.Helper()
 	p := sim.Profile()
 	m := cfg.Modules["default"]
 	o := isapi.Options{
 		Scheme: m.Scheme, Address: sim.Addr(), Username: p.Username, Password: p.Password,
-		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour, CacheTTL: time.Duration(m.CacheTTL),
+		MaxConcurrent: m.MaxConcurrentRequests, Backoff: time.Minute, BackoffMax: time.Hour, CacheTTL: time.Duration(m.CacheTTL),
 	}
 	if cert := sim.Certificate(); cert != nil {
 		pool := x509.NewCertPool()
@@ -119,28 +124,47 @@ func collectOnce(t *testing.T, c Collector, p simulator.Profile) (*simulator.Dev
 // collectWithin is collect with a probe deadline (real time).
 func collectWithin(t *testing.T, c Collector, d *Probe, clock *simulator.Clock, timeout time.Duration) (map[string]float64, error) {
 	t.Helper()
+	ms, errs := runProbe(t, d, clock, timeout, c)
+	return promtest.Series(t, ConstMetrics(ms)), errs[0]
+}
+
+// runProbe runs collectors concurrently as one probe does after the
+// credential check, at the clock's time (nil: now) within timeout (real
+// time), and returns their metrics and their errors, one per collector.
+// As a probe does: no background refresh meanwhile; the refreshes the
+// collection queued run after it, and are done before the clock moves. It
+// fails the test on a metric that could not be built.
+func runProbe(t *testing.T, d *Probe, clock *simulator.Clock, timeout time.Duration, cs ...Collector) ([]prometheus.Metric, []error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	d.Now = time.Now()
 	if clock != nil {
 		d.Now = clock.Now()
 	}
-	var m Metrics
-	// As a probe does: no background refresh meanwhile; the refreshes the
-	// collection queued run after it, and are done before the clock moves.
 	end, err := d.Client.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = c.Collect(ctx, d, &m)
+	ms := make([]Metrics, len(cs))
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Go(func() { errs[i] = c.Collect(ctx, d, &ms[i]) })
+	}
+	wg.Wait()
 	end()
-	if werr := d.Client.WaitRefreshed(ctx); werr != nil {
-		t.Fatal(werr)
+	if err := d.Client.WaitRefreshed(ctx); err != nil {
+		t.Fatal(err)
 	}
-	if len(m.err) > 0 {
-		t.Fatalf("building metrics: %v", m.err)
+	var out []prometheus.Metric
+	for i := range ms {
+		if err := ms[i].Err(); err != nil {
+			t.Fatalf("building metrics: %v", err)
+		}
+		out = append(out, ms[i].Out()...)
 	}
-	return promtest.Series(t, ConstMetrics(m.out)), err
+	return out, errs
 }
 
 // featureSeries is the key of hikvision_feature_supported for a feature.

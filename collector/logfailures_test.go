@@ -4,16 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
-	dto "github.com/prometheus/client_model/go"
-
-	"github.com/hikvision-exporter/hikvision_exporter/config"
+	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
@@ -21,141 +15,63 @@ import (
 // Tests of hikvision_login_failures_last_hour: the failed logins of the
 // last hour, right from a device's first log read and across restarts.
 
-const (
-	lfGauge   = "hikvision_login_failures_last_hour"
-	lfCounter = "hikvision_login_failures_total"
-	lfSearch  = "POST /ISAPI/ContentMgmt/logSearch"
-)
+const lastHourSeries = "hikvision_login_failures_last_hour"
 
-var lfT0 = time.Date(2026, 11, 26, 12, 0, 30, 0, time.UTC)
+// lfT0 is where these tests' clocks start: half a minute into a minute, so
+// that the hour's first minute is only partly inside it.
+var lfT0 = testEpoch.Add(30 * time.Second)
 
-// lfClock is the fake clock of the simulator, the client and the probe.
-type lfClock struct {
-	mu sync.Mutex
-	t  time.Time
+// logPart is the lockout collector's log part alone: the failed-login
+// counter and gauge.
+type logPart struct{}
+
+func (logPart) Collect(ctx context.Context, d *Probe, m *Metrics) error {
+	return logCursorOf(d).collect(ctx, d, m)
 }
 
-func (c *lfClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
+// logDevice is a simulated device on a clock and the exporter's Probe of it.
+type logDevice struct {
+	t     *testing.T
+	clk   *simulator.Clock
+	sim   *simulator.Device
+	probe *Probe
 }
 
-func (c *lfClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// lfDevice is a simulated device and the exporter's view of it.
-type lfDevice struct {
-	t      *testing.T
-	clk    *lfClock
-	sim    *simulator.Device
-	module *config.Module
-	cfg    *config.Config
-	probe  *Probe
-}
-
-// lfStart runs a simulated device with log on a fake clock at lfT0 and a
-// probe context with a fresh State.
-func lfStart(t *testing.T, log ...simulator.LogEvent) *lfDevice {
+// startLogDevice runs a simulated device with log on a clock at lfT0 and a Probe
+// of it with a fresh Values.
+func startLogDevice(t *testing.T, log ...simulator.LogEvent) *logDevice {
 	t.Helper()
-	clk := &lfClock{t: lfT0}
-	sim, err := simulator.New(simulator.Profile{Log: log}, simulator.WithClock(clk.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sim.Close)
-	prof := sim.Profile()
-	cfg, err := config.Parse(fmt.Appendf(nil, "modules:\n  default:\n    username: %q\n    password: %q\n    scheme: http\n", prof.Username, prof.Password))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &lfDevice{t: t, clk: clk, sim: sim, module: cfg.Modules["default"], cfg: cfg}
-	d.restart(nil)
-	return d
+	clk := simulator.NewClock(lfT0)
+	sim, probe := startProbe(t, simulator.Profile{Log: log}, clk, "")
+	return &logDevice{t: t, clk: clk, sim: sim, probe: probe}
 }
 
-// restart gives the device a new client and a State restored from
+// restart gives the device a new client and Values restored from
 // persisted (nil: nothing persisted), as an exporter restart does.
-func (d *lfDevice) restart(persisted map[string]json.RawMessage) {
+func (d *logDevice) restart(persisted map[string]json.RawMessage) {
 	d.t.Helper()
-	prof := d.sim.Profile()
-	client := isapi.New(isapi.Options{
-		Scheme: "http", Address: d.sim.Addr(), Username: prof.Username, Password: prof.Password,
-		MaxConcurrent: 4, Backoff: time.Minute, BackoffMax: time.Hour, Now: d.clk.Now,
-		CacheTTL: time.Duration(d.module.CacheTTL),
-	})
-	d.t.Cleanup(client.Close)
-	d.probe = &Probe{
-		Module: d.module, Config: d.cfg, Client: client, Values: NewValues(persisted),
-		Logger: slog.New(slog.DiscardHandler), Now: d.clk.Now(),
-	}
+	d.probe = newProbe(d.t, d.sim, d.clk, d.probe.Config)
+	d.probe.Values = NewValues(persisted)
 }
 
-// collect runs the lockout collector's log part as a probe at the clock's
-// time and returns its series (counters also as name@created).
-func (d *lfDevice) collect() map[string]float64 {
+// collect runs the log part as a probe at the clock's time and returns its
+// series, failing the test on an error.
+func (d *logDevice) collect() map[string]float64 {
 	d.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	d.probe.Now = d.clk.Now()
-	var m Metrics
-	if err := logCursorOf(d.probe).collect(ctx, d.probe, &m); err != nil {
+	got, err := collect(d.t, logPart{}, d.probe, d.clk)
+	if err != nil {
 		d.t.Fatalf("collect at %s: %v", d.clk.Now().Format(time.TimeOnly), err)
 	}
-	if err := m.Err(); err != nil {
-		d.t.Fatalf("building metrics: %v", err)
-	}
-	return lfGather(d.t, m.Out())
-}
-
-func (d *lfDevice) searches() int { return d.sim.Stats().ByPath[lfSearch] }
-
-// lfGather turns metrics into name -> value, failing on anything the
-// pedantic registry or the metric linter rejects.
-func lfGather(t *testing.T, ms []prometheus.Metric) map[string]float64 {
-	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(ConstMetrics(ms))
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	if problems, err := testutil.CollectAndLint(ConstMetrics(ms)); err != nil || len(problems) > 0 {
-		t.Fatalf("lint: %v %v", err, problems)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			key := mf.GetName()
-			if len(m.GetLabel()) > 0 {
-				continue // feature_supported: not what these tests look at
-			}
-			switch mf.GetType() {
-			case dto.MetricType_COUNTER:
-				out[key] = m.GetCounter().GetValue()
-				if ct := m.GetCounter().GetCreatedTimestamp(); ct != nil {
-					out[key+"@created"] = float64(ct.AsTime().Unix())
-				}
-			case dto.MetricType_GAUGE:
-				out[key] = m.GetGauge().GetValue()
-			default:
-				t.Fatalf("%s: unexpected type %v", key, mf.GetType())
-			}
-		}
-	}
-	return out
+	return got
 }
 
 // want checks the gauge and the counter; a negative want means absent.
-func (d *lfDevice) want(what string, got map[string]float64, gauge, counter float64) {
+func (d *logDevice) want(what string, got map[string]float64, gauge, counter float64) {
 	d.t.Helper()
 	for _, c := range []struct {
 		name string
 		want float64
-	}{{lfGauge, gauge}, {lfCounter, counter}} {
+	}{{lastHourSeries, gauge}, {loginFailuresSeries, counter}} {
 		v, ok := got[c.name]
 		switch {
 		case c.want < 0 && ok:
@@ -168,68 +84,64 @@ func (d *lfDevice) want(what string, got map[string]float64, gauge, counter floa
 	}
 }
 
-func lfFailure(ts time.Time, ip string) simulator.LogEvent {
-	return simulator.LogEvent{Time: ts, Major: "Exception", Minor: "illlegealAccess", User: "admin", IP: ip}
-}
-
 // A burst already in the log when the exporter first reads it counts in
 // the gauge at once: it is what the first pass found in the last hour.
 // Failures outside the hour only enter the counter.
 func TestLoginFailuresLastHourAtFirstRead(t *testing.T) {
 	at := func(minutes float64) time.Time { return lfT0.Add(time.Duration(minutes * float64(time.Minute))) }
 	log := []simulator.LogEvent{ // the probe runs at 12:00:30
-		lfFailure(at(-25*60), "192.0.2.1"),                                           // before the lookback: nowhere
-		lfFailure(at(-3*60), "192.0.2.2"),                                            // in the lookback, not the hour
-		lfFailure(at(-62), "192.0.2.3"),                                              // 10:58:30, before the hour's first minute
-		lfFailure(at(-60), "192.0.2.4"),                                              // 11:00:30, an hour ago: its minute is the first counted
-		lfFailure(at(-60.5), "192.0.2.4"),                                            // 11:00:00, the same minute
+		illegalLogin(at(-25*60), "192.0.2.1"),                                        // before the lookback: nowhere
+		illegalLogin(at(-3*60), "192.0.2.2"),                                         // in the lookback, not the hour
+		illegalLogin(at(-62), "192.0.2.3"),                                           // 10:58:30, before the hour's first minute
+		illegalLogin(at(-60), "192.0.2.4"),                                           // 11:00:30, an hour ago: its minute is the first counted
+		illegalLogin(at(-60.5), "192.0.2.4"),                                         // 11:00:00, the same minute
 		{Time: at(-30), Major: "Exception", Minor: "illegalAccess", IP: "192.0.2.5"}, // the other spelling
-		lfFailure(at(-30), "192.0.2.5"),
-		lfFailure(at(-1), "192.0.2.6"),
-		lfFailure(lfT0, "192.0.2.6"), // the probe's own second
+		illegalLogin(at(-30), "192.0.2.5"),
+		illegalLogin(at(-1), "192.0.2.6"),
+		illegalLogin(lfT0, "192.0.2.6"), // the probe's own second
 		{Time: at(-5), Major: "Exception", Minor: "netBroken"},
 		{Time: at(-5), Major: "Operation", Minor: "remoteLogin", User: "admin", IP: "192.0.2.9"},
 	}
-	d := lfStart(t, log...)
+	d := startLogDevice(t, log...)
 	got := d.collect()
 	d.want("first read", got, 6, 8)
-	if got[lfCounter+"@created"] != float64(lfT0.Add(-24*time.Hour).Unix()) {
-		t.Errorf("counter created %v, want the start of the lookback", got[lfCounter+"@created"])
+	if got[loginFailuresSeries+promtest.CreatedSuffix] != float64(lfT0.Add(-24*time.Hour).Unix()) {
+		t.Errorf("counter created %v, want the start of the lookback", got[loginFailuresSeries+promtest.CreatedSuffix])
 	}
 }
 
 // The hardened case: a log without failed logins reports 0, not nothing,
 // once the log has been read.
 func TestLoginFailuresLastHourZero(t *testing.T) {
-	d := lfStart(t, simulator.LogEvent{Time: lfT0.Add(-time.Hour), Major: "Operation", Minor: "remoteLogin", User: "exporter", IP: "10.0.0.20"})
+	d := startLogDevice(t, simulator.LogEvent{Time: lfT0.Add(-time.Hour), Major: "Operation", Minor: "remoteLogin", User: "exporter", IP: "10.0.0.20"})
 	d.want("no failures", d.collect(), 0, 0)
 }
 
 // Between searches the gauge still loses the failures that leave the hour;
 // new failures show at the next search.
 func TestLoginFailuresLastHourBetweenSearches(t *testing.T) {
-	d := lfStart(t,
-		lfFailure(lfT0.Add(-59*time.Minute), "192.0.2.1"),
-		lfFailure(lfT0.Add(-58*time.Minute), "192.0.2.1"),
-		lfFailure(lfT0.Add(-10*time.Minute), "192.0.2.2"))
+	d := startLogDevice(t,
+		illegalLogin(lfT0.Add(-59*time.Minute), "192.0.2.1"),
+		illegalLogin(lfT0.Add(-58*time.Minute), "192.0.2.1"),
+		illegalLogin(lfT0.Add(-10*time.Minute), "192.0.2.2"))
 	d.want("first read", d.collect(), 3, 3)
-	n := d.searches()
+	n := logSearches(d.sim)
 
 	// 1m30s later, inside log_search_interval: no search; the failure of
 	// -59m (11:01:30, minute 11:01) has left the hour (from 11:02 on).
 	d.clk.Advance(90 * time.Second)
-	d.sim.AddLog(lfFailure(d.clk.Now().Add(-time.Second), "198.51.100.7"))
+	d.sim.AddLog(illegalLogin(d.clk.Now().Add(-time.Second), "198.51.100.7"))
 	d.want("inside the interval", d.collect(), 2, 3)
 	d.clk.Advance(time.Minute)
 	d.want("still inside", d.collect(), 1, 3)
-	if d.searches() != n {
-		t.Fatalf("searched inside the interval: %d -> %d", n, d.searches())
+	if logSearches(d.sim) != n {
+		t.Fatalf("searched inside the interval: %d -> %d", n, logSearches(d.sim))
 	}
 
 	// The interval is over: the new failure is read.
 	d.clk.Advance(150 * time.Second)
 	d.want("next search", d.collect(), 2, 4)
-	if d.searches() == n {
+	if logSearches(d.sim) == n {
 		t.Fatal("no search after the interval")
 	}
 
@@ -243,9 +155,9 @@ func TestLoginFailuresLastHourBetweenSearches(t *testing.T) {
 func TestLoginFailuresLastHourBounded(t *testing.T) {
 	var log []simulator.LogEvent
 	for s := -3 * 3600; s < 0; s += 7 { // a failure every 7 s for 3 hours
-		log = append(log, lfFailure(lfT0.Add(time.Duration(s)*time.Second), fmt.Sprintf("203.0.113.%d", s%200+200)))
+		log = append(log, illegalLogin(lfT0.Add(time.Duration(s)*time.Second), fmt.Sprintf("203.0.113.%d", s%200+200)))
 	}
-	d := lfStart(t, log...)
+	d := startLogDevice(t, log...)
 	want := 0
 	for _, ev := range log {
 		if !ev.Time.Truncate(time.Minute).Before(lfT0.Add(-time.Hour).Truncate(time.Minute)) {
@@ -257,14 +169,14 @@ func TestLoginFailuresLastHourBounded(t *testing.T) {
 	for i := range 36 { // three more hours, probed every 5 minutes, 40 failures each time
 		now := d.clk.Now()
 		for j := range 40 { // within the probe's first 4 minutes
-			d.sim.AddLog(lfFailure(now.Add(time.Duration(j)*6*time.Second), "203.0.113.99"))
+			d.sim.AddLog(illegalLogin(now.Add(time.Duration(j)*6*time.Second), "203.0.113.99"))
 		}
 		d.clk.Advance(5 * time.Minute)
 		got := d.collect()
 		// Every 5 minutes of the last hour holds 40 failures, the first
 		// three hours' 7-second rhythm has gone after the first hour.
-		if i >= 12 && got[lfGauge] != 12*40 {
-			t.Fatalf("probe %d: gauge %v, want %d", i, got[lfGauge], 12*40)
+		if i >= 12 && got[lastHourSeries] != 12*40 {
+			t.Fatalf("probe %d: gauge %v, want %d", i, got[lastHourSeries], 12*40)
 		}
 		if len(lc.recent) > 61 {
 			t.Fatalf("probe %d: %d per-minute counts kept, want at most 61", i, len(lc.recent))
@@ -288,9 +200,9 @@ func TestLoginFailuresLastHourBounded(t *testing.T) {
 // down; without it the first read finds the same from the log. Either way
 // the burst is in the gauge at the first probe after the restart.
 func TestLoginFailuresLastHourAcrossRestart(t *testing.T) {
-	d := lfStart(t)
+	d := startLogDevice(t)
 	for i := range 20 { // a burst in the 20 minutes before T0
-		d.sim.AddLog(lfFailure(lfT0.Add(-time.Duration(20-i)*time.Minute), "203.0.113.5"))
+		d.sim.AddLog(illegalLogin(lfT0.Add(-time.Duration(20-i)*time.Minute), "203.0.113.5"))
 	}
 	d.want("before the restart", d.collect(), 20, 20)
 	persisted := d.probe.Values.Persisted()
@@ -300,19 +212,19 @@ func TestLoginFailuresLastHourAcrossRestart(t *testing.T) {
 
 	// Down for 10 minutes, during which the burst goes on.
 	for i := range 10 {
-		d.sim.AddLog(lfFailure(lfT0.Add(time.Duration(i)*time.Minute+30*time.Second), "203.0.113.6"))
+		d.sim.AddLog(illegalLogin(lfT0.Add(time.Duration(i)*time.Minute+30*time.Second), "203.0.113.6"))
 	}
 	d.clk.Advance(10 * time.Minute)
-	searches := d.searches()
+	searches := logSearches(d.sim)
 
 	d.restart(persisted)
 	got := d.collect()
 	d.want("restart with persistence", got, 30, 30)
-	if got[lfCounter+"@created"] != float64(lfT0.Add(-24*time.Hour).Unix()) {
-		t.Errorf("counter created %v: the persisted counter must go on, not restart", got[lfCounter+"@created"])
+	if got[loginFailuresSeries+promtest.CreatedSuffix] != float64(lfT0.Add(-24*time.Hour).Unix()) {
+		t.Errorf("counter created %v: the persisted counter must go on, not restart", got[loginFailuresSeries+promtest.CreatedSuffix])
 	}
-	if d.searches()-searches > 2 {
-		t.Errorf("%d searches after the restart: it must go on from the cursor, not re-read the lookback", d.searches()-searches)
+	if logSearches(d.sim)-searches > 2 {
+		t.Errorf("%d searches after the restart: it must go on from the cursor, not re-read the lookback", logSearches(d.sim)-searches)
 	}
 
 	// Without persistence: the lookback again, the counter restarts with
@@ -341,16 +253,14 @@ func TestLoginFailuresLastHourAcrossRestart(t *testing.T) {
 // The gauge waits for the first pass, like the counter: a partial pass
 // would report a burst as smaller than it is.
 func TestLoginFailuresLastHourWaitsForFirstPass(t *testing.T) {
-	d := lfStart(t, lfFailure(lfT0.Add(-time.Minute), "192.0.2.1"))
-	d.sim.SetFault(lfSearch, simulator.Fault{Status: 500})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var m Metrics
-	if err := logCursorOf(d.probe).collect(ctx, d.probe, &m); err == nil {
+	d := startLogDevice(t, illegalLogin(lfT0.Add(-time.Minute), "192.0.2.1"))
+	d.sim.SetFault(logSearchKey, simulator.Fault{Status: 500})
+	got, err := collect(t, logPart{}, d.probe, d.clk)
+	if err == nil {
 		t.Fatal("a failing search reported no error")
 	}
-	d.want("search failing", lfGather(t, m.Out()), -1, -1)
-	d.sim.SetFault(lfSearch, simulator.Fault{})
+	d.want("search failing", got, -1, -1)
+	d.sim.SetFault(logSearchKey, simulator.Fault{})
 	d.clk.Advance(5 * time.Minute)
 	d.want("search recovered", d.collect(), 1, 1)
 }

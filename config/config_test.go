@@ -194,30 +194,32 @@ func TestDate(t *testing.T) {
 	}
 }
 
-func TestStoreKeepsOldConfigOnBadReload(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "h.yml")
-	good := "modules:\n  m: {username: u, password: p}\ndevices:\n  - {name: a, address: 10.0.0.1, module: m}\n"
-	if err := os.WriteFile(path, []byte(good), 0o600); err != nil {
-		t.Fatal(err)
-	}
+// fileStore writes yaml to h.yml in a fresh directory and returns a Store
+// loaded from it, with the directory: writeFile(t, dir, "h.yml", ...)
+// changes the file for the next Reload.
+func fileStore(t *testing.T, yaml string) (s *Store, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	path := writeFile(t, dir, "h.yml", yaml)
 	cfg, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewStore(path, cfg, nil)
-	if err := os.WriteFile(path, []byte("modules: {m: {username: u}}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	return NewStore(path, cfg, nil), dir
+}
+
+func TestStoreKeepsOldConfigOnBadReload(t *testing.T) {
+	good := "modules:\n  m: {username: u, password: p}\ndevices:\n  - {name: a, address: 10.0.0.1, module: m}\n"
+	s, dir := fileStore(t, good)
+	cfg := s.Get()
+	writeFile(t, dir, "h.yml", "modules: {m: {username: u}}\n")
 	if err := s.Reload(); err == nil || !strings.Contains(err.Error(), "modules.m.password") {
 		t.Fatalf("bad reload err = %v", err)
 	}
 	if s.Get() != cfg || s.Get().Device("a") == nil {
 		t.Fatal("old config not kept after a failed reload")
 	}
-	if err := os.WriteFile(path, []byte(strings.Replace(good, "name: a", "name: b", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, dir, "h.yml", strings.Replace(good, "name: a", "name: b", 1))
 	if err := s.Reload(); err != nil {
 		t.Fatal(err)
 	}

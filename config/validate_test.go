@@ -160,19 +160,8 @@ func TestSameNormalisedAddressIsAnError(t *testing.T) {
 }
 
 func TestStoreReloadMakesWarningsAvailable(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "h.yml")
-	if err := os.WriteFile(path, []byte("modules:\n  m: {username: u, password: p}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewStore(path, cfg, nil)
-	if err := os.WriteFile(path, []byte("modules:\n  m: {username: u, password: p, auth_backoff: 5m}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	s, dir := fileStore(t, "modules:\n  m: {username: u, password: p}\n")
+	writeFile(t, dir, "h.yml", "modules:\n  m: {username: u, password: p, auth_backoff: 5m}\n")
 	if err := s.Reload(); err != nil {
 		t.Fatal(err)
 	}

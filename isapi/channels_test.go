@@ -10,20 +10,12 @@ import (
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
-// chB prints an OptionalBool for table comparisons; "-" is unset.
-func chB(b OptionalBool) string {
-	if !b.Set {
-		return "-"
-	}
-	return fmt.Sprint(b.V)
-}
-
 // chRow summarises one channel as the collector reads it:
 // id|name|protocol|ip|user|model|serial|version|build|certificate validation.
 func chRow(c *InputProxyChannel) string {
 	fw := c.Source.Firmware()
 	return strings.Join([]string{c.ID, c.Name, c.Source.ProxyProtocol, c.Source.IPAddress, c.Source.UserName,
-		c.Source.Model, c.Source.SerialNumber, fw.FirmwareVersion, fw.FirmwareBuild(), chB(c.CertificateValidationEnabled)}, "|")
+		c.Source.Model, c.Source.SerialNumber, fw.FirmwareVersion, fw.FirmwareBuild(), showBool(c.CertificateValidationEnabled)}, "|")
 }
 
 // The four real lists (isapi.md §5.17), read off the captures. The root's

@@ -392,7 +392,9 @@ func (c *Client) answer(method, path string, res *http.Response, b []byte, readE
 		return nil, fmt.Errorf("%s %s: %w", method, path, readErr)
 	}
 	if ct := res.Header.Get("Content-Type"); strings.HasPrefix(strings.ToLower(ct), "text/html") {
-		return nil, fmt.Errorf("%s %s: device answered an HTML page (Content-Type %s), not XML: %q", method, path, ct, snippet(b))
+		// No snippet of the page: an answer can hold secrets (an SNMP
+		// community) whatever content type the device gave it.
+		return nil, fmt.Errorf("%s %s: device answered an HTML page (Content-Type %s, %d bytes), not XML", method, path, ct, len(b))
 	}
 	return b, nil
 }

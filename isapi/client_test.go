@@ -344,47 +344,47 @@ func TestAuthErrorFromUserCheckBody(t *testing.T) {
 	}
 }
 
-func TestRejectedCachedChallengeIsNotRetried(t *testing.T) {
-	dev, c := acceptedClient(t)
-	ctx := context.Background()
-	// The password is changed on the device while the client holds a valid
-	// challenge: retrying with a fresh challenge would be a second failed
-	// login. The credential check does not retry.
-	dev.SetPassword("rotated")
-	var ae *AuthError
-	if _, err := c.CheckCredentials(ctx, PathUserCheck); !errors.As(err, &ae) {
-		t.Fatalf("err = %v, want AuthError", err)
-	}
-	if s := dev.Stats(); s.FailedLogins != 1 {
-		t.Errorf("failed logins = %d, want exactly 1", s.FailedLogins)
-	}
-	if _, _, holding := c.HoldOff(); !holding {
-		t.Error("not holding off after the rejection")
-	}
-}
-
-// TestRejectedOrdinaryRequestIsCheckedOnce: a 401 on an ordinary request
-// after the device accepted the password is ambiguous (changed password,
-// or no permission for that endpoint). One credential check tells: here
-// the password changed, so the client holds off after at most one more
-// failed login, and every request waits for that check instead of adding
-// its own.
-func TestRejectedOrdinaryRequestIsCheckedOnce(t *testing.T) {
-	dev, c := acceptedClient(t)
-	ctx := context.Background()
-	dev.SetPassword("rotated")
-	var ae *AuthError
-	if _, err := c.Get(ctx, PathDeviceInfo); !errors.As(err, &ae) {
-		t.Fatalf("err = %v, want AuthError", err)
-	}
-	for range 5 {
-		var he *HoldOffError
-		if _, err := c.Get(ctx, PathTime); !errors.As(err, &he) {
-			t.Fatalf("err = %v, want HoldOffError", err)
-		}
-	}
-	if s := dev.Stats(); s.FailedLogins != 2 {
-		t.Errorf("failed logins = %d, want 2 (the request, then one check)", s.FailedLogins)
+// TestRejectedAfterAcceptance: the password is changed on the device
+// while the client holds a challenge it accepted. A rejected credential
+// check is not retried with a fresh challenge: that would be a second
+// failed login. A 401 on an ordinary request is ambiguous (changed
+// password, or no permission for that endpoint): one credential check
+// tells, here that the password changed, and every request waits for that
+// check instead of adding its own. Either way the client then holds off.
+func TestRejectedAfterAcceptance(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		request      func(context.Context, *Client) ([]byte, error)
+		failedLogins int
+	}{
+		{"credential check is not retried", func(ctx context.Context, c *Client) ([]byte, error) {
+			return c.CheckCredentials(ctx, PathUserCheck)
+		}, 1},
+		{"ordinary request is checked once", func(ctx context.Context, c *Client) ([]byte, error) {
+			return c.Get(ctx, PathDeviceInfo)
+		}, 2}, // the request, then one check
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dev, c := acceptedClient(t)
+			ctx := context.Background()
+			dev.SetPassword("rotated")
+			var ae *AuthError
+			if _, err := tc.request(ctx, c); !errors.As(err, &ae) {
+				t.Fatalf("err = %v, want AuthError", err)
+			}
+			for range 5 {
+				var he *HoldOffError
+				if _, err := c.Get(ctx, PathTime); !errors.As(err, &he) {
+					t.Fatalf("err = %v, want HoldOffError", err)
+				}
+			}
+			if s := dev.Stats(); s.FailedLogins != tc.failedLogins {
+				t.Errorf("failed logins = %d, want %d", s.FailedLogins, tc.failedLogins)
+			}
+			if _, _, holding := c.HoldOff(); !holding {
+				t.Error("not holding off after the rejection")
+			}
+		})
 	}
 }
 

@@ -101,8 +101,16 @@ func (e *exporter) reload(yaml string) {
 	e.cfg.Store(cfg)
 }
 
-// probe returns the status code and body of /probe?<query>.
+// probe returns the status code and body of /probe?<query>, sent with
+// header (name, value, ...).
 func (e *exporter) probe(query string, header ...string) (int, string) {
+	e.t.Helper()
+	code, _, body := e.probeTyped(query, header...)
+	return code, body
+}
+
+// probeTyped is probe that also returns the answer's Content-Type.
+func (e *exporter) probeTyped(query string, header ...string) (code int, contentType, body string) {
 	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/probe?"+query, nil)
 	for i := 0; i+1 < len(header); i += 2 {
@@ -114,13 +122,33 @@ func (e *exporter) probe(query string, header ...string) (int, string) {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return res.StatusCode, res.Header.Get("Content-Type"), string(b)
+}
+
+// wantLines checks that the exposition body has a line starting with each
+// of lines (promtest.HasLine).
+func wantLines(t *testing.T, body string, lines ...string) {
+	t.Helper()
+	for _, l := range lines {
+		if !promtest.HasLine(body, l) {
+			t.Errorf("no line %q in\n%s", l, body)
+		}
+	}
 }
 
 // probesTotal is the exporter's hikvision_exporter_probes_total for outcome.
 func (e *exporter) probesTotal(outcome string) float64 {
 	e.t.Helper()
 	return promtest.Gathered(e.t, e.reg)[promtest.Key("hikvision_exporter_probes_total", "outcome", outcome)]
+}
+
+// startCam starts a camera (the DS-2CD2146G2-ISU captures, whose admin
+// password is "password") and an exporter that knows it as "cam", its
+// module logging in with password; module adds indented module keys.
+func startCam(t *testing.T, password, module string) (*simulator.Device, *exporter) {
+	t.Helper()
+	dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	return dev, startExporter(t, configYAML(password, map[string]*simulator.Device{"cam": dev}, module), nil)
 }
 
 // configYAML is a config with one http module for user admin and the given devices.

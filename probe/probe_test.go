@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,32 +22,38 @@ import (
 
 // TestProbeOfEachKindOfDevice: a whole probe of a camera, a recorder and
 // an access terminal without deviceInfo, whose credential check falls back
-// and whose device area reports the feature missing instead of failing.
+// and whose device area reports the feature missing instead of failing;
+// and of a recorder without userCheck, whose credential check falls back
+// to deviceInfo and whose password state is not invented. Every probe
+// asks deviceInfo once: a credential check that falls back to it and the
+// device area share the answer.
 func TestProbeOfEachKindOfDevice(t *testing.T) {
-	for _, tc := range []struct {
-		model   string
-		feature string
+	noUserCheck := simulator.CaptureProfile("DS-7616NI-K2")
+	noUserCheck.NotSupported = []string{"GET /ISAPI/Security/userCheck"}
+	withInfo := []string{`hikvision_feature_supported{feature="device_info"} 1`, "hikvision_device_info{", "hikvision_firmware_build_timestamp_seconds "}
+	for name, tc := range map[string]struct {
+		profile      simulator.Profile
+		want, absent []string
 	}{
-		{"k1a340fwx", "0"},
-		{"DS-2CD2443G0-IW", "1"},
-		{"DS-7616NI-K2", "1"},
+		"k1a340fwx": {simulator.CaptureProfile("k1a340fwx"),
+			[]string{`hikvision_feature_supported{feature="device_info"} 0`}, []string{"hikvision_device_info{", "hikvision_firmware_build_timestamp_seconds "}},
+		"DS-2CD2443G0-IW":           {simulator.CaptureProfile("DS-2CD2443G0-IW"), withInfo, nil},
+		"DS-7616NI-K2":              {simulator.CaptureProfile("DS-7616NI-K2"), withInfo, nil},
+		"DS-7616NI-K2 no userCheck": {noUserCheck, append([]string{`hikvision_feature_supported{feature="user_check"} 0`}, withInfo...), []string{"hikvision_password_default"}},
 	} {
-		t.Run(tc.model, func(t *testing.T) {
-			dev := simulator.Start(t, simulator.CaptureProfile(tc.model))
+		t.Run(name, func(t *testing.T) {
+			dev := simulator.Start(t, tc.profile)
 			p := dev.Profile()
-			e := startExporter(t, configYAMLUser(p.Username, p.Password, map[string]*simulator.Device{"sim": dev}, "    collectors: [device]\n"), nil)
+			e := startExporter(t, configYAMLUser(p.Username, p.Password, map[string]*simulator.Device{"sim": dev}, "    collectors: [device, account]\n"), nil)
 			_, body := e.probe("target=sim")
-			for _, line := range []string{
-				"hikvision_up 1",
-				`hikvision_scrape_collector_success{collector="device"} 1`,
-				`hikvision_feature_supported{feature="device_info"} ` + tc.feature,
-			} {
-				if !promtest.HasLine(body, line) {
-					t.Errorf("missing %q:\n%s", line, body)
+			wantLines(t, body, slices.Concat(tc.want, []string{"hikvision_up 1", `hikvision_scrape_collector_success{collector="device"} 1`})...)
+			for _, l := range tc.absent {
+				if promtest.HasLine(body, l) {
+					t.Errorf("unexpected line %q in\n%s", l, body)
 				}
 			}
-			if promtest.HasLine(body, "hikvision_firmware_build_timestamp_seconds ") != (tc.feature == "1") {
-				t.Errorf("build timestamp present without deviceInfo, or absent with it:\n%s", body)
+			if got := dev.Stats().ByPath["GET /ISAPI/System/deviceInfo"]; got != 1 {
+				t.Errorf("deviceInfo asked %d times, want 1", got)
 			}
 		})
 	}
@@ -61,17 +68,9 @@ func TestCollectorRegistryIsTheOnlyList(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `unknown collector "bogus"`) {
 		t.Fatalf("err = %v, want an unknown collector", err)
 	}
-	dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
-	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"cam": dev}, "    collectors: [device, bogus]\n"), nil)
+	_, e := startCam(t, "password", "    collectors: [device, bogus]\n")
 	_, body := e.probe("target=cam")
-	for _, line := range []string{
-		`hikvision_scrape_collector_success{collector="device"} 1`,
-		`hikvision_scrape_collector_success{collector="bogus"} 0`,
-	} {
-		if !promtest.HasLine(body, line) {
-			t.Errorf("missing %q:\n%s", line, body)
-		}
-	}
+	wantLines(t, body, `hikvision_scrape_collector_success{collector="device"} 1`, `hikvision_scrape_collector_success{collector="bogus"} 0`)
 }
 
 func TestProbeDemoFleet(t *testing.T) {
@@ -82,33 +81,25 @@ func TestProbeDemoFleet(t *testing.T) {
 	defer fleet.Close()
 	e := startExporter(t, fleet.ConfigYAML(), nil)
 	for _, d := range fleet.Devices {
-		code, body := e.probe("target=" + d.Name)
-		if code != 200 {
-			t.Fatalf("%s: HTTP %d: %s", d.Name, code, body)
-		}
-		wantUp := "hikvision_up 1"
-		if d.Name == "wrong-password" {
-			wantUp = "hikvision_up 0"
-		}
-		for _, want := range []string{wantUp, "hikvision_probe_duration_seconds ", "hikvision_probe_timeout_seconds 10"} {
-			if !promtest.HasLine(body, want) {
-				t.Errorf("%s: no line %q in\n%s", d.Name, want, body)
+		t.Run(d.Name, func(t *testing.T) {
+			code, body := e.probe("target=" + d.Name)
+			if code != 200 {
+				t.Fatalf("HTTP %d: %s", code, body)
 			}
-		}
-		if d.Name != "wrong-password" {
-			for _, want := range []string{"hikvision_device_info{", "hikvision_firmware_build_timestamp_seconds ", `hikvision_scrape_collector_success{collector="device"} 1`} {
-				if !promtest.HasLine(body, want) {
-					t.Errorf("%s: no line %q in\n%s", d.Name, want, body)
-				}
+			up, want := "hikvision_up 1", []string{"hikvision_device_info{", "hikvision_firmware_build_timestamp_seconds ",
+				`hikvision_scrape_collector_success{collector="device"} 1`}
+			if d.Name == "wrong-password" {
+				up, want = "hikvision_up 0", nil
 			}
-		}
-		problems, err := promlint.New(strings.NewReader(body)).Lint()
-		if err != nil {
-			t.Fatalf("%s: lint: %v", d.Name, err)
-		}
-		for _, p := range problems {
-			t.Errorf("%s: lint: %s: %s", d.Name, p.Metric, p.Text)
-		}
+			wantLines(t, body, append(want, up, "hikvision_probe_duration_seconds ", "hikvision_probe_timeout_seconds 10")...)
+			problems, err := promlint.New(strings.NewReader(body)).Lint()
+			if err != nil {
+				t.Fatalf("lint: %v", err)
+			}
+			for _, p := range problems {
+				t.Errorf("lint: %s: %s", p.Metric, p.Text)
+			}
+		})
 	}
 	if got := fleet.Device("wrong-password").Device.Stats().FailedLogins; got != 1 {
 		t.Errorf("wrong-password device: %d failed logins, want 1", got)
@@ -179,9 +170,8 @@ func TestProbeTimeoutFromHeader(t *testing.T) {
 }
 
 func TestHangingDeviceAnswersByDeadline(t *testing.T) {
-	dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev, e := startCam(t, "password", "")
 	dev.SetFault("", simulator.Fault{Hang: true})
-	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"cam": dev}, ""), nil)
 	code, body := e.probe("target=cam", "X-Prometheus-Scrape-Timeout-Seconds", "0.3")
 	if code != 200 || !promtest.HasLine(body, "hikvision_up 0") {
 		t.Fatalf("HTTP %d\n%s", code, body)
@@ -192,15 +182,11 @@ func TestHangingDeviceAnswersByDeadline(t *testing.T) {
 }
 
 func TestFailingCollectorKeepsTheOthers(t *testing.T) {
-	dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev, e := startCam(t, "password", "    collectors: [device, account]\n")
 	dev.SetFault("GET /ISAPI/System/deviceInfo", simulator.Fault{Malformed: true})
-	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"cam": dev}, "    collectors: [device, account]\n"), nil)
 	_, body := e.probe("target=cam")
-	for _, want := range []string{"hikvision_up 1", `hikvision_scrape_collector_success{collector="device"} 0`, `hikvision_scrape_collector_success{collector="account"} 1`, "hikvision_password_default 0"} {
-		if !promtest.HasLine(body, want) {
-			t.Errorf("no %q in\n%s", want, body)
-		}
-	}
+	wantLines(t, body, "hikvision_up 1", `hikvision_scrape_collector_success{collector="device"} 0`,
+		`hikvision_scrape_collector_success{collector="account"} 1`, "hikvision_password_default 0")
 	if promtest.HasLine(body, "hikvision_device_info") {
 		t.Errorf("device_info from a malformed answer:\n%s", body)
 	}
@@ -210,30 +196,9 @@ func TestFailingCollectorKeepsTheOthers(t *testing.T) {
 	}
 }
 
-func TestUnsupportedUserCheckFallsBackToDeviceInfo(t *testing.T) {
-	p := simulator.CaptureProfile("DS-7616NI-K2")
-	p.NotSupported = []string{"GET /ISAPI/Security/userCheck"}
-	dev := simulator.Start(t, p)
-	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"nvr": dev}, "    collectors: [device, account]\n"), nil)
-	_, body := e.probe("target=nvr")
-	for _, want := range []string{"hikvision_up 1", `hikvision_feature_supported{feature="user_check"} 0`, "hikvision_device_info{"} {
-		if !promtest.HasLine(body, want) {
-			t.Errorf("no %q in\n%s", want, body)
-		}
-	}
-	if promtest.HasLine(body, "hikvision_password_default") {
-		t.Errorf("password state invented without userCheck:\n%s", body)
-	}
-	// deviceInfo served the credential check and the collector from one request.
-	if got := dev.Stats().ByPath["GET /ISAPI/System/deviceInfo"]; got != 1 {
-		t.Errorf("deviceInfo fetched %d times, want 1", got)
-	}
-}
-
 func TestConcurrentProbesShareOneCollection(t *testing.T) {
-	dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	dev, e := startCam(t, "password", "    collectors: [device, account]\n")
 	dev.SetLatency(30 * time.Millisecond)
-	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"cam": dev}, "    collectors: [device, account]\n"), nil)
 	e.probe("target=cam") // warm: challenge cached, deviceInfo cached
 	dev.ResetStats()
 	var wg sync.WaitGroup
@@ -375,8 +340,7 @@ func TestDeadPasswordFileMakesNoConnection(t *testing.T) {
 }
 
 func TestProbeMetricsAreFresh(t *testing.T) {
-	dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
-	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"cam": dev}, "    collectors: [account]\n"), nil)
+	dev, e := startCam(t, "password", "    collectors: [account]\n")
 	_, body := e.probe("target=cam")
 	if !promtest.HasLine(body, "hikvision_password_default 0") {
 		t.Fatalf("\n%s", body)
