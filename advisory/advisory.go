@@ -203,7 +203,9 @@ func (a *Advisory) InRange(version, build string) (in, checked bool) {
 
 // Evaluate judges a device against every advisory entry and returns one
 // verdict per id that covers the device and could be checked, sorted by id:
-// vulnerable when any covering entry's range contains the firmware.
+// vulnerable when any covering entry's range contains the firmware. An id
+// none of whose entries covers the device gets no verdict (see EvaluateAll
+// for one that says "not affected").
 func Evaluate(advs []Advisory, d Device) []Verdict {
 	verdict := map[string]bool{}
 	for i := range advs {
@@ -223,6 +225,64 @@ func Evaluate(advs []Advisory, d Device) []Verdict {
 	}
 	slices.SortFunc(out, func(a, b Verdict) int { return strings.Compare(a.ID, b.ID) })
 	return out
+}
+
+// EvaluateAll judges a device against every advisory id of the table and
+// returns one verdict per id, sorted by id:
+//
+//   - vulnerable when an entry of the id covers the device and its range
+//     holds the firmware;
+//   - not vulnerable when every entry of the id that covers the device was
+//     checked and none holds the firmware, and also when no entry covers
+//     it: a model outside every family of an advisory is checked, and not
+//     affected.
+//
+// An id is left out only when it cannot be judged: no entry finds the
+// device vulnerable, and an entry covering it bounds only a side of the
+// firmware the device does not report (InRange's checked is false), or
+// whether an entry covers it is unknown because the device sends no model
+// (or, for an entry of device types alone, no deviceType). Nothing is
+// returned when the firmware cannot be read at all: neither the version
+// nor the build.
+func EvaluateAll(advs []Advisory, d Device) []Verdict {
+	if _, ok := parseVersion(d.FirmwareVersion); !ok && d.Build == "" {
+		return nil
+	}
+	type judgement struct{ vulnerable, unknown bool }
+	byID := map[string]*judgement{}
+	for i := range advs {
+		a := &advs[i]
+		j := byID[a.ID]
+		if j == nil {
+			j = &judgement{}
+			byID[a.ID] = j
+		}
+		if !a.Applies(d.Model, d.DeviceType) {
+			j.unknown = j.unknown || !a.excludes(d)
+			continue
+		}
+		in, checked := a.InRange(d.FirmwareVersion, d.Build)
+		j.vulnerable = j.vulnerable || in
+		j.unknown = j.unknown || !checked
+	}
+	out := make([]Verdict, 0, len(byID))
+	for id, j := range byID {
+		if j.vulnerable || !j.unknown {
+			out = append(out, Verdict{ID: id, Vulnerable: j.vulnerable})
+		}
+	}
+	slices.SortFunc(out, func(a, b Verdict) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// excludes reports whether a device the advisory does not apply to is
+// known to lie outside it: the device names a model (which the patterns
+// do not match) or, for an entry of device types alone, a deviceType.
+func (a *Advisory) excludes(d Device) bool {
+	if strings.TrimSpace(d.Model) != "" {
+		return true
+	}
+	return len(a.Models) == 0 && strings.TrimSpace(d.DeviceType) != ""
 }
 
 // BelowMinimum finds the first minimum whose models match the model and

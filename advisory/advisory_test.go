@@ -251,6 +251,61 @@ func TestAdvisoryCVE202136260Heuristic(t *testing.T) {
 	}
 }
 
+// EvaluateAll, which the device collector reports: a verdict for every
+// id, 0 when the model is outside every family of an advisory, absent
+// only when the firmware cannot be read (or the device cannot be placed).
+func TestAdvisoryEvaluateAll(t *testing.T) {
+	site := []advisory.Advisory{
+		{ID: "SITE-TYPES", DeviceTypes: []string{"NVR"}, MaxVersion: "V4.70.0"},
+		{ID: "SITE-MODELS", Models: []string{"DS-76*"}, MaxBuild: "230101"},
+	}
+	all := advisory.Merge(site)
+	for _, tc := range []struct {
+		name                              string
+		model, deviceType, version, build string
+		want                              string // "ID=0|1" sorted, space-separated
+	}{
+		{"camera outside both CVE-2017-7921 families and site families", "DS-2CD2146G2-ISU", "IPCamera", "V5.7.17", "240606",
+			"CVE-2017-7921=0 CVE-2021-36260=0 SITE-MODELS=0 SITE-TYPES=0"},
+		{"the DS-2CD2532F-IWS", "DS-2CD2532F-IWS", "IPCamera", "V5.2.0", "140721",
+			"CVE-2017-7921=1 CVE-2021-36260=1 SITE-MODELS=0 SITE-TYPES=0"},
+		{"NVR: outside both built-in advisories", "DS-7608NXI-I2/8P/S", "NVR", "V4.62.210", "230619",
+			"CVE-2017-7921=0 CVE-2021-36260=0 SITE-MODELS=0 SITE-TYPES=1"},
+		{"DVR", "iDS-7208HQHI-M1(A)/S(C)", "DVR", "V4.75.011", "240625",
+			"CVE-2017-7921=0 CVE-2021-36260=0 SITE-MODELS=0 SITE-TYPES=0"},
+		// A covering entry that bounds only the side the device does not
+		// report cannot judge it: that id is absent; the others stand.
+		{"build unreadable", "DS-2CD2032F-I", "IPCamera", "V5.3.0", "",
+			"CVE-2017-7921=1 SITE-MODELS=0 SITE-TYPES=0"},
+		{"version unreadable", "DS-7616NI-K2", "NVR", "unknown", "221201",
+			"CVE-2017-7921=0 CVE-2021-36260=0 SITE-MODELS=1"},
+		{"firmware unreadable", "DS-2CD2146G2-ISU", "IPCamera", "unknown", "", ""},
+		{"firmware missing", "DS-7608NXI-I2", "NVR", "", "", ""},
+		// Without a model, families cannot exclude the device; device
+		// types still can, for entries of device types alone.
+		{"no model, a camera", "", "IPCamera", "V5.7.17", "240606", "CVE-2021-36260=0 SITE-TYPES=0"},
+		{"no model, an NVR", "", "NVR", "V4.62.210", "230619", "SITE-TYPES=1"},
+		{"no model, no type", "", "", "V4.62.210", "230619", ""},
+	} {
+		var got []string
+		for _, v := range advisory.EvaluateAll(all, advisory.Device{Model: tc.model, DeviceType: tc.deviceType, FirmwareVersion: tc.version, Build: tc.build}) {
+			n := "0"
+			if v.Vulnerable {
+				n = "1"
+			}
+			got = append(got, v.ID+"="+n)
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, strings.Join(got, " "), tc.want)
+		}
+	}
+	// Evaluate, which the channels report, keeps to the advisories that
+	// cover the device.
+	if got := advisory.Evaluate(all, advisory.Device{Model: "DS-2CD2146G2-ISU", DeviceType: "IPCamera", FirmwareVersion: "V5.7.17", Build: "240606"}); len(got) != 1 || got[0] != (advisory.Verdict{ID: "CVE-2021-36260"}) {
+		t.Errorf("Evaluate: %+v", got)
+	}
+}
+
 // advConfig parses a config with the given extra YAML after one module.
 func advConfig(t *testing.T, extra string) *config.Config {
 	t.Helper()

@@ -15,7 +15,7 @@ var (
 	firmwareBuildDesc = newDesc("firmware_build_timestamp_seconds",
 		"Firmware build date (firmwareReleasedDate \"build YYMMDD\") as midnight UTC.")
 	firmwareAdvisoryDesc = newDesc("firmware_advisory",
-		"1 when model, firmware version and build fall inside an affected range of the advisory, 0 when the advisory covers the model but not the firmware.",
+		"1 when model, firmware version and build fall inside an affected range of the advisory, 0 when they do not (the firmware is outside every range, or the model outside every family the advisory covers).",
 		"cve")
 	firmwareBelowMinimumDesc = newDesc("firmware_below_minimum",
 		"1 when the firmware version is below that of the first firmware_minimums entry matching the model, else 0.")
@@ -42,7 +42,9 @@ func (deviceCollector) Collect(ctx context.Context, d *Probe, m *Metrics) error 
 
 // firmwareAdvisories emits the advisory and minimum-version metrics for a
 // device's deviceInfo (see advisory/ADVISORIES.md): the built-in advisory
-// table merged with the configured one, and the configured minimums.
+// table merged with the configured one, a verdict for every advisory id
+// (0 also for a model outside every family of the advisory), and the
+// configured minimums.
 func firmwareAdvisories(m *Metrics, cfg *config.Config, info *isapi.DeviceInfo) {
 	var configured []advisory.Advisory
 	var mins []advisory.Minimum
@@ -53,7 +55,7 @@ func firmwareAdvisories(m *Metrics, cfg *config.Config, info *isapi.DeviceInfo) 
 	if _, ok := info.FirmwareBuildTime(); ok { // a build that is not a real date is unknown
 		firmware.Build = info.FirmwareBuild()
 	}
-	for _, r := range advisory.Evaluate(advisory.Merge(configured), firmware) {
+	for _, r := range advisory.EvaluateAll(advisory.Merge(configured), firmware) {
 		m.Gauge(firmwareAdvisoryDesc, boolFloat(r.Vulnerable), r.ID)
 	}
 	if below, ok := advisory.BelowMinimum(mins, info.Model, info.FirmwareVersion); ok {

@@ -31,45 +31,111 @@ var illaccessMethodsByModel = map[string][]string{
 	"iDS-7208HQHI-M1":     {},
 }
 
+// nestings are the shapes a device may answer in: as the captures have
+// them, and one level deeper (simulator.Nesting).
+var nestings = map[string]simulator.Nesting{
+	"captured":        0,
+	"wrapped root":    simulator.NestRoot,
+	"nested lists":    simulator.NestLists,
+	"wrapped, nested": simulator.NestRoot | simulator.NestLists,
+}
+
+// Every capture profile, in every shape: the same series.
 func TestLockoutCaptureProfiles(t *testing.T) {
 	models := simulator.CaptureModels()
 	if len(models) != 11 {
 		t.Fatalf("capture models: %v", models)
 	}
-	for _, model := range models {
-		clk := newClock()
-		_, d := startProbe(t, simulator.CaptureProfile(model), clk, "")
-		got, err := collect(t, lockoutCollector{}, d, clk)
-		if err != nil {
-			t.Errorf("%s: %v", model, err)
+	for shape, nesting := range nestings {
+		for _, model := range models {
+			lockoutCaptureProfile(t, model+", "+shape, model, nesting)
 		}
-		want := map[string]float64{
-			featureSeries("log_search"):          1,
-			loginFailuresSeries:                  0,
-			loginFailuresSeries + "@created":     unixSeconds(testEpoch.Add(-24 * time.Hour)),
-			"hikvision_login_failures_last_hour": 0, // read with the counter (logcursor.go)
-			logCursorSeries:                      unixSeconds(testEpoch),
-			featureSeries("event_triggers"):      1,
+	}
+}
+
+func lockoutCaptureProfile(t *testing.T, name, model string, nesting simulator.Nesting) {
+	t.Helper()
+	clk := newClock()
+	p := simulator.CaptureProfile(model)
+	p.Nesting = nesting
+	_, d := startProbe(t, p, clk, "")
+	got, err := collect(t, lockoutCollector{}, d, clk)
+	if err != nil {
+		t.Errorf("%s: %v", name, err)
+	}
+	want := map[string]float64{
+		featureSeries("log_search"):          1,
+		loginFailuresSeries:                  0,
+		loginFailuresSeries + "@created":     unixSeconds(testEpoch.Add(-24 * time.Hour)),
+		"hikvision_login_failures_last_hour": 0, // read with the counter (logcursor.go)
+		logCursorSeries:                      unixSeconds(testEpoch),
+		featureSeries("event_triggers"):      1,
+	}
+	if model == "k1a340fwx" {
+		// The terminal: real lock policy, no triggers capture.
+		want[featureSeries("illegal_login_lock")] = 1
+		want["hikvision_login_lock_enabled"] = 1
+		want["hikvision_login_lock_max_attempts"] = 5
+		want["hikvision_login_lock_duration_seconds"] = 1800
+		want[featureSeries("event_triggers")] = 0
+	} else {
+		want[featureSeries("illegal_login_lock")] = 0
+		methods, ok := illaccessMethodsByModel[model]
+		if !ok {
+			t.Fatalf("no expectation for %s", model)
 		}
-		if model == "k1a340fwx" {
-			// The terminal: real lock policy, no triggers capture.
-			want[featureSeries("illegal_login_lock")] = 1
-			want["hikvision_login_lock_enabled"] = 1
-			want["hikvision_login_lock_max_attempts"] = 5
-			want["hikvision_login_lock_duration_seconds"] = 1800
-			want[featureSeries("event_triggers")] = 0
-		} else {
-			want[featureSeries("illegal_login_lock")] = 0
-			methods, ok := illaccessMethodsByModel[model]
-			if !ok {
-				t.Fatalf("no expectation for %s", model)
+		want["hikvision_login_failure_notification_enabled"] = map[bool]float64{true: 1, false: 0}[len(methods) > 0]
+		for _, m := range methods {
+			want[fmt.Sprintf("hikvision_login_failure_notification_methods{method=%q}", m)] = 1
+		}
+	}
+	promtest.Diff(t, name, got, want)
+}
+
+// The variation seen on real firmware (isapi.md §5.13): the illaccess
+// trigger with an empty notification list, one level deeper than in the
+// captures. The lock policy, the trigger and the failed logins read the
+// same in every shape.
+func TestLockoutNestedAnswers(t *testing.T) {
+	ns := simulator.NamespaceISAPIOrg20
+	for _, methods := range [][]string{nil, {"center", "email"}} {
+		for shape, nesting := range nestings {
+			name := fmt.Sprintf("%s, methods %v", shape, methods)
+			clk := newClock()
+			p := simulator.CaptureProfile("DS-7616NI-K2") // the recorder: System/capabilities without a lock range
+			p.Nesting = nesting
+			p.Endpoints["GET "+isapi.PathIllegalLoginLock] = simulator.Endpoint{Body: simulator.IllegalLoginLockXML(ns, true, 5, 30)}
+			p.Endpoints["GET "+isapi.PathEventTriggers] = simulator.Endpoint{Body: simulator.EventTriggersXML(ns, methods...)}
+			p.Log = []simulator.LogEvent{
+				illegalLogin(testEpoch.Add(-3*time.Hour), "192.0.2.1"),
+				illegalLogin(testEpoch.Add(-30*time.Minute), "192.0.2.2"),
+				{Time: testEpoch.Add(-20 * time.Minute), Major: "Operation", Minor: "remoteLogin", User: "admin", IP: "192.0.2.3"},
+				illegalLogin(testEpoch.Add(-10*time.Minute), "192.0.2.2"),
 			}
-			want["hikvision_login_failure_notification_enabled"] = map[bool]float64{true: 1, false: 0}[len(methods) > 0]
+			_, d := startProbe(t, p, clk, "")
+			got, err := collect(t, lockoutCollector{}, d, clk)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			want := map[string]float64{
+				featureSeries("illegal_login_lock"):              1,
+				"hikvision_login_lock_enabled":                   1,
+				"hikvision_login_lock_max_attempts":              5,
+				"hikvision_login_lock_duration_seconds":          1800,
+				featureSeries("event_triggers"):                  1,
+				"hikvision_login_failure_notification_enabled":   map[bool]float64{true: 1, false: 0}[len(methods) > 0],
+				featureSeries("log_search"):                      1,
+				loginFailuresSeries:                              3,
+				loginFailuresSeries + "@created":                 unixSeconds(testEpoch.Add(-24 * time.Hour)),
+				"hikvision_login_failures_last_hour":             2,
+				"hikvision_last_login_failure_timestamp_seconds": unixSeconds(testEpoch.Add(-10 * time.Minute)),
+				logCursorSeries:                                  unixSeconds(testEpoch),
+			}
 			for _, m := range methods {
 				want[fmt.Sprintf("hikvision_login_failure_notification_methods{method=%q}", m)] = 1
 			}
+			promtest.Diff(t, name, got, want)
 		}
-		promtest.Diff(t, model, got, want)
 	}
 }
 

@@ -28,6 +28,9 @@ type DeviceInfo struct {
 	Manufacturer         string `xml:"manufacturer"`
 }
 
+// elementName makes Decode read the first DeviceInfo element at any depth.
+func (*DeviceInfo) elementName() string { return "DeviceInfo" }
+
 // FirmwareBuild returns the YYMMDD build of firmwareReleasedDate ("build
 // 240826", sometimes without the word), or "" when it is not one.
 func (d *DeviceInfo) FirmwareBuild() string {
@@ -81,6 +84,9 @@ type UserCheck struct {
 	UnlockTime        OptionalInt  `xml:"unlockTime"`
 	RetryLoginTime    OptionalInt  `xml:"retryLoginTime"`
 }
+
+// elementName makes Decode read the first userCheck element at any depth.
+func (*UserCheck) elementName() string { return "userCheck" }
 
 // Rejected reports a userCheck answered with HTTP 200 whose body says 401.
 func (u *UserCheck) Rejected() bool { return u.StatusValue.Set && u.StatusValue.V == 401 }

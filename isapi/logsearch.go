@@ -53,14 +53,47 @@ type LogWindow struct {
 // entries or more, where recorders stop silently.
 func (w *LogWindow) Truncated() bool { return !w.Complete || len(w.Entries) >= RecorderLogCap }
 
-// CMSearchResult is one page of a logSearch answer.
+// CMSearchResult is one page of a logSearch answer: the first
+// CMSearchResult element at any depth (see Decode). Its fields are its
+// child elements; its matches are the logDescriptor elements at any depth
+// below it (matchList/searchMatchItem/logDescriptor in the captures).
 type CMSearchResult struct {
 	XMLName            xml.Name
-	SearchID           string          `xml:"searchID"`
-	ResponseStatus     OptionalBool    `xml:"responseStatus"`
-	ResponseStatusStrg string          `xml:"responseStatusStrg"`
-	NumOfMatches       OptionalInt     `xml:"numOfMatches"`
-	Matches            []LogDescriptor `xml:"matchList>searchMatchItem>logDescriptor"`
+	SearchID           string
+	ResponseStatus     OptionalBool
+	ResponseStatusStrg string
+	NumOfMatches       OptionalInt
+	Matches            []LogDescriptor
+}
+
+func (*CMSearchResult) elementName() string { return "CMSearchResult" }
+
+// UnmarshalXML reads a CMSearchResult element (see CMSearchResult).
+func (r *CMSearchResult) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	*r = CMSearchResult{XMLName: start.Name}
+	return walkElement(d, func(se *xml.StartElement, depth int) (bool, error) {
+		var field any
+		switch name := se.Name.Local; {
+		case name == "logDescriptor":
+			var m LogDescriptor
+			err := d.DecodeElement(&m, se)
+			r.Matches = append(r.Matches, m)
+			return true, err
+		case depth > 1:
+			return false, nil
+		case name == "searchID":
+			field = &r.SearchID
+		case name == "responseStatus":
+			field = &r.ResponseStatus
+		case name == "responseStatusStrg":
+			field = &r.ResponseStatusStrg
+		case name == "numOfMatches":
+			field = &r.NumOfMatches
+		default:
+			return false, nil
+		}
+		return true, d.DecodeElement(field, se)
+	})
 }
 
 // More reports whether the device says further pages exist.

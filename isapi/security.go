@@ -27,31 +27,92 @@ const (
 )
 
 // UserList is GET /ISAPI/Security/users (isapi.md §2.1). Reading it usually
-// needs an Administrator account.
+// needs an Administrator account. Its User elements are read at any depth
+// below the root (see UnmarshalXML).
 type UserList struct {
 	XMLName xml.Name
-	Users   []User `xml:"User"`
+	Users   []User
+}
+
+// UnmarshalXML reads every User element below start, at any depth:
+// UserList/User on the firmware seen so far, one level deeper where an
+// answer wraps the list in another element (isapi.md §0).
+func (l *UserList) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	*l = UserList{XMLName: start.Name}
+	return walkElement(d, func(se *xml.StartElement, _ int) (bool, error) {
+		if se.Name.Local != "User" {
+			return false, nil
+		}
+		var u User
+		err := d.DecodeElement(&u, se)
+		l.Users = append(l.Users, u)
+		return true, err
+	})
 }
 
 // UsersEndpoint reads the account list, cached.
 var UsersEndpoint = XML[UserList](PathUsers, true)
 
-// User is one account. Passwords are write-only and never appear.
+// User is one account. Passwords are write-only and never appear. Its
+// fields are its child elements; its address bindings are the
+// bondIpAddress and bondMacAddress elements at any depth below it (in
+// bondIpAddressList and bondMacAddressList on the firmware seen so far).
 type User struct {
-	ID              OptionalInt  `xml:"id"`
-	Enabled         OptionalBool `xml:"enabled"`
-	UserName        string       `xml:"userName"`
-	UserLevel       string       `xml:"userLevel"`
-	UserOperateType OptionalInt  `xml:"userOperateType"`
-	BondIPs         []struct {
-		ID          OptionalInt `xml:"id"`
-		IPAddress   string      `xml:"ipAddress"`
-		IPv6Address string      `xml:"ipv6Address"`
-	} `xml:"bondIpAddressList>bondIpAddress"`
-	BondMACs []struct {
-		ID         OptionalInt `xml:"id"`
-		MACAddress string      `xml:"macAddress"`
-	} `xml:"bondMacAddressList>bondMacAddress"`
+	ID              OptionalInt
+	Enabled         OptionalBool
+	UserName        string
+	UserLevel       string
+	UserOperateType OptionalInt
+	BondIPs         []BondIPAddress
+	BondMACs        []BondMACAddress
+}
+
+// BondIPAddress is one IP address binding slot of a User.
+type BondIPAddress struct {
+	ID          OptionalInt `xml:"id"`
+	IPAddress   string      `xml:"ipAddress"`
+	IPv6Address string      `xml:"ipv6Address"`
+}
+
+// BondMACAddress is one MAC address binding slot of a User.
+type BondMACAddress struct {
+	ID         OptionalInt `xml:"id"`
+	MACAddress string      `xml:"macAddress"`
+}
+
+// UnmarshalXML reads a User element (see User).
+func (u *User) UnmarshalXML(d *xml.Decoder, _ xml.StartElement) error {
+	*u = User{}
+	return walkElement(d, func(se *xml.StartElement, depth int) (bool, error) {
+		var field any
+		switch name := se.Name.Local; {
+		case name == "bondIpAddress":
+			var b BondIPAddress
+			err := d.DecodeElement(&b, se)
+			u.BondIPs = append(u.BondIPs, b)
+			return true, err
+		case name == "bondMacAddress":
+			var b BondMACAddress
+			err := d.DecodeElement(&b, se)
+			u.BondMACs = append(u.BondMACs, b)
+			return true, err
+		case depth > 1:
+			return false, nil
+		case name == "id":
+			field = &u.ID
+		case name == "enabled":
+			field = &u.Enabled
+		case name == "userName":
+			field = &u.UserName
+		case name == "userLevel":
+			field = &u.UserLevel
+		case name == "userOperateType":
+			field = &u.UserOperateType
+		default:
+			return false, nil
+		}
+		return true, d.DecodeElement(field, se)
+	})
 }
 
 // User level classes, as returned by User.LevelClass.
@@ -131,6 +192,9 @@ type IllegalLoginLock struct {
 	MaxIllegalLoginLockTime OptionalInt  `xml:"maxIllegalLoginLockTime"`
 }
 
+// elementName makes Decode read the first IllegalLoginLock element at any depth.
+func (*IllegalLoginLock) elementName() string { return "IllegalLoginLock" }
+
 // IllegalLoginLockEndpoint reads the lock policy, cached.
 var IllegalLoginLockEndpoint = XML[IllegalLoginLock](PathIllegalLoginLock, true)
 
@@ -169,6 +233,9 @@ type SecurityCap struct {
 // Present reports whether the document really was a SecurityCap.
 func (s *SecurityCap) Present() bool { return s != nil && s.XMLName.Local == "SecurityCap" }
 
+// elementName makes Decode read the first SecurityCap element at any depth.
+func (*SecurityCap) elementName() string { return "SecurityCap" }
+
 // LockTimeMax returns the max attribute of maxIllegalLoginLockTime, if sent.
 func (s *SecurityCap) LockTimeMax() OptionalInt {
 	if s == nil || s.MaxIllegalLoginLockTime == nil {
@@ -177,31 +244,18 @@ func (s *SecurityCap) LockTimeMax() OptionalInt {
 	return s.MaxIllegalLoginLockTime.Max
 }
 
-// deviceCapSecurity is the part of DeviceCap the security areas read.
-type deviceCapSecurity struct {
-	XMLName     xml.Name
-	SecurityCap *SecurityCap `xml:"SecurityCap"`
-}
-
-// DecodeSecurityCap reads a SecurityCap from either capability document:
-// a DeviceCap with a SecurityCap child, or a SecurityCap root. It returns
-// nil and no error for a well-formed document that holds no SecurityCap.
+// DecodeSecurityCap reads the first SecurityCap element of either
+// capability document, at any depth: a SecurityCap root, the SecurityCap
+// child of DeviceCap, or either wrapped one level deeper. It returns nil
+// and no error for a well-formed document that holds no SecurityCap, and
+// reads nothing past the SecurityCap.
 func DecodeSecurityCap(body []byte) (*SecurityCap, error) {
-	var dc deviceCapSecurity
-	if err := Decode(body, &dc); err != nil {
+	var s SecurityCap
+	found, err := DecodeFirst(body, s.elementName(), &s)
+	if err != nil || !found {
 		return nil, err
 	}
-	if dc.XMLName.Local == "SecurityCap" {
-		var s SecurityCap
-		if err := Decode(body, &s); err != nil {
-			return nil, err
-		}
-		return &s, nil
-	}
-	if dc.SecurityCap.Present() {
-		return dc.SecurityCap, nil
-	}
-	return nil, nil
+	return &s, nil
 }
 
 // The two documents a SecurityCap is read from keep only that: the rest
@@ -240,20 +294,63 @@ func FetchSecurityCap(ctx context.Context, c *Client) (*SecurityCap, error) {
 }
 
 // EventTriggerList is GET /ISAPI/Event/triggers (isapi.md §5.13). Its
-// EventTrigger elements are sometimes in another namespace than the root.
+// EventTrigger elements are sometimes in another namespace than the root,
+// and on some firmware one level deeper than on others; they are read at
+// any depth below the root (see UnmarshalXML).
 type EventTriggerList struct {
 	XMLName  xml.Name
-	Triggers []EventTrigger `xml:"EventTrigger"`
+	Triggers []EventTrigger
 }
 
-// EventTrigger is what a device does when one event fires.
+// UnmarshalXML reads every EventTrigger element below start, at any
+// depth: EventTriggerList/EventTrigger in the captures, the list inside
+// another root element, or the triggers under an extra element.
+func (l *EventTriggerList) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	*l = EventTriggerList{XMLName: start.Name}
+	return walkElement(d, func(se *xml.StartElement, _ int) (bool, error) {
+		if se.Name.Local != "EventTrigger" {
+			return false, nil
+		}
+		var t EventTrigger
+		err := d.DecodeElement(&t, se)
+		l.Triggers = append(l.Triggers, t)
+		return true, err
+	})
+}
+
+// EventTrigger is what a device does when one event fires: its id and
+// eventType are its child elements, its notifications the
+// EventTriggerNotification elements at any depth below it (in
+// EventTriggerNotificationList in the captures).
 type EventTrigger struct {
-	ID            string `xml:"id"`
-	EventType     string `xml:"eventType"`
-	Notifications []struct {
-		ID     string `xml:"id"`
-		Method string `xml:"notificationMethod"`
-	} `xml:"EventTriggerNotificationList>EventTriggerNotification"`
+	ID            string
+	EventType     string
+	Notifications []EventNotification
+}
+
+// EventNotification is one reaction of an EventTrigger.
+type EventNotification struct {
+	ID     string `xml:"id"`
+	Method string `xml:"notificationMethod"`
+}
+
+// UnmarshalXML reads an EventTrigger element (see EventTrigger).
+func (t *EventTrigger) UnmarshalXML(d *xml.Decoder, _ xml.StartElement) error {
+	*t = EventTrigger{}
+	return walkElement(d, func(se *xml.StartElement, depth int) (bool, error) {
+		switch name := se.Name.Local; {
+		case name == "EventTriggerNotification":
+			var n EventNotification
+			err := d.DecodeElement(&n, se)
+			t.Notifications = append(t.Notifications, n)
+			return true, err
+		case depth == 1 && name == "id":
+			return true, d.DecodeElement(&t.ID, se)
+		case depth == 1 && name == "eventType":
+			return true, d.DecodeElement(&t.EventType, se)
+		}
+		return false, nil
+	})
 }
 
 // Methods returns the trigger's non-empty notification methods, in order,
@@ -311,12 +408,25 @@ var IllegalAccessTriggerEndpoint = Derived(PathEventTriggers, true, func(b []byt
 
 // SecurityQuestions is GET /ISAPI/Security/questionConfiguration
 // (isapi.md §5.11: SecurityQuestion/QuestionList/Question/{id,answer}, no
-// real capture). Question elements are accepted inside QuestionList or
-// directly under the root.
+// real capture). Question elements are read at any depth below the root:
+// inside QuestionList, directly under the root, or deeper.
 type SecurityQuestions struct {
 	XMLName   xml.Name
-	Questions []SecurityQuestion `xml:"QuestionList>Question"`
-	Direct    []SecurityQuestion `xml:"Question"`
+	Questions []SecurityQuestion
+}
+
+// UnmarshalXML reads every Question element below start, at any depth.
+func (q *SecurityQuestions) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	*q = SecurityQuestions{XMLName: start.Name}
+	return walkElement(d, func(se *xml.StartElement, _ int) (bool, error) {
+		if se.Name.Local != "Question" {
+			return false, nil
+		}
+		var s SecurityQuestion
+		err := d.DecodeElement(&s, se)
+		q.Questions = append(q.Questions, s)
+		return true, err
+	})
 }
 
 // SecurityQuestionsEndpoint reads the security questions, cached.
@@ -335,12 +445,10 @@ type SecurityQuestion struct {
 // at all), or an id other than empty or "0". An empty list or only
 // placeholder slots means not configured.
 func (q *SecurityQuestions) Configured() bool {
-	for _, list := range [][]SecurityQuestion{q.Questions, q.Direct} {
-		for _, s := range list {
-			id := strings.TrimSpace(s.ID)
-			if strings.TrimSpace(s.Question) != "" || strings.TrimSpace(s.Answer) != "" || (id != "" && id != "0") {
-				return true
-			}
+	for _, s := range q.Questions {
+		id := strings.TrimSpace(s.ID)
+		if strings.TrimSpace(s.Question) != "" || strings.TrimSpace(s.Answer) != "" || (id != "" && id != "0") {
+			return true
 		}
 	}
 	return false
@@ -371,23 +479,43 @@ type securityEmailInfo struct {
 	EmailAddress string `json:"emailAddress" xml:"emailAddress"`
 }
 
+// securityEmailXML is the XML form of the recovery-email document: the
+// first SecurityEmail element at any depth (else the root, which is then
+// refused), and its SecurityInformation elements at any depth below it
+// (directly, or in a SecurityInformationList).
+type securityEmailXML struct {
+	XMLName xml.Name
+	Info    []securityEmailInfo
+}
+
+func (*securityEmailXML) elementName() string { return "SecurityEmail" }
+
+func (x *securityEmailXML) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	*x = securityEmailXML{XMLName: start.Name}
+	return walkElement(d, func(se *xml.StartElement, _ int) (bool, error) {
+		if se.Name.Local != "SecurityInformation" {
+			return false, nil
+		}
+		var i securityEmailInfo
+		err := d.DecodeElement(&i, se)
+		x.Info = append(x.Info, i)
+		return true, err
+	})
+}
+
 // DecodeSecurityEmail reads the recovery-email document in JSON or XML.
 func DecodeSecurityEmail(body []byte) (*SecurityEmail, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '<' {
-		var x struct {
-			XMLName xml.Name
-			Info    []securityEmailInfo `xml:"SecurityInformation"`
-			List    []securityEmailInfo `xml:"SecurityInformationList>SecurityInformation"`
-		}
+		var x securityEmailXML
 		if err := Decode(body, &x); err != nil {
 			return nil, err
 		}
-		if x.XMLName.Local != "SecurityEmail" {
+		if x.XMLName.Local != x.elementName() {
 			return nil, fmt.Errorf("answer is a %s document, not SecurityEmail", x.XMLName.Local)
 		}
 		out := &SecurityEmail{}
-		for _, i := range append(x.Info, x.List...) {
+		for _, i := range x.Info {
 			out.Addresses = append(out.Addresses, i.EmailAddress)
 		}
 		return out, nil
@@ -479,11 +607,15 @@ func skipJSONString(b []byte, i int) int {
 }
 
 // DoubleVerification is whatever the unconfirmed doubleVerification path
-// answers; only an enabled element is read, wherever the root is.
+// answers: the enabled element of the first DoubleVerification element at
+// any depth, or else of the root, whatever its name.
 type DoubleVerification struct {
 	XMLName xml.Name
 	Enabled OptionalBool `xml:"enabled"`
 }
+
+// elementName makes Decode read the first DoubleVerification element at any depth.
+func (*DoubleVerification) elementName() string { return "DoubleVerification" }
 
 // DoubleVerificationEndpoint reads the (unconfirmed) double-verification
 // switch, cached.

@@ -24,6 +24,9 @@ type TimeInfo struct {
 	TimeZone  string `xml:"timeZone"`
 }
 
+// elementName makes Decode read the first Time element at any depth.
+func (*TimeInfo) elementName() string { return "Time" }
+
 // TimeEndpoint reads the device clock. It is not cached: the skew is
 // measured against each probe's own request.
 var TimeEndpoint = XML[TimeInfo](PathTime, false)

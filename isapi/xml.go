@@ -36,16 +36,116 @@ func charsetReader(label string, r io.Reader) (io.Reader, error) {
 // A device may send anything up to the size limit, so decoding is bounded
 // (see maxXMLDepth and the limits after it): a document past a limit fails
 // with an error wrapping ErrXMLTooComplex.
+//
+// A document type that names its element (DeviceInfo, Time, SecurityCap,
+// ...) is read from the first element of that name at any depth, the
+// root included, as DecodeFirst does, and from the root when the document
+// holds none: firmware wraps some answers one level deeper than others.
+// List types (UserList, EventTriggerList, the log search's matches) find
+// their entries by name at any depth below the root.
 func Decode(body []byte, v any) error {
+	if n, ok := v.(namedDocument); ok {
+		found, err := DecodeFirst(body, n.elementName(), v)
+		if err != nil || found {
+			return err
+		}
+	}
+	return decodeRoot(body, v)
+}
+
+// namedDocument is a document type Decode finds by its element's local
+// name wherever it sits.
+type namedDocument interface{ elementName() string }
+
+// newDecoder returns the bounded decoder of body: the outer decoder
+// translates namespaces and checks nesting on the tokens the limiter let
+// through, exactly as it would on raw tokens.
+func newDecoder(body []byte) (*xml.Decoder, *limitReader) {
 	raw := xml.NewDecoder(&guardedBody{b: body})
 	raw.CharsetReader = charsetReader
 	lim := &limitReader{raw: raw}
-	// The outer decoder translates namespaces and checks nesting on the
-	// tokens the limiter let through, exactly as it would on raw tokens.
-	if err := xml.NewTokenDecoder(lim).Decode(v); err != nil {
+	return xml.NewTokenDecoder(lim), lim
+}
+
+// decodeRoot unmarshals the root element of body into v.
+func decodeRoot(body []byte, v any) error {
+	d, lim := newDecoder(body)
+	if err := d.Decode(v); err != nil {
 		return &DecodeError{Err: lim.locate(err), Snippet: snippet(body)}
 	}
 	return nil
+}
+
+// DecodeFirst unmarshals into v the first element whose local name is
+// local, at any depth of the root element (the root itself included), in
+// one pass. found is false, with no error, when the root holds no such
+// element. The rest of the root is read too, without being decoded, so
+// that a broken answer (a transfer cut short) fails as it does with
+// Decode; the limits of Decode apply to all of it.
+func DecodeFirst(body []byte, local string, v any) (found bool, err error) {
+	d, lim := newDecoder(body)
+	fail := func(err error) (bool, error) {
+		return false, &DecodeError{Err: lim.locate(err), Snippet: snippet(body)}
+	}
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			// EOF before any element is an empty answer, as for Decode;
+			// inside the root the decoder reports it as a syntax error.
+			return fail(err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local == local {
+				if err := d.DecodeElement(v, &t); err != nil {
+					return fail(err)
+				}
+				for ; depth > 0; depth-- { // up to the end of the root
+					if err := d.Skip(); err != nil {
+						return fail(err)
+					}
+				}
+				return true, nil
+			}
+			depth++
+		case xml.EndElement:
+			if depth--; depth == 0 {
+				return false, nil // the end of the root: the document
+			}
+		}
+	}
+}
+
+// walkElement reads the rest of the element whose start tag d has just
+// returned, up to its end tag, handing every element below it to visit
+// with its depth (1 for a child). visit either reads that element whole
+// (DecodeElement, Skip) and returns true, or returns false to have
+// walkElement go on into it. It serves the UnmarshalXML methods of types
+// whose entries sit at different depths on different firmware.
+func walkElement(d *xml.Decoder, visit func(start *xml.StartElement, depth int) (bool, error)) error {
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			read, err := visit(&t, depth+1)
+			if err != nil {
+				return err
+			}
+			if !read {
+				depth++
+			}
+		case xml.EndElement:
+			if depth == 0 {
+				return nil
+			}
+			depth--
+		}
+	}
 }
 
 // ErrXMLTooComplex is wrapped in the *DecodeError for an XML answer nested

@@ -57,6 +57,52 @@ func TestLockoutBudgetSlowDevice(t *testing.T) {
 	}
 }
 
+// TestLockoutBudgetTwoChallenges: a device offering SHA-256 and MD5
+// Digest challenges together, in two headers or in one, probed every 15
+// seconds with a wrong password, sees one failed login per hold-off
+// window: the exporter answers one challenge and never tries the other.
+// With the right password it logs in with no failed login at all.
+func TestLockoutBudgetTwoChallenges(t *testing.T) {
+	for name, offer := range map[string]simulator.DigestOffer{
+		"two headers": simulator.DigestBothHeaders,
+		"one header":  simulator.DigestBothInOne,
+	} {
+		t.Run(name, func(t *testing.T) {
+			clock := newClock()
+			p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
+			p.Password, p.LockAfter, p.LockDuration, p.ExtendLock = "device-password", 3, 30*time.Minute, true
+			p.Digest = offer
+			dev := simulator.Start(t, p, simulator.WithClock(clock.Now))
+			e := startExporter(t, configYAML("wrong-password", map[string]*simulator.Device{"cam": dev}, ""),
+				func(o *HandlerOptions) { o.Now = clock.Now })
+			// 35m, then 70m (auth_backoff doubles): two windows, two
+			// failed logins, in 100 minutes of probes.
+			for probe := range 400 {
+				code, body := e.probe("target=cam")
+				if code != 200 || !promtest.HasLine(body, "hikvision_up 0") || !promtest.HasLine(body, "hikvision_auth_rejected 1") {
+					t.Fatalf("probe %d: HTTP %d\n%s", probe, code, body)
+				}
+				e.settle()
+				clock.Advance(15 * time.Second)
+				if probe == 100 {
+					wantFailedLogins(t, dev, 1)
+				}
+			}
+			wantFailedLogins(t, dev, 2)
+
+			right := startExporter(t, configYAML("device-password", map[string]*simulator.Device{"cam": dev}, ""),
+				func(o *HandlerOptions) { o.Now = clock.Now })
+			for range 3 {
+				if _, body := right.probe("target=cam"); !promtest.HasLine(body, "hikvision_up 1") {
+					t.Fatalf("right password:\n%s", body)
+				}
+				clock.Advance(time.Minute)
+			}
+			wantFailedLogins(t, dev, 2)
+		})
+	}
+}
+
 // TestLockoutBudgetAliases: the configured name, the address, "localhost",
 // an IPv4-mapped address and another module all reach one device account.
 func TestLockoutBudgetAliases(t *testing.T) {

@@ -65,8 +65,25 @@ func (d *Device) nonceIssued(nonce string) (time.Time, bool) {
 	return time.UnixMilli(n), true
 }
 
+// DigestOffer is the set of Digest challenges a device sends with a 401.
+type DigestOffer int
+
+const (
+	// DigestMD5 is one MD5 challenge, as the firmware quoted in isapi.md §3.
+	DigestMD5 DigestOffer = iota
+	// DigestBothHeaders offers a SHA-256 and an MD5 challenge, each in a
+	// WWW-Authenticate header of its own, SHA-256 first, as newer
+	// firmware does (isapi.md §3). Either is accepted.
+	DigestBothHeaders
+	// DigestBothInOne offers the same two challenges as one
+	// comma-separated WWW-Authenticate value, MD5 first, so that a client
+	// must split the header, and choose, by itself.
+	DigestBothInOne
+)
+
 // challengeHeaders sets the WWW-Authenticate headers of a 401. The Digest
-// form follows the NVR one quoted in isapi.md §3.
+// form follows the NVR one quoted in isapi.md §3. Each challenge has a
+// nonce of its own.
 func (d *Device) challengeHeaders(h http.Header, p *Profile, now time.Time, stale bool) {
 	basic := fmt.Sprintf("Basic realm=%q", p.Realm)
 	if p.BasicOnly {
@@ -77,11 +94,35 @@ func (d *Device) challengeHeaders(h http.Header, p *Profile, now time.Time, stal
 	if stale {
 		st = "TRUE"
 	}
-	h.Set("WWW-Authenticate", fmt.Sprintf(`Digest realm=%q, domain="::", qop="auth", nonce=%q, opaque=%q, algorithm="MD5", stale="%s"`,
-		p.Realm, d.newNonce(now), d.opaque, st))
+	challenge := func(algorithm string) string {
+		return fmt.Sprintf(`Digest realm=%q, domain="::", qop="auth", nonce=%q, opaque=%q, algorithm=%q, stale="%s"`,
+			p.Realm, d.newNonce(now), d.opaque, algorithm, st)
+	}
+	h.Del("WWW-Authenticate")
+	switch p.Digest {
+	case DigestBothHeaders:
+		h.Add("WWW-Authenticate", challenge("SHA-256"))
+		h.Add("WWW-Authenticate", challenge("MD5"))
+	case DigestBothInOne:
+		h.Add("WWW-Authenticate", challenge("MD5")+", "+challenge("SHA-256"))
+	default:
+		h.Add("WWW-Authenticate", challenge("MD5"))
+	}
 	if p.AcceptBasic {
 		h.Add("WWW-Authenticate", basic)
 	}
+}
+
+// digestHash returns the hash of a Digest algorithm the device accepts:
+// MD5 (also when the answer names none), and SHA-256 when it offers that.
+func digestHash(p *Profile, algorithm string) (func(string) string, bool) {
+	switch {
+	case algorithm == "" || strings.EqualFold(algorithm, "MD5"):
+		return md5hex, true
+	case strings.EqualFold(algorithm, "SHA-256") && p.Digest != DigestMD5:
+		return sha256hex, true
+	}
+	return nil, false
 }
 
 // checkCredentialsLocked classifies the Authorization header. It returns the
@@ -110,7 +151,8 @@ func (d *Device) checkCredentialsLocked(r *http.Request, now time.Time) (authRes
 	if user == "" || c["nonce"] == "" || c["response"] == "" || c["uri"] == "" {
 		return authNone, user
 	}
-	if a := c["algorithm"]; a != "" && !strings.EqualFold(a, "MD5") {
+	hash, ok := digestHash(p, c["algorithm"])
+	if !ok {
 		return authNone, user
 	}
 	// We only offer qop=auth, so a client must answer with it, a cnonce and
@@ -133,9 +175,9 @@ func (d *Device) checkCredentialsLocked(r *http.Request, now time.Time) (authRes
 	if user != p.Username {
 		return authWrong, user
 	}
-	ha1 := md5hex(p.Username + ":" + p.Realm + ":" + p.Password)
-	ha2 := md5hex(r.Method + ":" + c["uri"])
-	want := md5hex(ha1 + ":" + c["nonce"] + ":" + c["nc"] + ":" + c["cnonce"] + ":auth:" + ha2)
+	ha1 := hash(p.Username + ":" + p.Realm + ":" + p.Password)
+	ha2 := hash(r.Method + ":" + c["uri"])
+	want := hash(ha1 + ":" + c["nonce"] + ":" + c["nc"] + ":" + c["cnonce"] + ":auth:" + ha2)
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(c["response"]))) {
 		return authWrong, user
 	}
@@ -176,6 +218,11 @@ func (d *Device) pruneNoncesLocked(now time.Time) {
 
 func md5hex(s string) string {
 	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func sha256hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
 

@@ -52,8 +52,9 @@ func (d *Device) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.authenticated(key)
 	rep := d.route(r, key)
 	d.mu.Lock()
-	ns := d.prof.Namespace
+	ns, nesting := d.prof.Namespace, d.prof.Nesting
 	d.mu.Unlock()
+	rep = nestReply(rep, nesting, ns)
 	rep = applyFault(rep, f, ns, r.URL.Path)
 	d.write(w, rep)
 }

@@ -58,6 +58,11 @@ type Profile struct {
 	Realm     string // default "DS-sim"
 	Namespace string // xmlns for synthesized documents; default NamespaceHikvision20
 
+	// Nesting serves every 2xx XML answer (canned, built in, captured)
+	// one level deeper, as some firmware does (see Nesting). Zero: as
+	// the captures have them.
+	Nesting Nesting
+
 	// Endpoints maps "METHOD /path" (no query string) to a canned answer.
 	// Unknown keys answer a plain 404, like real firmware.
 	Endpoints map[string]Endpoint
@@ -72,6 +77,11 @@ type Profile struct {
 	ExtendLock   bool          // a wrong login while locked restarts the lock (isapi.md §3)
 	NonceTTL     time.Duration // nonce lifetime; default 5m
 
+	// Digest is the set of Digest challenges offered: one MD5 challenge
+	// (default), or SHA-256 and MD5 together in either header form of
+	// newer firmware (see DigestOffer).
+	Digest DigestOffer
+
 	BasicOnly bool // challenge with Basic only, and accept Basic
 	// AcceptBasic offers a second "WWW-Authenticate: Basic" challenge after
 	// the Digest one and accepts Basic credentials, as firmware does when
@@ -83,6 +93,12 @@ type Profile struct {
 
 	Log    []LogEvent // served by POST /ISAPI/ContentMgmt/logSearch
 	LogCap int        // max entries one search returns across all its pages; default 2000
+
+	// CertificateValidity serves HTTPS, as WithTLS does, with a self-signed
+	// certificate that expires this long after New (real time, as TLS
+	// clients check it). Zero: HTTPS only with WithTLS, whose certificates
+	// are valid for a year.
+	CertificateValidity time.Duration
 }
 
 // withDefaults returns p with zero fields defaulted and the maps and slices
