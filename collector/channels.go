@@ -27,7 +27,7 @@ var (
 		"Firmware build date of the IP channel's camera as midnight UTC.",
 		"channel")
 	channelFirmwareAdvisoryDesc = newDesc("channel_firmware_advisory",
-		"1 when the IP channel camera's model, firmware version and build fall inside an affected range of the advisory, 0 when the advisory covers the model but not the firmware.",
+		"1 when the IP channel camera's model, firmware version and build fall inside an affected range of the advisory, 0 when they do not (the firmware is outside every range, or the model outside every family the advisory covers).",
 		"channel", "cve")
 	channelAdminAccountDesc = newDesc("channel_admin_account",
 		"1 when the recorder logs into the IP channel's camera as admin, 0 for another account.",
@@ -122,7 +122,9 @@ func emitChannel(m *Metrics, advisories []advisory.Advisory, c *isapi.InputProxy
 	if hasBuild { // a build that is not a real date is unknown, as for the device
 		firmware.Build = fw.FirmwareBuild()
 	}
-	for _, r := range advisory.Evaluate(advisories, firmware) {
+	// A verdict on every advisory, 0 also for a model outside every family
+	// of it, as for the device.
+	for _, r := range advisory.EvaluateAll(advisories, firmware) {
 		m.Gauge(channelFirmwareAdvisoryDesc, boolFloat(r.Vulnerable), id, r.ID)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hikvision-exporter/hikvision_exporter/advisory"
 	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
@@ -44,27 +45,74 @@ func chAdvisory(channel, cve string) string {
 	return promtest.Key("hikvision_channel_firmware_advisory", "channel", channel, "cve", cve)
 }
 
+// chAdvisoryIDs is every advisory id a channel is judged on, sorted: those
+// of the built-in table merged with the configured entries.
+func chAdvisoryIDs(configured []advisory.Advisory) []string {
+	var ids []string
+	for _, a := range advisory.Merge(configured) {
+		ids = append(ids, a.ID)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// chProbeAdvisoryIDs is chAdvisoryIDs for the probe's configuration.
+func chProbeAdvisoryIDs(d *Probe) []string {
+	if d.Config == nil {
+		return chAdvisoryIDs(nil)
+	}
+	return chAdvisoryIDs(d.Config.FirmwareAdvisories)
+}
+
+// chBuiltinAdvisoryIDs is every id of the built-in table.
+var chBuiltinAdvisoryIDs = chAdvisoryIDs(nil)
+
+// chVerdicts adds a channel's verdict on every advisory id of ids: a
+// channel with readable firmware gets one per advisory, 1 for the ids in
+// vulnerable and 0 for the others, a model outside every family of the
+// advisory included.
+func chVerdicts(t *testing.T, want map[string]float64, id string, ids []string, vulnerable ...string) {
+	t.Helper()
+	for _, cve := range ids {
+		want[chAdvisory(id, cve)] = 0
+	}
+	for _, cve := range vulnerable {
+		if !slices.Contains(ids, cve) {
+			t.Fatalf("channel %s: advisory %s is not in the table %v", id, cve, ids)
+		}
+		want[chAdvisory(id, cve)] = 1
+	}
+}
+
 // chAdd adds the series of one channel with firmware: info, admin account,
-// build date and the CVE-2021-36260 verdict (the built-in entry that covers
-// every camera by deviceType; no channel of the captures is in a
-// CVE-2017-7921 family).
-func chAdd(want map[string]float64, id, name, ip, model, serial, version, build string, built float64, cve2021 float64) {
+// build date and a verdict on every built-in advisory. CVE-2021-36260 (the
+// built-in entry that covers every camera by deviceType) is 1 when cve2021;
+// every other advisory is 0, CVE-2017-7921 included: no channel of the
+// captures is in one of its families.
+func chAdd(t *testing.T, want map[string]float64, id, name, ip, model, serial, version, build string, built float64, cve2021 bool) {
+	t.Helper()
 	want[chInfo(id, name, ip, "HIKVISION", model, serial, version, build)] = 1
 	want[chKey("admin_account", id)] = 1
 	want[chKey("firmware_build_timestamp_seconds", id)] = built
-	want[chAdvisory(id, "CVE-2021-36260")] = cve2021
+	var vulnerable []string
+	if cve2021 {
+		vulnerable = append(vulnerable, "CVE-2021-36260")
+	}
+	chVerdicts(t, want, id, chBuiltinAdvisoryIDs, vulnerable...)
 }
 
 // chCaptureWant is the exact output per recorder capture, read off the
 // captures (isapi.md §5.17). No status capture exists: the simulator
 // answers status with 404, so online is absent and its feature 0.
-func chCaptureWant() map[string]map[string]float64 {
+func chCaptureWant(t *testing.T) map[string]map[string]float64 {
+	t.Helper()
 	nxi := map[string]float64{featureSeries("input_proxy_channels"): 1, featureSeries("input_proxy_channels_status"): 0}
-	chAdd(nxi, "1", "garden", "1.0.0.236", "DS-2CD2386G2-IU", "DS-2CD2386G2-IU00000000AAWRK00000001", "V5.7.15", "240201", midnightUTC(2024, time.February, 1), 0)
-	chAdd(nxi, "2", "home", "1.0.0.50", "DS-2CD2386G2-IU", "DS-2CD2386G2-IU00000000AAWRK00000002", "V5.7.15", "240201", midnightUTC(2024, time.February, 1), 0)
+	chAdd(t, nxi, "1", "garden", "1.0.0.236", "DS-2CD2386G2-IU", "DS-2CD2386G2-IU00000000AAWRK00000001", "V5.7.15", "240201", midnightUTC(2024, time.February, 1), false)
+	chAdd(t, nxi, "2", "home", "1.0.0.50", "DS-2CD2386G2-IU", "DS-2CD2386G2-IU00000000AAWRK00000002", "V5.7.15", "240201", midnightUTC(2024, time.February, 1), false)
 	// A generic "IPC" on a 2015 build: inside the CVE-2021-36260 heuristic.
-	chAdd(nxi, "3", "road", "1.0.0.80", "IPC", "0000000000000-0C0F000000DD", "V6.26", "150513", midnightUTC(2015, time.May, 13), 1)
-	// Channel 4 has no model, serial or firmware: labels empty, no advisory or build.
+	chAdd(t, nxi, "3", "road", "1.0.0.80", "IPC", "0000000000000-0C0F000000DD", "V6.26", "150513", midnightUTC(2015, time.May, 13), true)
+	// Channel 4 has no model, serial or firmware: labels empty, no advisory
+	// (not even 0: nothing to judge) or build.
 	nxi[chInfo("4", "gate", "1.0.0.238", "HIKVISION", "", "", "", "")] = 1
 	nxi[chKey("admin_account", "4")] = 1
 	for _, id := range []string{"1", "2", "3", "4"} {
@@ -73,12 +121,12 @@ func chCaptureWant() map[string]map[string]float64 {
 
 	// Six channels (size says 10), no certificate-validation element.
 	k2 := map[string]float64{featureSeries("input_proxy_channels"): 1, featureSeries("input_proxy_channels_status"): 0}
-	chAdd(k2, "1", "tagahoov", "1.0.0.208", "DS-2CD2387G2-LSU/SL", "DS-2CD2387G2-LSU/SL00000000AAWRJ00000000", "V5.7.14", "231028", midnightUTC(2023, time.October, 28), 0)
-	chAdd(k2, "2", "garaazh", "1.0.0.253", "HWI-T220H", "HWI-T000H00000000AAWRC00000000", "V5.5.82", "181022", midnightUTC(2018, time.October, 22), 1)
-	chAdd(k2, "3", "eeshoov", "1.0.0.137", "DS-2CD2387G2-LSU/SL", "DS-2CD2387G2-LSU/SL00000000AAWRAD0000000", "V5.7.14", "231028", midnightUTC(2023, time.October, 28), 0)
-	chAdd(k2, "4", "sauna uks", "1.0.0.227", "DS-2CD2387G2H-LISU/SL", "DS-2CD2387G2H-LISU/SL00000000AAWRAW0000000", "V5.7.15", "240201", midnightUTC(2024, time.February, 1), 0)
-	chAdd(k2, "5", "terrass", "1.0.0.129", "DS-2CD2387G2H-LISU/SL", "DS-2CD2387G2H-LISU/SL00000000AAWRAW0000000", "V5.7.15", "240201", midnightUTC(2024, time.February, 1), 0)
-	chAdd(k2, "6", "uksekell", "1.0.0.46", "DS-KV6113-WPE1(C)", "DS-KV6113-WPE0(C)0000000000RRAH0000000", "V2.2.65", "230703", midnightUTC(2023, time.July, 3), 0)
+	chAdd(t, k2, "1", "tagahoov", "1.0.0.208", "DS-2CD2387G2-LSU/SL", "DS-2CD2387G2-LSU/SL00000000AAWRJ00000000", "V5.7.14", "231028", midnightUTC(2023, time.October, 28), false)
+	chAdd(t, k2, "2", "garaazh", "1.0.0.253", "HWI-T220H", "HWI-T000H00000000AAWRC00000000", "V5.5.82", "181022", midnightUTC(2018, time.October, 22), true)
+	chAdd(t, k2, "3", "eeshoov", "1.0.0.137", "DS-2CD2387G2-LSU/SL", "DS-2CD2387G2-LSU/SL00000000AAWRAD0000000", "V5.7.14", "231028", midnightUTC(2023, time.October, 28), false)
+	chAdd(t, k2, "4", "sauna uks", "1.0.0.227", "DS-2CD2387G2H-LISU/SL", "DS-2CD2387G2H-LISU/SL00000000AAWRAW0000000", "V5.7.15", "240201", midnightUTC(2024, time.February, 1), false)
+	chAdd(t, k2, "5", "terrass", "1.0.0.129", "DS-2CD2387G2H-LISU/SL", "DS-2CD2387G2H-LISU/SL00000000AAWRAW0000000", "V5.7.15", "240201", midnightUTC(2024, time.February, 1), false)
+	chAdd(t, k2, "6", "uksekell", "1.0.0.46", "DS-KV6113-WPE1(C)", "DS-KV6113-WPE0(C)0000000000RRAH0000000", "V2.2.65", "230703", midnightUTC(2023, time.July, 3), false)
 
 	// Nine channels (size says 7), none with model or firmware.
 	q2 := map[string]float64{featureSeries("input_proxy_channels"): 1, featureSeries("input_proxy_channels_status"): 0}
@@ -103,7 +151,7 @@ func chCaptureWant() map[string]map[string]float64 {
 // The four real lists, through the simulator's capture profiles; every
 // other capture model is a camera or terminal without the endpoint.
 func TestChannelsCaptureProfiles(t *testing.T) {
-	recorders := chCaptureWant()
+	recorders := chCaptureWant(t)
 	for _, model := range simulator.CaptureModels() {
 		t.Run(model, func(t *testing.T) {
 			sim, d := startProbe(t, simulator.CaptureProfile(model), nil, "")
@@ -138,7 +186,7 @@ func TestChannelsCaptureWithStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := chCaptureWant()["DS-7608NXI-I2"]
+	want := chCaptureWant(t)["DS-7608NXI-I2"]
 	want[featureSeries("input_proxy_channels_status")] = 1
 	for id, v := range map[string]float64{"1": 1, "2": 1, "3": 1, "4": 0} {
 		want[chKey("online", id)] = v
@@ -187,11 +235,10 @@ func TestChannelsShapes(t *testing.T) {
 	sim, d := startProbe(t, p, nil, "")
 	want := map[string]float64{
 		featureSeries("input_proxy_channels"): 1, featureSeries("input_proxy_channels_status"): 1,
-		// DS-2CD2xx2F-I, V5.3.0 build 150410: inside both advisories.
+		// DS-2CD2xx2F-I, V5.3.0 build 150410 (verdicts below).
 		chInfo("1", "door", "192.168.254.2", "HIKVISION", "DS-2CD2032F-I", "DS-2CD2032F-I20150101AAWR000000001", "V5.3.0", "150410"): 1,
 		chKey("admin_account", "1"): 1, chKey("certificate_validation_enabled", "1"): 1, chKey("online", "1"): 1,
 		chKey("firmware_build_timestamp_seconds", "1"): midnightUTC(2015, time.April, 10),
-		chAdvisory("1", "CVE-2017-7921"):               1, chAdvisory("1", "CVE-2021-36260"): 1,
 		// ONVIF: no model or firmware, hence no advisory or build date.
 		chInfo("2", "yard", "192.168.254.3", "ONVIF", "", "", "", ""): 1,
 		chKey("admin_account", "2"):                                   0, chKey("online", "2"): 1,
@@ -199,10 +246,15 @@ func TestChannelsShapes(t *testing.T) {
 		chInfo("3", "gate", "192.168.254.4", "HIKVISION", "DS-2CD2386G2-IU", "", "V5.7.18", "240826"): 1,
 		chKey("admin_account", "3"): 1, chKey("certificate_validation_enabled", "3"): 0, chKey("online", "3"): 0,
 		chKey("firmware_build_timestamp_seconds", "3"): midnightUTC(2024, time.August, 26),
-		chAdvisory("3", "CVE-2021-36260"):              0,
 		// Nothing but the protocol: no account, no certificate element.
 		chInfo("4", "", "", "ONVIF", "", "", "", ""): 1, chKey("online", "4"): 1,
 	}
+	// Channel 1, DS-2CD2xx2F-I at V5.3.0 build 150410: inside both
+	// advisories. Channel 3 is outside both: a build after the
+	// CVE-2021-36260 fix, and a model outside every CVE-2017-7921 family,
+	// which is 0 too. Channels 2 and 4 have no firmware: no verdict at all.
+	chVerdicts(t, want, "1", chBuiltinAdvisoryIDs, "CVE-2017-7921", "CVE-2021-36260")
+	chVerdicts(t, want, "3", chBuiltinAdvisoryIDs)
 	got, err := collectChannels(t, d)
 	if err != nil {
 		t.Fatal(err)
@@ -319,12 +371,16 @@ func TestChannelsStatusAndListFailures(t *testing.T) {
 }
 
 // The advisory table is the device's: configured entries are added, and a
-// configured id replaces the built-in entries of that id.
+// configured id replaces the built-in entries of that id. Every channel
+// gets a verdict on every advisory of the merged table.
 func TestChannelsConfiguredAdvisories(t *testing.T) {
 	p := simulator.Profile{}.WithRecorderChannels(
 		simulator.RecorderChannel{ID: 1, Model: "DS-2CD2386G2-IU", FirmwareVersion: "V5.7.15 build 240201"},
 		simulator.RecorderChannel{ID: 2, Model: "DS-2CD2386G2-IU", FirmwareVersion: "V5.7.18 build 240826"},
 		simulator.RecorderChannel{ID: 3, Model: "DS-KV6113-WPE1(C)", FirmwareVersion: "V2.2.65 build 201012"},
+		// A build inside the built-in CVE-2021-36260 heuristic (which
+		// covers every camera by deviceType) but not a DS-KV model.
+		simulator.RecorderChannel{ID: 4, Model: "DS-2CD2386G2-IU", FirmwareVersion: "V5.5.0 build 200101"},
 	)
 	_, d := startProbe(t, p, nil, `firmware_advisories:
   - id: SITE-2026-001
@@ -346,16 +402,25 @@ func TestChannelsConfiguredAdvisories(t *testing.T) {
 		"1": {"DS-2CD2386G2-IU", "V5.7.15", "240201", midnightUTC(2024, time.February, 1)},
 		"2": {"DS-2CD2386G2-IU", "V5.7.18", "240826", midnightUTC(2024, time.August, 26)},
 		"3": {"DS-KV6113-WPE1(C)", "V2.2.65", "201012", midnightUTC(2020, time.October, 12)},
+		"4": {"DS-2CD2386G2-IU", "V5.5.0", "200101", midnightUTC(2020, time.January, 1)},
 	} {
 		want[chInfo(id, "", "", "", c.model, "", c.version, c.build)] = 1
 		want[chKey("firmware_build_timestamp_seconds", id)] = c.built
 		want[chKey("online", id)] = 1
 	}
-	want[chAdvisory("1", "SITE-2026-001")] = 1
-	want[chAdvisory("2", "SITE-2026-001")] = 0
+	ids := chProbeAdvisoryIDs(d)
+	if !slices.Equal(ids, []string{"CVE-2017-7921", "CVE-2021-36260", "SITE-2026-001"}) {
+		t.Fatalf("merged advisory ids %v", ids)
+	}
+	// SITE-2026-001 is added: up to V5.7.15 of DS-2CD2*G2*, 0 for the
+	// DS-KV model outside its family.
+	chVerdicts(t, want, "1", ids, "SITE-2026-001")
+	chVerdicts(t, want, "2", ids)
 	// The configured CVE-2021-36260 replaces the built-in one: it covers
-	// only DS-KV models now, not every camera.
-	want[chAdvisory("3", "CVE-2021-36260")] = 1
+	// only DS-KV models now, not every camera, so channel 4's old build,
+	// which the built-in heuristic would flag, is 0.
+	chVerdicts(t, want, "3", ids, "CVE-2021-36260")
+	chVerdicts(t, want, "4", ids, "SITE-2026-001")
 	promtest.Diff(t, "configured advisories", got, want)
 }
 
@@ -431,8 +496,9 @@ func TestChannelsLargeRecorder(t *testing.T) {
 				t.Errorf("channel 17 is offline, online = %v", v)
 			}
 		}
+		// A verdict on every advisory of the table for every channel.
 		want := map[string]int{"info": n, "online": n, "admin_account": n, "certificate_validation_enabled": n,
-			"firmware_build_timestamp_seconds": n, "firmware_advisory": n}
+			"firmware_build_timestamp_seconds": n, "firmware_advisory": n * len(chProbeAdvisoryIDs(d))}
 		if !maps.Equal(counts, want) {
 			t.Errorf("probe %d: series per metric %v, want %v", probe, counts, want)
 		}
