@@ -4,7 +4,7 @@ FUZZTIME ?= 5s
 
 .PHONY: test deps vet fmt lint tidy unit fuzz bench-smoke build docker demo
 
-test: deps vet fmt lint tidy fuzz bench-smoke unit
+test: deps vet fmt lint tidy fuzz bench-smoke unit deploy-test
 
 # Build metadata, shown by --version and hikvision_exporter_build_info:
 # the release from VERSION, the rest from git when there is a checkout. The
@@ -34,18 +34,25 @@ docker:
 demo:
 	$(GO) run . --demo
 
-# promtool and prometheus (Debian's prometheus package) run the alert-rule
-# tests and the end-to-end tests; install them when missing and possible.
+# promtool and prometheus (Debian's prometheus package), amtool and the
+# Alertmanager (its prometheus-alertmanager package; a release tarball's
+# binary is called alertmanager) run the alert-rule tests and the
+# end-to-end tests; install them when missing and possible. A service the
+# packages start is left alone: the tests start their own servers on free
+# ports.
 deps:
-	@if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then \
-		if command -v apt-get >/dev/null; then \
-			SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-			echo "Installing Debian's prometheus package (promtool, prometheus)"; \
-			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
-		fi; \
+	@missing=; for b in promtool prometheus amtool; do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
+	command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		echo "Installing Debian's prometheus and prometheus-alertmanager packages (missing:$$missing)"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; \
 	fi
-	@command -v promtool >/dev/null || { echo "promtool missing: install Debian's prometheus package"; exit 1; }
-	@command -v prometheus >/dev/null || { echo "prometheus missing: install Debian's prometheus package"; exit 1; }
+	@for b in promtool prometheus amtool; do \
+		command -v $$b >/dev/null || { echo "$$b missing: install Debian's prometheus and prometheus-alertmanager packages"; exit 1; }; \
+	done
+	@command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || \
+		{ echo "the Alertmanager is missing: install Debian's prometheus-alertmanager package"; exit 1; }
 
 vet:
 	$(GO) vet ./...
@@ -73,3 +80,20 @@ fuzz:
 # Benchmarks only have to still work in CI; figures are taken by hand (BENCHMARKS.md).
 bench-smoke:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./... >/dev/null
+
+# The deployment files under deploy/ (README, "Deploying"): the systemd unit
+# through systemd-analyze, from Debian's systemd package (with procps, for
+# the /bin/kill of its ExecReload), installed when missing and possible; the
+# Helm chart through Helm's own libraries. deploy/ is a Go module of its own,
+# so that Helm and the Kubernetes types stay out of the exporter's go.mod.
+.PHONY: deploy-test
+deploy-test:
+	@if ! command -v systemd-analyze >/dev/null || [ ! -x /bin/kill ]; then \
+		if command -v apt-get >/dev/null; then \
+			SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+			echo "Installing Debian's systemd and procps packages (systemd-analyze, kill)"; \
+			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends systemd procps >/dev/null; \
+		fi; \
+	fi
+	@command -v systemd-analyze >/dev/null || { echo "systemd-analyze missing: install Debian's systemd package"; exit 1; }
+	cd deploy && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -count=1 ./...

@@ -219,6 +219,11 @@ var contractDeviceMetrics = []string{
 	// services
 	"hikvision_service_enabled", "hikvision_service_port", "hikvision_cloud_bound", "hikvision_https_redirect_enabled",
 	"hikvision_tls_version_enabled", "hikvision_auth_basic_allowed", "hikvision_tls_certificate_expiry_timestamp_seconds",
+	"hikvision_snmp_community_default", "hikvision_snmp_v3_users_without_auth",
+	"hikvision_upnp_port_mapping_enabled", "hikvision_upnp_mapped_ports",
+	// channels
+	"hikvision_channel_info", "hikvision_channel_online", "hikvision_channel_firmware_build_timestamp_seconds",
+	"hikvision_channel_firmware_advisory", "hikvision_channel_admin_account", "hikvision_channel_certificate_validation_enabled",
 	// time
 	"hikvision_clock_skew_seconds", "hikvision_ntp_enabled",
 }

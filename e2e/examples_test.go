@@ -13,7 +13,8 @@ import (
 )
 
 // prometheusExamples returns the names of the examples/*.yml files that are
-// Prometheus configurations (the others are exporter configurations).
+// Prometheus configurations (the others are exporter configurations and
+// the Alertmanager configuration, which alertmanager_test.go checks).
 func prometheusExamples(t *testing.T) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(repoRoot(t), "examples", "*.yml"))
@@ -25,11 +26,12 @@ func prometheusExamples(t *testing.T) []string {
 		doc := readExample(t, filepath.Base(f))
 		_, prom := doc["scrape_configs"]
 		_, exporter := doc["modules"]
+		_, alertmanager := doc["receivers"]
 		switch {
 		case prom && !exporter:
 			names = append(names, filepath.Base(f))
-		case !exporter:
-			t.Errorf("examples/%s is neither a Prometheus nor an exporter configuration", filepath.Base(f))
+		case !exporter && !alertmanager:
+			t.Errorf("examples/%s is neither a Prometheus, an exporter nor an Alertmanager configuration", filepath.Base(f))
 		}
 	}
 	if len(names) < 4 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,6 +86,41 @@ func weakCamFiring() []wantedAlert {
 	}
 }
 
+// The demo's site devices (simulator/demo_site.go): a recorder whose own
+// posture passes every check and whose cameras do not, and a camera locked
+// down except for SNMP and UPnP. Every alert that fires for them must be
+// one of these (siteFiring).
+const (
+	siteNVR = "site-nvr"
+	snmpCam = "snmp-cam"
+)
+
+// siteFiring is what the site devices present, and all they present.
+func siteFiring() []wantedAlert {
+	mapped := firing(snmpCam, "HikvisionUPnPPortMapping", "UPnP on, the port mapping on, 3 of its 4 ports enabled")
+	mapped.check = between(3, 4, "mapped ports")
+	return []wantedAlert{
+		firing(siteNVR, "HikvisionChannelFirmwareAdvisory", "channel 1: DS-2CD2032F-I V5.3.0 build 150410 is in the CVE-2017-7921 range", "channel", "1", "cve", "CVE-2017-7921"),
+		firing(siteNVR, "HikvisionChannelFirmwareAdvisory", "channel 1: build 150410 is older than the CVE-2021-36260 fixes", "channel", "1", "cve", "CVE-2021-36260"),
+		firing(siteNVR, "HikvisionChannelAdminLogin", "channel 1 is recorded with userName admin", "channel", "1"),
+		firing(siteNVR, "HikvisionChannelAdminLogin", "channel 2 (ONVIF) is recorded with userName admin", "channel", "2"),
+		firing(siteNVR, "HikvisionChannelAdminLogin", "channel 3 is recorded with userName admin", "channel", "3"),
+		firing(siteNVR, "HikvisionChannelOffline", "channel 3's status says online false", "channel", "3"),
+		firing(snmpCam, "HikvisionSNMPDefaultCommunity", "SNMPv2c on, readCommunity public", "version", "v2c", "access", "read"),
+		firing(snmpCam, "HikvisionSNMPDefaultWriteCommunity", "SNMPv2c on, writeCommunity public", "version", "v2c", "access", "write"),
+		firing(snmpCam, "HikvisionUPnPEnabled", "UPnP enabled"),
+		mapped,
+	}
+}
+
+// exhaustive are the instances for which every alert that fires must be a
+// wanted one: the hardened devices (none at all) and the site devices.
+var exhaustive = map[string]string{
+	"hardened-cam": "hardened-cam is the demo device with every posture check passing",
+	siteNVR:        "site-nvr's own posture passes every check: only its cameras' alerts may fire",
+	snmpCam:        "snmp-cam is locked down like hardened-cam except for SNMP and UPnP",
+}
+
 // quietAlert is an alert that must not fire for an instance ("" = any), and why.
 type quietAlert struct{ instance, alertname, why string }
 
@@ -116,6 +152,18 @@ func quietAlerts() []quietAlert {
 		{"nvr-isapiorg", "HikvisionSSHEnabled", "ssh is not supported (403): the metric is absent"},
 		// wrong-password is rejected, not unreachable.
 		{"wrong-password", "HikvisionDeviceUnreachable", "a credential rejection is not unreachability (hikvision_auth_rejected 1)"},
+		// UPnP on without a readable port mapping, and no SNMP endpoint (404).
+		{"weak-cam", "HikvisionUPnPPortMapping", "weak-cam's UPnP answer has no ports block and /UPnP/ports answers 404: the count is absent"},
+		{"nvr-isapiorg", "HikvisionUPnPPortMapping", "nvr-isapiorg's UPnP answer has no ports block and /UPnP/ports answers 404: the count is absent"},
+		{"weak-cam", "HikvisionSNMPDefaultCommunity", "weak-cam has no SNMP endpoint (404): the metric is absent"},
+		{"weak-cam", "HikvisionSNMPDefaultWriteCommunity", "weak-cam has no SNMP endpoint (404): the metric is absent"},
+		{"nvr-isapiorg", "HikvisionSNMPDefaultCommunity", "nvr-isapiorg has no SNMP endpoint (404): the metric is absent"},
+		{"nvr-isapiorg", "HikvisionSNMPDefaultWriteCommunity", "nvr-isapiorg has no SNMP endpoint (404): the metric is absent"},
+		// Cameras have no IP channels; nvr-isapiorg's channels have no status
+		// (404) and their firmware is outside CVE-2017-7921.
+		{"weak-cam", "HikvisionChannelFirmwareAdvisory", "a camera has no IP channels"},
+		{"weak-cam", "HikvisionChannelAdminLogin", "a camera has no IP channels"},
+		{"nvr-isapiorg", "HikvisionChannelOffline", "nvr-isapiorg answers channels/status 404: hikvision_channel_online is absent"},
 	}
 }
 
@@ -126,12 +174,19 @@ func quietAlerts() []quietAlert {
 // It returns the alert names.
 func writeRulesForZero(t *testing.T, path string) []string {
 	t.Helper()
+	return writeRulesWithFor(t, path, "0s")
+}
+
+// writeRulesWithFor writes alerts/hikvision.rules.yml to path with every
+// alert's `for:` set to forDur, and returns the alert names.
+func writeRulesWithFor(t *testing.T, path, forDur string) []string {
+	t.Helper()
 	src, err := os.ReadFile(filepath.Join(repoRoot(t), alerts.RulesFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	forRE := regexp.MustCompile(`(?m)^([ \t]+)for:[ \t]*\S+[ \t]*$`)
-	out := forRE.ReplaceAll(src, []byte("${1}for: 0s"))
+	out := forRE.ReplaceAll(src, []byte("${1}for: "+forDur))
 	var rf struct {
 		Groups []struct {
 			Rules []struct {
@@ -141,7 +196,7 @@ func writeRulesForZero(t *testing.T, path string) []string {
 		} `yaml:"groups"`
 	}
 	if err := yaml.Unmarshal(out, &rf); err != nil {
-		t.Fatalf("%s with for: 0s: %v", alerts.RulesFile, err)
+		t.Fatalf("%s with for: %s: %v", alerts.RulesFile, forDur, err)
 	}
 	var names []string
 	for _, g := range rf.Groups {
@@ -150,8 +205,8 @@ func writeRulesForZero(t *testing.T, path string) []string {
 				continue
 			}
 			names = append(names, r.Alert)
-			if r.For != "0s" {
-				t.Fatalf("%s: alert %s has for: %q after the rewrite, want 0s", alerts.RulesFile, r.Alert, r.For)
+			if r.For != forDur {
+				t.Fatalf("%s: alert %s has for: %q after the rewrite, want %s", alerts.RulesFile, r.Alert, r.For, forDur)
 			}
 		}
 	}
@@ -169,7 +224,10 @@ func writeRulesForZero(t *testing.T, path string) []string {
 // Prometheus configured as examples/prometheus.yml (HTTP SD from the
 // exporter's /sd, the same relabelling) with the shipped rules, and checks
 // the alerts that fire: weak-cam's whole posture, nothing at all for
-// hardened-cam, only HikvisionCredentialsRejected for wrong-password.
+// hardened-cam, only HikvisionCredentialsRejected for wrong-password, and
+// for the site devices exactly theirs: site-nvr's cameras (one in two
+// advisories, three recorded as admin, one offline) and snmp-cam's SNMP
+// default communities and UPnP port mapping.
 // weak-cam's brute force, already in its log when the exporter starts,
 // must fire HikvisionLoginFailureBurst from the first scrape that reports
 // it (checkBurstFromFirstScrape), and every dashboard query on failed
@@ -215,6 +273,19 @@ func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
 	want = append(want, firing("wrong-password", "HikvisionCredentialsRejected", "the exporter's password is wrong"))
 	for _, a := range []string{"HikvisionUPnPEnabled", "HikvisionCloudAccessEnabled", "HikvisionPlainHTTPWithoutRedirect"} {
 		want = append(want, firing("nvr-isapiorg", a, "nvr-isapiorg's middling posture"))
+	}
+	// nvr-isapiorg serves the DS-7608NXI-I2's real channel list: four
+	// cameras recorded as admin, one of them a generic "IPC" on V6.26
+	// build 150513, older than the CVE-2021-36260 fixes.
+	for _, ch := range []string{"1", "2", "3", "4"} {
+		want = append(want, firing("nvr-isapiorg", "HikvisionChannelAdminLogin", "the captured channel list has userName admin", "channel", ch))
+	}
+	want = append(want, firing("nvr-isapiorg", "HikvisionChannelFirmwareAdvisory", "captured channel 3: IPC V6.26 build 150513", "channel", "3", "cve", "CVE-2021-36260"))
+	want = append(want, siteFiring()...)
+	for _, d := range []string{siteNVR, snmpCam} {
+		if !slices.Contains(devices, d) {
+			t.Fatalf("/sd of the demo exporter lacks %s (has %v)", d, devices)
+		}
 	}
 	quiet := quietAlerts()
 	known := map[string]bool{}
@@ -317,6 +388,7 @@ func TestAlertsFireForWeakDeviceOnly(t *testing.T) {
 		}
 	}
 	t.Logf("hardened-cam: checked that none of the %d alerts of %s fires: %s", len(alertNames), alerts.RulesFile, strings.Join(alertNames, ", "))
+	t.Logf("%s and %s: checked that exactly their %d expected alerts fire", siteNVR, snmpCam, len(siteFiring()))
 }
 
 // checkBurstFromFirstScrape proves that the demo's brute force on weak-cam
@@ -591,9 +663,9 @@ func lookAtAlerts(prom *process, devices []string, started time.Time, dataAt *ti
 	for _, a := range s.alerts {
 		inst, name := a.Labels["instance"], a.Labels["alertname"]
 		switch {
-		case inst == "hardened-cam":
-			s.unwanted = append(s.unwanted, fmt.Sprintf("%s value=%s: hardened-cam is the demo device with every posture check passing; %s",
-				labelString(a.Labels), a.Value, a.Annotations["description"]))
+		case exhaustive[inst] != "" && !slices.ContainsFunc(want, func(w wantedAlert) bool { return hasLabels(w.labels, a.Labels) }):
+			s.unwanted = append(s.unwanted, fmt.Sprintf("%s value=%s: %s; %s",
+				labelString(a.Labels), a.Value, exhaustive[inst], a.Annotations["description"]))
 			continue
 		case inst == "wrong-password" && name != "HikvisionCredentialsRejected":
 			s.unwanted = append(s.unwanted, fmt.Sprintf("%s: wrong-password rejects the exporter, so only HikvisionCredentialsRejected may fire for it", labelString(a.Labels)))
