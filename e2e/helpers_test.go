@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -174,6 +175,9 @@ func startProcessOnce(t *testing.T, name string, env []string, bin string, args 
 	p := &process{name: name, addr: addr, cmd: cmd, out: &simulator.SyncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.WaitDelay = 5 * time.Second
+	// Should the test binary itself be killed (a -timeout, ^C), the
+	// servers it started die with it instead of living on unowned.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if len(env) > 0 {
 		cmd.Env = append(os.Environ(), env...)
 	}
