@@ -46,18 +46,6 @@ var specialStateMetrics = map[string]specialState{
 		why: "needs password_max_age or password_changed_at in the module, or a password_file change the exporter saw; the demo modules set none of them",
 		how: "password_max_age: 90d on weak-cam's module, whose userCheck reports residualValidity -3 (age 93 days)",
 	},
-	"hikvision_tls_certificate_expiry_timestamp_seconds": {
-		why: "only for modules with scheme https; --demo serves its devices over plain HTTP",
-		how: "the same fleet started in-process with simulator.WithTLS, its certificates trusted inline (tls_config.ca)",
-	},
-	"hikvision_password_recovery_configured": {
-		why: "only for devices that advertise security questions or a recovery email (SecurityCap isSupportSecurityQuestionConfig / isSupportSecurityEmail); no demo device does",
-		how: "hardened-cam advertises both and answers questionConfiguration (one question set) and email/parameter (no address)",
-	},
-	"hikvision_two_factor_enabled": {
-		why: "only for devices that advertise DoubleVerificationCap (some NVRs) and answer the unconfirmed doubleVerification endpoint; no demo device does",
-		how: "hardened-cam advertises DoubleVerificationCap and answers doubleVerification with enabled=false",
-	},
 }
 
 // TestEveryReferencedMetricIsEmitted proves that every hikvision_* metric

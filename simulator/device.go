@@ -101,8 +101,12 @@ func New(p Profile, opts ...Option) (*Device, error) {
 		return nil, fmt.Errorf("simulator: listen %s: %w", o.addr, err)
 	}
 	scheme := "http"
-	if o.tls {
-		cert, parsed, err := selfSignedCert(ln.Addr().(*net.TCPAddr).IP)
+	if o.tls || d.prof.CertificateValidity > 0 {
+		validity := d.prof.CertificateValidity
+		if validity <= 0 {
+			validity = 365 * 24 * time.Hour
+		}
+		cert, parsed, err := selfSignedCertValidFor(ln.Addr().(*net.TCPAddr).IP, validity)
 		if err != nil {
 			ln.Close()
 			return nil, err

@@ -13,10 +13,16 @@ import (
 	"time"
 )
 
-// selfSignedCert makes a certificate for loopback and the listen address.
-// It is its own CA, so a client can trust it by adding it to a pool. Its
-// validity uses real time, since TLS clients check against real time.
+// selfSignedCert makes a certificate for loopback and the listen address,
+// valid for a year. It is its own CA, so a client can trust it by adding it
+// to a pool. Its validity uses real time, since TLS clients check against
+// real time.
 func selfSignedCert(ip net.IP) (tls.Certificate, *x509.Certificate, error) {
+	return selfSignedCertValidFor(ip, 365*24*time.Hour)
+}
+
+// selfSignedCertValidFor is selfSignedCert expiring validity from now.
+func selfSignedCertValidFor(ip net.IP, validity time.Duration) (tls.Certificate, *x509.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, fmt.Errorf("simulator: key: %w", err)
@@ -27,7 +33,7 @@ func selfSignedCert(ip net.IP) (tls.Certificate, *x509.Certificate, error) {
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: "simulated device", Organization: []string{"hikvision_exporter simulator"}},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(365 * 24 * time.Hour),
+		NotAfter:              now.Add(validity),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
