@@ -209,7 +209,7 @@ func TestAdvisoryModelPatterns(t *testing.T) {
 	}
 }
 
-// isapi.md §1: the DS-2CD2532F-IWS fixture (V5.2.0 build 140721) sits at
+// docs/isapi.md §1: the DS-2CD2532F-IWS fixture (V5.2.0 build 140721) sits at
 // the lower end of the DS-2CD2xx2F-I range.
 func TestAdvisoryDS2CD2532FIWS(t *testing.T) {
 	got := advVerdicts(nil, advInfo("DS-2CD2532F-IWS", "IPCamera", "V5.2.0", "build 140721"))

@@ -15,7 +15,7 @@ var builtinAdvisories = []Advisory{
 	// CVE-2017-7921 (ICSA-17-124-01, CISA KEV): authentication bypass via
 	// ?auth=YWRtaW46MTEK. Per-family ranges from the NVD description of the
 	// Hikvision advisory "update-on-privilege-escalating-vulnerability-notice-hq"
-	// (isapi.md §4).
+	// (docs/isapi.md §4).
 	cve20177921("DS-2CD2xx2F-I: DS-2CD2032F-I, DS-2CD2132F-IS, DS-2CD2432F-IW, DS-2CD2532F-IWS, ...",
 		[]string{"DS-2CD2[0-9][0-9]2F-I*"}, "V5.2.0", "140721", "V5.4.0", "160530"),
 	cve20177921("DS-2CD2xx0F-I: DS-2CD2010F-I, DS-2CD2120F-IWS, ...",

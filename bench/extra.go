@@ -5,7 +5,7 @@ import "github.com/hikvision-exporter/hikvision_exporter/simulator"
 // extraEndpoints answers posture endpoints for which the simulator has
 // neither a capture nor a built-in answer, keyed "METHOD /path", built
 // with the simulator's builders as the collectors' own tests build them
-// (isapi.md §5.11). A key missing here and in the simulator answers 404,
+// (docs/isapi.md §5.11). A key missing here and in the simulator answers 404,
 // which the collectors report as an unsupported feature (one request, like
 // a device without that feature).
 func extraEndpoints(ns string) map[string][]byte {

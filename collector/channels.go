@@ -8,7 +8,7 @@ import (
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
 
-// The channels area reports the cameras behind a recorder (isapi.md §5.17):
+// The channels area reports the cameras behind a recorder (docs/isapi.md §5.17):
 // cameras on a recorder's PoE ports live on its private network, out of the
 // exporter's reach, and its IP channel list is how their model and firmware
 // can still be checked against the advisories. It also reports how the

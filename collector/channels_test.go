@@ -102,7 +102,7 @@ func chAdd(t *testing.T, want map[string]float64, id, name, ip, model, serial, v
 }
 
 // chCaptureWant is the exact output per recorder capture, read off the
-// captures (isapi.md §5.17). No status capture exists: the simulator
+// captures (docs/isapi.md §5.17). No status capture exists: the simulator
 // answers status with 404, so online is absent and its feature 0.
 func chCaptureWant(t *testing.T) map[string]map[string]float64 {
 	t.Helper()

@@ -134,7 +134,7 @@ func TestDeviceCollectorVulnerableDevices(t *testing.T) {
 		want map[string]float64
 	}{
 		{
-			// isapi.md §1: the DS-2CD2532F-IWS fixture, V5.2.0 build 140721.
+			// docs/isapi.md §1: the DS-2CD2532F-IWS fixture, V5.2.0 build 140721.
 			name: "DS-2CD2532F-IWS V5.2.0 build 140721",
 			edit: map[string]string{"model": "DS-2CD2532F-IWS", "serialNumber": "DS-2CD2532F-IWS20140721AAWR000000000",
 				"firmwareVersion": "V5.2.0", "firmwareReleasedDate": "build 140721"},

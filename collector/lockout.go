@@ -8,7 +8,7 @@ import (
 
 // The lockout area reports how the device defends against password
 // guessing: its illegal-login lock policy (GET /ISAPI/Security/illegalLoginLock,
-// isapi.md §2.4), whether failed logins raise an alert (the illaccess event
+// docs/isapi.md §2.4), whether failed logins raise an alert (the illaccess event
 // trigger, §5.13), and how many failed logins its log recorded (logSearch,
 // §6; see logcursor.go).
 
@@ -76,7 +76,7 @@ func lockTimeHint(ctx context.Context, d *Probe) *isapi.SecurityCap {
 }
 
 // lockDurationSeconds converts maxIllegalLoginLockTime to seconds. Its unit
-// is undocumented and differs by product (isapi.md §2.4): cameras advertise
+// is undocumented and differs by product (docs/isapi.md §2.4): cameras advertise
 // the range min=1 max=120 def=30, which is minutes, while the DS-K1A340FWX
 // terminal returned 1800, which is seconds. The rule:
 //

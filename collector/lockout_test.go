@@ -17,7 +17,7 @@ import (
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
-// Illegal-access methods per capture model (isapi.md §5.13).
+// Illegal-access methods per capture model (docs/isapi.md §5.13).
 var illaccessMethodsByModel = map[string][]string{
 	"DS-2CD2146G2-ISU":    {"center"},
 	"DS-2CD2346G2-ISU":    {"email", "record", "center"},
@@ -92,7 +92,7 @@ func lockoutCaptureProfile(t *testing.T, name, model string, nesting simulator.N
 	promtest.Diff(t, name, got, want)
 }
 
-// The variation seen on real firmware (isapi.md §5.13): the illaccess
+// The variation seen on real firmware (docs/isapi.md §5.13): the illaccess
 // trigger with an empty notification list, one level deeper than in the
 // captures. The lock policy, the trigger and the failed logins read the
 // same in every shape.

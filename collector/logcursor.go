@@ -16,7 +16,7 @@ import (
 )
 
 // Failed logins come from the device log: POST /ISAPI/ContentMgmt/logSearch
-// for Exception entries, counting minor illlegealAccess (isapi.md §6). The
+// for Exception entries, counting minor illlegealAccess (docs/isapi.md §6). The
 // exporter keeps a cursor per device (and credential) in State and turns
 // the entries into a counter, and into a gauge of those of the last hour:
 //

@@ -131,7 +131,7 @@ type upnpMapping struct {
 }
 
 // fetch reads the UPnP answer and, only when UPnP is on and the answer
-// carries no ports block, the mapping at /UPnP/ports (isapi.md §5.5),
+// carries no ports block, the mapping at /UPnP/ports (docs/isapi.md §5.5),
 // reporting feature upnp_ports for it. It returns the UPnP answer's own
 // outcome, which decides the upnp feature.
 func (u *upnpMapping) fetch(ctx context.Context, d *Probe, m *Metrics) error {

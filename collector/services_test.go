@@ -98,7 +98,7 @@ var (
 	weakServices = servicesState{telnet: true, ssh: true, upnp: true, cloud: true, bound: true, onvif: true,
 		webAuth: "digest/basic", rtspAuth: "digest/basic", tls11: true}
 	// weakSNMP is a factory SNMP agent switched on: v1 and v2c with public
-	// and private, v3 off with its two unused user slots (isapi.md §5.16).
+	// and private, v3 off with its two unused user slots (docs/isapi.md §5.16).
 	weakSNMP = simulator.SNMP{
 		V1:         &simulator.SNMPCommunity{Enabled: true, Read: "public", Write: "private", Traps: []string{"public"}},
 		V2c:        &simulator.SNMPCommunity{Enabled: true, Read: "public", Write: "private", Traps: []string{"public"}},

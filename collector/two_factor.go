@@ -8,7 +8,7 @@ import (
 )
 
 // The two_factor area says what "2FA" can and cannot mean on this hardware
-// (isapi.md §5.11-5.12). Hikvision ISAPI devices have no login second
+// (docs/isapi.md §5.11-5.12). Hikvision ISAPI devices have no login second
 // factor (no TOTP, SMS or push): a login is a password, by Digest or
 // session login. What exists is:
 //
@@ -46,7 +46,7 @@ func (twoFactorCollector) Collect(ctx context.Context, d *Probe, m *Metrics) err
 	}
 	var reads []func() error
 	// Capability flags gate requests when known; the requests still handle
-	// 403/404, since flags lie (isapi.md §7).
+	// 403/404, since flags lie (docs/isapi.md §7).
 	if caps != nil && !advertised(caps.IsSupportSecurityQuestionConfig) {
 		m.Feature("security_questions", false)
 	} else {

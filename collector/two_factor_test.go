@@ -102,7 +102,7 @@ func TestTwoFactorAnswers(t *testing.T) {
 			`hikvision_password_recovery_configured{method="security_questions"}`: 0,
 			`hikvision_password_recovery_configured{method="email"}`:              0,
 		}), false},
-		// Flags lie (isapi.md §7): advertised, then 403 notSupport (the real
+		// Flags lie (docs/isapi.md §7): advertised, then 403 notSupport (the real
 		// reconstructed email answer) or 404.
 		{"flags lie", simulator.Profile{Endpoints: map[string]simulator.Endpoint{
 			securityCapsKey: {Body: allSecurityCaps},

@@ -7,7 +7,7 @@ import (
 )
 
 // The users area lists the device's accounts from GET /ISAPI/Security/users
-// (isapi.md §2.1). Most firmware answers it only to an Administrator; an
+// (docs/isapi.md §2.1). Most firmware answers it only to an Administrator; an
 // Operator or Viewer account gets 403, which is reported as
 // hikvision_feature_supported{feature="users"} 0, not as a failure.
 

@@ -251,7 +251,7 @@ func TestNoCredentialLeaks(t *testing.T) {
 	}
 }
 
-// TestNoSNMPCommunityLeaks: SNMP communities are passwords (isapi.md
+// TestNoSNMPCommunityLeaks: SNMP communities are passwords (docs/isapi.md
 // §5.16). Devices whose SNMP answers hold distinctive communities, well
 // formed and broken in the ways that tempt an error message to quote them,
 // are probed every way (plain and debug=true, cold and warm, so cached

@@ -8,14 +8,14 @@ import (
 )
 
 // Paths of the recorder's IP channels: the cameras an NVR or DVR records
-// (isapi.md §5.17).
+// (docs/isapi.md §5.17).
 const (
 	PathInputProxyChannels      = "/ISAPI/ContentMgmt/InputProxy/channels"
 	PathInputProxyChannelStatus = "/ISAPI/ContentMgmt/InputProxy/channels/status"
 )
 
 // InputProxyChannelList is GET /ISAPI/ContentMgmt/InputProxy/channels
-// (isapi.md §5.17, real on four recorders): one InputProxyChannel per IP
+// (docs/isapi.md §5.17, real on four recorders): one InputProxyChannel per IP
 // channel. The root's size attribute does not match the number of channels
 // on real recorders and is not read. Every element is optional.
 //
@@ -65,7 +65,7 @@ var InputProxyChannelsEndpoint = Derived(PathInputProxyChannels, true, func(b []
 // Firmware returns the channel's firmware as deviceInfo would have given
 // it: firmwareVersion's version before "build", and the rest as
 // firmwareReleasedDate, so that FirmwareBuild and FirmwareBuildTime read it
-// the way they read a device's (isapi.md §1). Only those two fields are set.
+// the way they read a device's (docs/isapi.md §1). Only those two fields are set.
 func (s *InputProxyChannelSource) Firmware() DeviceInfo {
 	v := strings.TrimSpace(s.FirmwareVersion)
 	i := strings.Index(strings.ToLower(v), "build")
@@ -84,7 +84,7 @@ func (s *InputProxyChannelSource) FirmwareBuildTime() (time.Time, bool) {
 
 // InputProxyChannelStatusList is GET
 // /ISAPI/ContentMgmt/InputProxy/channels/status: whether the recorder
-// reaches each IP channel's camera now (isapi.md §5.17; shape from client
+// reaches each IP channel's camera now (docs/isapi.md §5.17; shape from client
 // code only, no capture). Its other elements (chanDetectResult, whose
 // values vary by firmware, the address, the stream ids) are not read.
 type InputProxyChannelStatusList struct {

@@ -18,7 +18,7 @@ func chRow(c *InputProxyChannel) string {
 		c.Source.Model, c.Source.SerialNumber, fw.FirmwareVersion, fw.FirmwareBuild(), showBool(c.CertificateValidationEnabled)}, "|")
 }
 
-// The four real lists (isapi.md §5.17), read off the captures. The root's
+// The four real lists (docs/isapi.md §5.17), read off the captures. The root's
 // size attribute says 4, 10, 7 and 2: only the elements count.
 var chCaptureRows = map[string][]string{
 	"inputProxyChannels__hikvision_next_DS-7608NXI-I2.xml": {

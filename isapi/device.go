@@ -12,7 +12,7 @@ const (
 	PathUserCheck  = "/ISAPI/Security/userCheck"
 )
 
-// DeviceInfo is GET /ISAPI/System/deviceInfo (isapi.md §1).
+// DeviceInfo is GET /ISAPI/System/deviceInfo (docs/isapi.md §1).
 type DeviceInfo struct {
 	DeviceName           string `xml:"deviceName"`
 	DeviceID             string `xml:"deviceID"`
@@ -72,7 +72,7 @@ func decodeDeviceInfo(b []byte) (DeviceInfo, error) {
 }
 
 // UserCheck is GET /ISAPI/Security/userCheck: the credential check, and the
-// only source of the logged-in account's password state (isapi.md §2.2).
+// only source of the logged-in account's password state (docs/isapi.md §2.2).
 type UserCheck struct {
 	StatusValue       OptionalInt  `xml:"statusValue"`
 	StatusString      string       `xml:"statusString"`

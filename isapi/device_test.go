@@ -160,7 +160,7 @@ func TestDeviceInfoNamespacesAndProlog(t *testing.T) {
 	}
 }
 
-// A nested element in another namespace (isapi.md §0: mixed namespaces
+// A nested element in another namespace (docs/isapi.md §0: mixed namespaces
 // within one device) and unknown elements do not disturb the fields read.
 func TestDeviceInfoMixedNamespacesAndExtraElements(t *testing.T) {
 	body := deviceInfoDoc("", `<DeviceInfo version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">`,

@@ -13,14 +13,14 @@ import (
 
 // authTransport answers HTTP Digest challenges while spending as few wrong
 // logins as possible: a device counts every credentialed request that fails
-// toward its lock (isapi.md §3).
+// toward its lock (docs/isapi.md §3).
 //
 // Unlike digest.Transport it never retries a rejected credentialed request
 // with a fresh challenge, which would cost a second failed login; it retries
 // only on stale="TRUE" (an expired nonce is not a failed login) and after an
 // unauthenticated request, whose 401 is just the challenge.
 //
-// Newer firmware offers a SHA-256 and an MD5 challenge together (isapi.md
+// Newer firmware offers a SHA-256 and an MD5 challenge together (docs/isapi.md
 // §3). The transport picks one before any credentials go out (see
 // findChallenge) and answers only that one: a rejected answer is never
 // followed by an answer to the other challenge.

@@ -248,7 +248,7 @@ func deviceInfoDoc(prolog, root, elements string) []byte {
 	return []byte(prolog + root + "\n" + elements + "\n" + closing + "\n")
 }
 
-// rootOpenings are the root-element openings seen on firmware (isapi.md
+// rootOpenings are the root-element openings seen on firmware (docs/isapi.md
 // §0); %s is the root name. "prefixed" writes every element with a prefix.
 var rootOpenings = map[string]string{
 	"hikvision-ver20": `<%s version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">`,

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Log search: POST /ISAPI/ContentMgmt/logSearch (isapi.md §6).
+// Log search: POST /ISAPI/ContentMgmt/logSearch (docs/isapi.md §6).
 const (
 	PathLogSearch = "/ISAPI/ContentMgmt/logSearch"
 
@@ -20,7 +20,7 @@ const (
 	LogMetaException = "log.std-cgi.com/Exception"
 
 	// RecorderLogCap is how many entries recorders return for one search
-	// before they stop without saying so (isapi.md §6). A search that
+	// before they stop without saying so (docs/isapi.md §6). A search that
 	// returns this many may have lost the rest.
 	RecorderLogCap = 2000
 

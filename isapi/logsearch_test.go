@@ -94,7 +94,7 @@ func TestLogSplitMetaIDAndTime(t *testing.T) {
 	for _, tc := range []struct{ in, major, minor string }{
 		{"log.hikvision.com/Exception/illlegealAccess", "Exception", "illlegealAccess"},
 		{"log.hikvision.com/Exception/illlegealAccess/3", "Exception", "illlegealAccess"},
-		{"log.std-cgi.com/Infomation", "Infomation", ""}, //nolint:misspell // some firmware spells it so (isapi.md §6)
+		{"log.std-cgi.com/Infomation", "Infomation", ""}, //nolint:misspell // some firmware spells it so (docs/isapi.md §6)
 		{"", "", ""},
 		{"Exception", "", ""},
 	} {

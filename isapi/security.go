@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// Paths of the account, lockout and password-recovery endpoints (isapi.md
+// Paths of the account, lockout and password-recovery endpoints (docs/isapi.md
 // §2, §5.11-5.13, §7).
 const (
 	PathUsers                = "/ISAPI/Security/users"
@@ -21,12 +21,12 @@ const (
 	PathEventTriggers        = "/ISAPI/Event/triggers"
 	PathSecurityQuestions    = "/ISAPI/Security/questionConfiguration"
 	PathSecurityEmail        = "/ISAPI/Security/email/parameter?format=json"
-	// PathDoubleVerification is a guess (isapi.md §5.12: "not confirmed").
+	// PathDoubleVerification is a guess (docs/isapi.md §5.12: "not confirmed").
 	// Callers treat every unsupported answer as "status unknown".
 	PathDoubleVerification = "/ISAPI/Security/doubleVerification"
 )
 
-// UserList is GET /ISAPI/Security/users (isapi.md §2.1). Reading it usually
+// UserList is GET /ISAPI/Security/users (docs/isapi.md §2.1). Reading it usually
 // needs an Administrator account. Its User elements are read at any depth
 // below the root (see UnmarshalXML).
 type UserList struct {
@@ -36,7 +36,7 @@ type UserList struct {
 
 // UnmarshalXML reads every User element below start, at any depth:
 // UserList/User on the firmware seen so far, one level deeper where an
-// answer wraps the list in another element (isapi.md §0).
+// answer wraps the list in another element (docs/isapi.md §0).
 func (l *UserList) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	*l = UserList{XMLName: start.Name}
 	return walkElement(d, func(se *xml.StartElement, _ int) (bool, error) {
@@ -181,7 +181,7 @@ func boundMAC(s string) bool {
 	return strings.Trim(s, "0:-.") != ""
 }
 
-// IllegalLoginLock is GET /ISAPI/Security/illegalLoginLock (isapi.md §2.4).
+// IllegalLoginLock is GET /ISAPI/Security/illegalLoginLock (docs/isapi.md §2.4).
 // Older firmware sends only enabled. The unit of maxIllegalLoginLockTime
 // varies by product; see SecurityCap.LockTimeRange and the lockout
 // collector.
@@ -207,7 +207,7 @@ type CapRange struct {
 
 // SecurityCap is the security capability tree: the root of GET
 // /ISAPI/Security/capabilities, or DeviceCap/SecurityCap in GET
-// /ISAPI/System/capabilities (isapi.md §2.5, §7). Flags can lie (§7), so
+// /ISAPI/System/capabilities (docs/isapi.md §2.5, §7). Flags can lie (§7), so
 // they gate requests but never replace handling 403/404.
 type SecurityCap struct {
 	XMLName                         xml.Name
@@ -293,7 +293,7 @@ func FetchSecurityCap(ctx context.Context, c *Client) (*SecurityCap, error) {
 	return nil, errs[len(errs)-1]
 }
 
-// EventTriggerList is GET /ISAPI/Event/triggers (isapi.md §5.13). Its
+// EventTriggerList is GET /ISAPI/Event/triggers (docs/isapi.md §5.13). Its
 // EventTrigger elements are sometimes in another namespace than the root,
 // and on some firmware one level deeper than on others; they are read at
 // any depth below the root (see UnmarshalXML).
@@ -407,7 +407,7 @@ var IllegalAccessTriggerEndpoint = Derived(PathEventTriggers, true, func(b []byt
 })
 
 // SecurityQuestions is GET /ISAPI/Security/questionConfiguration
-// (isapi.md §5.11: SecurityQuestion/QuestionList/Question/{id,answer}, no
+// (docs/isapi.md §5.11: SecurityQuestion/QuestionList/Question/{id,answer}, no
 // real capture). Question elements are read at any depth below the root:
 // inside QuestionList, directly under the root, or deeper.
 type SecurityQuestions struct {
@@ -456,7 +456,7 @@ func (q *SecurityQuestions) Configured() bool {
 
 // SecurityEmail is GET /ISAPI/Security/email/parameter?format=json:
 // {"SecurityEmail":{"SecurityInformation":[{"emailAddress":"..."}]}}
-// (isapi.md §5.11). Firmware that ignores format=json answers XML; both
+// (docs/isapi.md §5.11). Firmware that ignores format=json answers XML; both
 // are read, and a single SecurityInformation object is taken as a list of one.
 type SecurityEmail struct {
 	Addresses []string // every emailAddress, as sent

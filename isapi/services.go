@@ -4,7 +4,7 @@ import (
 	"strings"
 )
 
-// Paths of the exposed-service and authentication-mode endpoints (isapi.md §5).
+// Paths of the exposed-service and authentication-mode endpoints (docs/isapi.md §5).
 const (
 	PathAdminAccesses       = "/ISAPI/Security/adminAccesses"
 	PathSSH                 = "/ISAPI/System/Network/ssh"
@@ -20,7 +20,7 @@ const (
 )
 
 // AdminAccessList is GET /ISAPI/Security/adminAccesses: the protocols the
-// device serves and their ports (isapi.md §5.1, real on 16 devices). The
+// device serves and their ports (docs/isapi.md §5.1, real on 16 devices). The
 // redirect and TLS elements appear only on the HTTPS entry, and not on all
 // firmware.
 type AdminAccessList struct {
@@ -55,7 +55,7 @@ type AdminService struct {
 // ServiceName. An entry without a protocol is skipped, and a service listed
 // twice keeps its first entry. DEV_MANAGE (the SDK port) without an
 // <enabled> element counts as enabled: NVRs, DVRs and the DS-K1A340FWX list
-// it that way, and it cannot be switched off there (isapi.md §5.1). Other
+// it that way, and it cannot be switched off there (docs/isapi.md §5.1). Other
 // protocols without <enabled> are left unset.
 func (l *AdminAccessList) Services() []AdminService {
 	out := make([]AdminService, 0, len(l.Protocols))
@@ -110,7 +110,7 @@ func ServiceName(protocol string) string {
 	return string(b)
 }
 
-// SSH is GET /ISAPI/System/Network/ssh (isapi.md §5.4). Real shape:
+// SSH is GET /ISAPI/System/Network/ssh (docs/isapi.md §5.4). Real shape:
 // captures/ssh__k1a340fwx-doc.xml.
 type SSH struct {
 	Enabled OptionalBool `xml:"enabled"`
@@ -119,7 +119,7 @@ type SSH struct {
 // SSHEndpoint reads the SSH switch, cached.
 var SSHEndpoint = XML[SSH](PathSSH, true)
 
-// Telnetd is GET /ISAPI/System/Network/telnetd (isapi.md §5.4). No real
+// Telnetd is GET /ISAPI/System/Network/telnetd (docs/isapi.md §5.4). No real
 // capture exists (§10): the URL is in Hikvision's web-UI map and the body
 // is presumed to be <Telnetd><enabled>.
 type Telnetd struct {
@@ -129,7 +129,7 @@ type Telnetd struct {
 // TelnetdEndpoint reads the telnet switch, cached.
 var TelnetdEndpoint = XML[Telnetd](PathTelnetd, true)
 
-// UPnP is GET /ISAPI/System/Network/UPnP (isapi.md §5.5), shape from client
+// UPnP is GET /ISAPI/System/Network/UPnP (docs/isapi.md §5.5), shape from client
 // code; no real capture. Some firmware nests the port mapping in it
 // (UPnP/ports, seen in a client's test fixture); others serve it only at
 // /ISAPI/System/Network/UPnP/ports.
@@ -143,7 +143,7 @@ type UPnP struct {
 var UPnPEndpoint = XML[UPnP](PathUPnP, true)
 
 // UPnPPorts is the UPnP port mapping: GET /ISAPI/System/Network/UPnP/ports,
-// or the ports block of the UPnP answer (isapi.md §5.5):
+// or the ports block of the UPnP answer (docs/isapi.md §5.5):
 // ports/{enabled, mapmode, portList/port/{id, enabled, internalPort,
 // externalPort}}. Shape from client code and Hikvision's changelog; no
 // real capture.
@@ -196,7 +196,7 @@ func MappedPorts(upnp OptionalBool, p *UPnPPorts) OptionalInt {
 }
 
 // Integrate is GET /ISAPI/System/Network/Integrate: the CGI/ISAPI and ONVIF
-// switches (isapi.md §3, §5.7), shape from client notes; no real capture.
+// switches (docs/isapi.md §3, §5.7), shape from client notes; no real capture.
 type Integrate struct {
 	CGI   IntegrateProtocol `xml:"CGI"`
 	ONVIF IntegrateProtocol `xml:"ONVIF"`
@@ -223,7 +223,7 @@ func (p IntegrateProtocol) On() OptionalBool {
 }
 
 // EZVIZ is GET /ISAPI/System/Network/EZVIZ, the Hik-Connect cloud link
-// (isapi.md §5.6). Real shape: captures/ezviz__k1a340fwx-doc.xml.
+// (docs/isapi.md §5.6). Real shape: captures/ezviz__k1a340fwx-doc.xml.
 type EZVIZ struct {
 	Enabled               OptionalBool `xml:"enabled"`
 	RegisterStatus        OptionalBool `xml:"registerStatus"`
@@ -245,7 +245,7 @@ func (e *EZVIZ) Bound() OptionalBool {
 	return OptionalBool{}
 }
 
-// IPFilter is GET /ISAPI/System/Network/ipFilter (isapi.md §5.9), shape
+// IPFilter is GET /ISAPI/System/Network/ipFilter (docs/isapi.md §5.9), shape
 // from client code; no real capture.
 type IPFilter struct {
 	Enabled        OptionalBool `xml:"enabled"`
@@ -256,7 +256,7 @@ type IPFilter struct {
 var IPFilterEndpoint = XML[IPFilter](PathIPFilter, true)
 
 // WebCertificate is GET /ISAPI/Security/webCertificate, the web (ISAPI)
-// authentication mode (isapi.md §5.2). No real capture exists (§10): the
+// authentication mode (docs/isapi.md §5.2). No real capture exists (§10): the
 // element is CertificateType in SecurityCap/WebCertificateCap, while
 // clients also read certificateType, so both spellings are accepted.
 type WebCertificate struct {
@@ -277,7 +277,7 @@ func (w *WebCertificate) Type() string {
 func (w *WebCertificate) BasicAllowed() OptionalBool { return CertificateBasicAllowed(w.Type()) }
 
 // RTSPCertificate is GET /ISAPI/Security/RTSPCertificate, the RTSP
-// authentication mode on newer firmware (isapi.md §5.3). No real capture
+// authentication mode on newer firmware (docs/isapi.md §5.3). No real capture
 // (§10); both spellings of the element are accepted.
 type RTSPCertificate struct {
 	CertificateTypeLower string `xml:"certificateType"`
@@ -296,7 +296,7 @@ func (r *RTSPCertificate) Type() string {
 func (r *RTSPCertificate) BasicAllowed() OptionalBool { return CertificateBasicAllowed(r.Type()) }
 
 // StreamingChannel is the part of GET /ISAPI/Streaming/channels/101 that
-// tells the RTSP authentication mode: Transport/Security (isapi.md §5.3,
+// tells the RTSP authentication mode: Transport/Security (docs/isapi.md §5.3,
 // real). IPCs send it (digest or digest/basic); NVRs and DVRs send no
 // Security block, and DS-2CD2532F-IWS sends only <enabled>.
 type StreamingChannel struct {

@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// PathSNMP is the device's SNMP agent configuration (isapi.md §5.16). Some
+// PathSNMP is the device's SNMP agent configuration (docs/isapi.md §5.16). Some
 // firmware spells it /ISAPI/System/network/SNMP; Hikvision's web UI and
-// the real answer in isapi.md use this one.
+// the real answer in docs/isapi.md use this one.
 const PathSNMP = "/ISAPI/System/Network/SNMP"
 
 // SNMP is what the exporter keeps of GET /ISAPI/System/Network/SNMP: the
@@ -58,7 +58,7 @@ var SNMPEndpoint = Derived(PathSNMP, true, DecodeSNMP)
 
 // DefaultCommunity reports whether an SNMP community is one that anybody
 // would try first: empty (after trimming white space), or exactly
-// "public" or "private", the factory values (isapi.md §5.16).
+// "public" or "private", the factory values (docs/isapi.md §5.16).
 func DefaultCommunity(c []byte) bool {
 	switch string(trimSpaceBytes(c)) {
 	case "", "public", "private":

@@ -37,7 +37,7 @@ func showSNMP(s *SNMP) string {
 }
 
 // snmpClientPayload is the configuration a client script writes back to
-// cameras (isapi.md §5.16): every block and user restating version and
+// cameras (docs/isapi.md §5.16): every block and user restating version and
 // namespace, factory communities, two unused v3 user slots.
 const snmpClientPayload = `<SNMPv1c version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema"> <notificationEnabled>true</notificationEnabled> <SNMPTrapReceiverList version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema"> <SNMPTrapReceiver version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema"> <id>1</id> <ReceiverAddress> <addressingFormatType>ipaddress</addressingFormatType> <ipAddress>172.31.88.107</ipAddress> <portNo>162</portNo> </ReceiverAddress> <notificationType>trap</notificationType> <communityString>public</communityString> </SNMPTrapReceiver> </SNMPTrapReceiverList> <enabled>false</enabled> <writeCommunity>private</writeCommunity> <readCommunity>public</readCommunity> </SNMPv1c>` +
 	` <SNMPv2c version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema"> <notificationEnabled>true</notificationEnabled> <SNMPTrapReceiverList version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema"> <SNMPTrapReceiver version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema"> <id>1</id> <ReceiverAddress> <addressingFormatType>ipaddress</addressingFormatType> <ipAddress>192.0.2.7</ipAddress> <portNo>162</portNo> </ReceiverAddress> <notificationType>trap</notificationType> <communityString>public</communityString> </SNMPTrapReceiver> </SNMPTrapReceiverList> <enabled>true</enabled> <writeCommunity>private</writeCommunity> <readCommunity>public</readCommunity> </SNMPv2c>` +

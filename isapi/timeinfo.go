@@ -9,9 +9,9 @@ import (
 // PathTime is the device clock endpoint.
 const PathTime = "/ISAPI/System/time"
 
-// TimeInfo is GET /ISAPI/System/time (isapi.md §5.14):
+// TimeInfo is GET /ISAPI/System/time (docs/isapi.md §5.14):
 // Time/{timeMode, localTime, timeZone}. No real capture of this endpoint
-// exists (isapi.md §10); the shape comes from client code and notes taken
+// exists (docs/isapi.md §10); the shape comes from client code and notes taken
 // from devices: timeMode NTP or manual (documentation also lists local,
 // satellite and timecorrect), localTime ISO 8601 with a numeric offset
 // ("2026-11-26T11:15:40+08:00"; one Python client shows

@@ -7,7 +7,7 @@ import (
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
 )
 
-// No real capture of /ISAPI/System/time exists (isapi.md §10); these
+// No real capture of /ISAPI/System/time exists (docs/isapi.md §10); these
 // documents follow client code and the simulator's TimeXML.
 
 func TestTimeDecodeNamespaces(t *testing.T) {

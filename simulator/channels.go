@@ -8,7 +8,7 @@ import (
 )
 
 // The IP channels of a recorder: GET /ISAPI/ContentMgmt/InputProxy/channels
-// and .../channels/status (isapi.md §5.17).
+// and .../channels/status (docs/isapi.md §5.17).
 
 // Endpoint keys of a recorder's IP channels.
 const (

@@ -269,7 +269,7 @@ var firmwareVersionInfoRE = regexp.MustCompile(`\n\s*<firmwareVersionInfo>[^<]*<
 
 // oldFirmwareDeviceInfo turns the DS-2CD2443G0-IW capture into a
 // DS-2CD2132F-IS on V5.3.0 build 150410, inside the CVE-2017-7921 window
-// for DS-2CD2xx2F-I (V5.2.0 b140721 – V5.4.0 b160530, isapi.md §4). Firmware
+// for DS-2CD2xx2F-I (V5.2.0 b140721 – V5.4.0 b160530, docs/isapi.md §4). Firmware
 // that old predates firmwareVersionInfo, so that element goes.
 func oldFirmwareDeviceInfo(capture []byte) []byte {
 	_, body, _ := strings.Cut(string(capture), "\n")

@@ -68,7 +68,7 @@ func siteNVR(now time.Time) demoDevice {
 
 // snmpCam is hardened-cam with an SNMP agent left at its factory
 // communities and UPnP forwarding ports on the router. The SNMP and UPnP
-// answers follow isapi.md §5.16 and §5.5 (no capture of either exists).
+// answers follow docs/isapi.md §5.16 and §5.5 (no capture of either exists).
 func snmpCam(now time.Time) demoDevice {
 	p := hardenedCam(now).profile
 	p.Name, p.Password = "snmp-cam", "Snmp-C4m-Strong#Pw"

@@ -69,11 +69,11 @@ func (d *Device) nonceIssued(nonce string) (time.Time, bool) {
 type DigestOffer int
 
 const (
-	// DigestMD5 is one MD5 challenge, as the firmware quoted in isapi.md §3.
+	// DigestMD5 is one MD5 challenge, as the firmware quoted in docs/isapi.md §3.
 	DigestMD5 DigestOffer = iota
 	// DigestBothHeaders offers a SHA-256 and an MD5 challenge, each in a
 	// WWW-Authenticate header of its own, SHA-256 first, as newer
-	// firmware does (isapi.md §3). Either is accepted.
+	// firmware does (docs/isapi.md §3). Either is accepted.
 	DigestBothHeaders
 	// DigestBothInOne offers the same two challenges as one
 	// comma-separated WWW-Authenticate value, MD5 first, so that a client
@@ -82,7 +82,7 @@ const (
 )
 
 // challengeHeaders sets the WWW-Authenticate headers of a 401. The Digest
-// form follows the NVR one quoted in isapi.md §3. Each challenge has a
+// form follows the NVR one quoted in docs/isapi.md §3. Each challenge has a
 // nonce of its own.
 func (d *Device) challengeHeaders(h http.Header, p *Profile, now time.Time, stale bool) {
 	basic := fmt.Sprintf("Basic realm=%q", p.Realm)

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// authenticate runs the login check and the illegal-login lock (isapi.md
+// authenticate runs the login check and the illegal-login lock (docs/isapi.md
 // §3). It answers the request itself and returns false unless the request
 // may proceed to routing. The answer waits delay after the check, so a
 // slow device has counted a failed login before the client hears of it.

@@ -15,7 +15,7 @@ import (
 // maxResults asks for.
 const maxPage = 100
 
-// cmSearchDescription is the logSearch request (isapi.md §6).
+// cmSearchDescription is the logSearch request (docs/isapi.md §6).
 type cmSearchDescription struct {
 	SearchID  string `xml:"searchID"`
 	MetaID    string `xml:"metaId"`

@@ -20,7 +20,7 @@ import (
 	"time"
 )
 
-// Namespaces seen on real firmware (isapi.md §0).
+// Namespaces seen on real firmware (docs/isapi.md §0).
 const (
 	NamespaceHikvision20 = "http://www.hikvision.com/ver20/XMLSchema"
 	NamespaceISAPIOrg20  = "http://www.isapi.org/ver20/XMLSchema"
@@ -74,7 +74,7 @@ type Profile struct {
 
 	LockAfter    int           // wrong logins before the account locks; 0 = never locks
 	LockDuration time.Duration // default 30m
-	ExtendLock   bool          // a wrong login while locked restarts the lock (isapi.md §3)
+	ExtendLock   bool          // a wrong login while locked restarts the lock (docs/isapi.md §3)
 	NonceTTL     time.Duration // nonce lifetime; default 5m
 
 	// Digest is the set of Digest challenges offered: one MD5 challenge
@@ -85,7 +85,7 @@ type Profile struct {
 	BasicOnly bool // challenge with Basic only, and accept Basic
 	// AcceptBasic offers a second "WWW-Authenticate: Basic" challenge after
 	// the Digest one and accepts Basic credentials, as firmware does when
-	// webCertificate is digest/basic (isapi.md §3). Ignored with BasicOnly.
+	// webCertificate is digest/basic (docs/isapi.md §3). Ignored with BasicOnly.
 	AcceptBasic bool
 
 	ClockSkew time.Duration // device clock = simulator clock + skew (GET /ISAPI/System/time)

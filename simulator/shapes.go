@@ -10,7 +10,7 @@ import (
 )
 
 // Builders for the documents the simulator synthesizes. Each says where its
-// shape comes from; "synthetic" means no real capture exists (isapi.md §10)
+// shape comes from; "synthetic" means no real capture exists (docs/isapi.md §10)
 // and the element names come from Hikvision's web UI, capabilities or client
 // code. All take the namespace to write, since firmware varies (§0).
 
@@ -384,7 +384,7 @@ func findElement(s, local string) (start, end int, ok bool) {
 
 // Nesting moves the XML answers of a device one level deeper than the
 // captures have them. Two of five devices checked outside this repository
-// answer Event/triggers that way (isapi.md §0), so decoders must find
+// answer Event/triggers that way (docs/isapi.md §0), so decoders must find
 // what they read by name wherever it sits. The flags combine.
 type Nesting int
 

@@ -38,7 +38,7 @@ type SNMP struct {
 	ListenPort int // 0 leaves listenPort out
 }
 
-// SNMPXML builds GET /ISAPI/System/Network/SNMP (isapi.md §5.16). Shape
+// SNMPXML builds GET /ISAPI/System/Network/SNMP (docs/isapi.md §5.16). Shape
 // and element order of a configuration a client script writes back to
 // cameras (each block and user restating version and namespace, trap
 // receivers before the switch and the communities), with the elements

@@ -22,7 +22,7 @@ type UPnPPortMapping struct {
 	NoList bool
 }
 
-// UPnPPortsXML builds GET /ISAPI/System/Network/UPnP/ports (isapi.md §5.5):
+// UPnPPortsXML builds GET /ISAPI/System/Network/UPnP/ports (docs/isapi.md §5.5):
 // ports/{enabled, mapmode, portList/port/{id, enabled, internalPort,
 // externalPort}}. Synthetic, from client code and Hikvision's changelog.
 func UPnPPortsXML(ns string, m UPnPPortMapping) []byte {
