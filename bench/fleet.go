@@ -228,9 +228,9 @@ func RunFleet(_ context.Context, fc FleetConfig) (*FleetResult, error) {
 		return res, nil
 	}
 	if len(res.NaiveEndpoints) > 0 {
-		naive.Endpoints = res.NaiveEndpoints
+		naive.SetEndpoints(res.NaiveEndpoints)
 	}
-	fc.Logf("naive: fetching %d endpoints per probe, measuring for %v", len(naive.Endpoints), fc.NaiveDuration)
+	fc.Logf("naive: fetching %d endpoints per probe, measuring for %v", len(naive.endpoints()), fc.NaiveDuration)
 	nph := PhaseResult{Mode: "naive"}
 	load, err = runLoad(LoadSpec{URL: url, Path: "/naive", Devices: fc.Devices, Interval: fc.Interval,
 		Duration: fc.NaiveDuration, ScrapeTimeout: fc.ScrapeTimeout},

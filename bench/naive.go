@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/icholy/digest"
@@ -54,6 +55,20 @@ type NaiveProber struct {
 	Password  string
 	Endpoints []string // "METHOD /path"; userCheck first decides hikvision_up
 	Timeout   time.Duration
+
+	// measured replaces Endpoints once the run knows what a cold probe
+	// read; set while the server may be answering, so read atomically.
+	measured atomic.Pointer[[]string]
+}
+
+// SetEndpoints replaces the endpoints fetched per probe; safe while serving.
+func (n *NaiveProber) SetEndpoints(eps []string) { n.measured.Store(&eps) }
+
+func (n *NaiveProber) endpoints() []string {
+	if eps := n.measured.Load(); eps != nil {
+		return *eps
+	}
+	return n.Endpoints
 }
 
 func (n *NaiveProber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +91,7 @@ func (n *NaiveProber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	up, answered := 0, 0
-	for i, ep := range n.Endpoints {
+	for i, ep := range n.endpoints() {
 		ok, err := n.fetch(ctx, client, addr, ep)
 		if i == 0 {
 			if err != nil || !ok {
