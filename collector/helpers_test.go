@@ -355,3 +355,14 @@ func diffTime(t *testing.T, got, want map[string]float64, wantSkew float64) {
 		t.Errorf("%s = %v, want %v ± %v", clockSkewSeries, skew, wantSkew, skewTolerance)
 	}
 }
+
+// seriesContaining keeps the series whose name or labels contain word.
+func seriesContaining(got map[string]float64, word string) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range got {
+		if strings.Contains(k, word) {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -319,17 +319,6 @@ func TestServicesHTTPSCertificateExpiry(t *testing.T) {
 // series, label or error.
 const snmpCanary = "Snmp-Canary-Collector-0d5f"
 
-// snmpSeriesOf keeps the series that come from the SNMP answer.
-func snmpSeriesOf(got map[string]float64) map[string]float64 {
-	out := map[string]float64{}
-	for k, v := range got {
-		if strings.Contains(k, "snmp") {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 func TestServicesSNMP(t *testing.T) {
 	community := func(enabled bool, read, write string, traps ...string) *simulator.SNMPCommunity {
 		return &simulator.SNMPCommunity{Enabled: enabled, Read: read, Write: write, Traps: traps}
@@ -371,7 +360,7 @@ func TestServicesSNMP(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				promtest.Diff(t, "", snmpSeriesOf(got), snmpSeriesOf(servicesWant(t, c.want)))
+				promtest.Diff(t, "", seriesContaining(got, "snmp"), seriesContaining(servicesWant(t, c.want), "snmp"))
 				for k := range got {
 					if strings.Contains(k, "Canary") {
 						t.Errorf("series %s holds the community", k)
@@ -403,7 +392,7 @@ func TestServicesSNMPUnsupportedOrBroken(t *testing.T) {
 			if err != nil {
 				t.Fatalf("a device without SNMP must not fail the collector: %v", err)
 			}
-			promtest.Diff(t, "", snmpSeriesOf(got), map[string]float64{featureSeries("snmp"): 0})
+			promtest.Diff(t, "", seriesContaining(got, "snmp"), map[string]float64{featureSeries("snmp"): 0})
 		})
 	}
 
@@ -428,7 +417,7 @@ func TestServicesSNMPUnsupportedOrBroken(t *testing.T) {
 				t.Errorf("error quotes the community: %v", err)
 			}
 			// No SNMP series and no feature verdict; the rest is there.
-			promtest.Diff(t, "", snmpSeriesOf(got), map[string]float64{})
+			promtest.Diff(t, "", seriesContaining(got, "snmp"), map[string]float64{})
 			if _, ok := got[`hikvision_service_enabled{service="telnet"}`]; !ok {
 				t.Error("a broken SNMP answer hid the other services")
 			}
@@ -502,7 +491,7 @@ func TestServicesUPnPPortMapping(t *testing.T) {
 			if c.portsFeat != "" {
 				spec += " " + c.portsFeat + "upnp_ports"
 			}
-			promtest.Diff(t, "", upnpSeriesOf(got), upnpSeriesOf(servicesWant(t, spec)))
+			promtest.Diff(t, "", seriesContaining(got, "upnp"), seriesContaining(servicesWant(t, spec), "upnp"))
 			if n := sim.Stats().ByPath[upnpPortsKey]; n != c.asked {
 				t.Errorf("/UPnP/ports requested %d times, want %d", n, c.asked)
 			}
@@ -519,19 +508,8 @@ func TestServicesUPnPPortMapping(t *testing.T) {
 			t.Fatalf("error = %v, want the port mapping's failure", err)
 		}
 		// The UPnP switch stays; the mapping has no value and no verdict.
-		promtest.Diff(t, "", upnpSeriesOf(got), upnpSeriesOf(servicesWant(t, "+upnp upnp=1")))
+		promtest.Diff(t, "", seriesContaining(got, "upnp"), seriesContaining(servicesWant(t, "+upnp upnp=1"), "upnp"))
 	})
-}
-
-// upnpSeriesOf keeps the series of the UPnP switch and its port mapping.
-func upnpSeriesOf(got map[string]float64) map[string]float64 {
-	out := map[string]float64{}
-	for k, v := range got {
-		if strings.Contains(k, "upnp") {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // The SNMP answer and the port mapping are configuration: a second probe

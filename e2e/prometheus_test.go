@@ -187,27 +187,11 @@ func writeRulesWithFor(t *testing.T, path, forDur string) []string {
 	}
 	forRE := regexp.MustCompile(`(?m)^([ \t]+)for:[ \t]*\S+[ \t]*$`)
 	out := forRE.ReplaceAll(src, []byte("${1}for: "+forDur))
-	var rf struct {
-		Groups []struct {
-			Rules []struct {
-				Alert string `yaml:"alert"`
-				For   string `yaml:"for"`
-			} `yaml:"rules"`
-		} `yaml:"groups"`
-	}
-	if err := yaml.Unmarshal(out, &rf); err != nil {
-		t.Fatalf("%s with for: %s: %v", alerts.RulesFile, forDur, err)
-	}
 	var names []string
-	for _, g := range rf.Groups {
-		for _, r := range g.Rules {
-			if r.Alert == "" {
-				continue
-			}
-			names = append(names, r.Alert)
-			if r.For != forDur {
-				t.Fatalf("%s: alert %s has for: %q after the rewrite, want %s", alerts.RulesFile, r.Alert, r.For, forDur)
-			}
+	for _, r := range alertRules(t, out) {
+		names = append(names, r.Alert)
+		if r.For != forDur {
+			t.Fatalf("%s: alert %s has for: %q after the rewrite, want %s", alerts.RulesFile, r.Alert, r.For, forDur)
 		}
 	}
 	if n := len(forRE.FindAll(src, -1)); n != len(names) {
@@ -517,6 +501,34 @@ func waitForSamples(t *testing.T, prom *process, selector string, series, n int)
 	}
 }
 
+// alertRule is an alerting rule of a rules file, as far as the tests read it.
+type alertRule struct {
+	Alert string `yaml:"alert"`
+	For   string `yaml:"for"`
+}
+
+// alertRules returns the alerting rules (not the recording ones) of a rules file.
+func alertRules(t *testing.T, src []byte) []alertRule {
+	t.Helper()
+	var rf struct {
+		Groups []struct {
+			Rules []alertRule `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(src, &rf); err != nil {
+		t.Fatalf("%s: %v", alerts.RulesFile, err)
+	}
+	var out []alertRule
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
 // ruleFor returns the `for:` of an alert in the shipped rules file.
 func ruleFor(t *testing.T, alert string) time.Duration {
 	t.Helper()
@@ -524,26 +536,13 @@ func ruleFor(t *testing.T, alert string) time.Duration {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rf struct {
-		Groups []struct {
-			Rules []struct {
-				Alert string `yaml:"alert"`
-				For   string `yaml:"for"`
-			} `yaml:"rules"`
-		} `yaml:"groups"`
-	}
-	if err := yaml.Unmarshal(src, &rf); err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range rf.Groups {
-		for _, r := range g.Rules {
-			if r.Alert == alert {
-				d, err := time.ParseDuration(r.For)
-				if err != nil {
-					t.Fatalf("%s: alert %s: for: %q: %v", alerts.RulesFile, alert, r.For, err)
-				}
-				return d
+	for _, r := range alertRules(t, src) {
+		if r.Alert == alert {
+			d, err := time.ParseDuration(r.For)
+			if err != nil {
+				t.Fatalf("%s: alert %s: for: %q: %v", alerts.RulesFile, alert, r.For, err)
 			}
+			return d
 		}
 	}
 	t.Fatalf("%s: no alert %s", alerts.RulesFile, alert)

@@ -292,6 +292,25 @@ func showDoc[T any](root, inner string, show func(*T) string, want string) shown
 	}, want}
 }
 
+// checkShownDocs reads every document in every root style and checks
+// what it shows.
+func checkShownDocs(t *testing.T, cases map[string]shownDoc) {
+	t.Helper()
+	for name, c := range cases {
+		for style := range rootOpenings {
+			t.Run(name+"/"+style, func(t *testing.T) {
+				got, err := c.read(namespacedDoc(style, c.root, c.inner))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != c.want {
+					t.Errorf("got %q, want %q", got, c.want)
+				}
+			})
+		}
+	}
+}
+
 // firstElement cuts the first element named name out of a capture, so
 // fuzz seeds stay small: whole captures (10-40 kB) make the fuzzer spend
 // its time minimising instead of mutating.

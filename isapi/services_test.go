@@ -214,19 +214,7 @@ func TestServicesSyntheticShapes(t *testing.T) {
 			func(v *AdminAccessList) string { return adminServices(v) + " | " + adminHTTPS(v) },
 			"http=true:80 sdk=false:8000 modbustcp=true:502 some_proto_2=-:- https=true:- | redirect=- tls1.1=- tls1.2=- tls1.3=true"),
 	}
-	for name, c := range cases {
-		for style := range rootOpenings {
-			t.Run(name+"/"+style, func(t *testing.T) {
-				got, err := c.read(namespacedDoc(style, c.root, c.inner))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got != c.want {
-					t.Errorf("got %q, want %q", got, c.want)
-				}
-			})
-		}
-	}
+	checkShownDocs(t, cases)
 }
 
 // The simulator's synthesized documents must read the same as real ones.

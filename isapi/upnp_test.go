@@ -26,7 +26,7 @@ func TestUPnPPortMappingShapes(t *testing.T) {
 		return showDoc("ports", inner, func(p *UPnPPorts) string { return showMapping(&UPnP{Enabled: upnp}, p) }, want)
 	}
 	on := OptionalBool{V: true, Set: true}
-	for name, c := range map[string]shownDoc{
+	checkShownDocs(t, map[string]shownDoc{
 		"no mapping":                      nested("<enabled>true</enabled><name>cam</name>", "true - -"),
 		"UPnP off, no mapping":            nested("<enabled>false</enabled>", "false - 0"),
 		"nested, an entry without switch": nested("<enabled>true</enabled><ports><enabled>true</enabled><mapmode>auto</mapmode>"+list+"</ports>", "true true 2"),
@@ -38,19 +38,7 @@ func TestUPnPPortMappingShapes(t *testing.T) {
 		"/ports, empty list":              ports(on, "<enabled>true</enabled><portList/>", "true true 0"),
 		"/ports, mapping off":             ports(on, "<enabled>false</enabled>"+list, "true false 0"),
 		"/ports, no switch":               ports(on, list, "true - 2"),
-	} {
-		for style := range rootOpenings {
-			t.Run(name+"/"+style, func(t *testing.T) {
-				got, err := c.read(namespacedDoc(style, c.root, c.inner))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got != c.want {
-					t.Errorf("got %q, want %q", got, c.want)
-				}
-			})
-		}
-	}
+	})
 }
 
 // The simulator's UPnP documents read as built, in every namespace.
