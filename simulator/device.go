@@ -14,9 +14,10 @@ import (
 )
 
 type options struct {
-	tls  bool
-	addr string
-	now  func() time.Time
+	tls    bool
+	tlsMax uint16 // 0: the crypto/tls default (TLS 1.3)
+	addr   string
+	now    func() time.Time
 }
 
 // Option configures New.
@@ -24,6 +25,13 @@ type Option func(*options)
 
 // WithTLS serves HTTPS with a fresh self-signed certificate (see Certificate).
 func WithTLS() Option { return func(o *options) { o.tls = true } }
+
+// WithTLSMaxVersion serves HTTPS, as WithTLS does, offering TLS versions up
+// to v (tls.VersionTLS12 or tls.VersionTLS13), as older and newer firmware
+// do. Every device accepts TLS 1.2 at least.
+func WithTLSMaxVersion(v uint16) Option {
+	return func(o *options) { o.tls, o.tlsMax = true, v }
+}
 
 // WithListenAddr sets the listen address, e.g. "127.0.0.7:0" so a fleet
 // benchmark can spread devices over loopback addresses. Default "127.0.0.1:0".
@@ -106,14 +114,17 @@ func New(p Profile, opts ...Option) (*Device, error) {
 		if validity <= 0 {
 			validity = 365 * 24 * time.Hour
 		}
-		cert, parsed, err := selfSignedCertValidFor(ln.Addr().(*net.TCPAddr).IP, validity)
+		cert, parsed, err := selfSignedCertValidFor(ln.Addr().(*net.TCPAddr), validity)
 		if err != nil {
 			ln.Close()
 			return nil, err
 		}
 		d.cert = parsed
 		// HTTP/1.1 only: the Reset fault needs to hijack the connection.
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+		ln = tls.NewListener(ln, &tls.Config{
+			Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"},
+			MinVersion: tls.VersionTLS12, MaxVersion: o.tlsMax,
+		})
 		scheme = "https"
 	}
 	d.ln = ln

@@ -194,6 +194,46 @@ func TestTLSAndListenAddr(t *testing.T) {
 	}
 }
 
+// TestTLSMaxVersion: a device offers TLS up to its maximum and never below
+// 1.2, and every device's self-signed certificate has its own subject, so
+// one pool can trust a whole fleet.
+func TestTLSMaxVersion(t *testing.T) {
+	d12 := Start(t, Profile{}, WithTLSMaxVersion(tls.VersionTLS12), WithListenAddr("127.0.0.7:0"))
+	d13 := Start(t, Profile{}, WithTLSMaxVersion(tls.VersionTLS13), WithListenAddr("127.0.0.7:0"))
+	dflt := Start(t, Profile{}, WithTLS(), WithListenAddr("127.0.0.7:0"))
+	pool := x509.NewCertPool()
+	subjects := map[string]bool{}
+	for _, d := range []*Device{d12, d13, dflt} {
+		pool.AddCert(d.Certificate())
+		subjects[string(d.Certificate().RawSubject)] = true
+		if !strings.Contains(d.Certificate().Subject.CommonName, d.Addr()) {
+			t.Errorf("%s: subject %q does not name the listen address", d.Addr(), d.Certificate().Subject)
+		}
+	}
+	if len(subjects) != 3 {
+		t.Errorf("%d distinct subjects for 3 devices", len(subjects))
+	}
+	for _, tc := range []struct {
+		d    *Device
+		want uint16
+	}{{d12, tls.VersionTLS12}, {d13, tls.VersionTLS13}, {dflt, tls.VersionTLS13}} {
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+		res, err := c.Get(tc.d.URL() + infoPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.TLS == nil || res.TLS.Version != tc.want || res.StatusCode != 401 {
+			t.Errorf("%s: status %d, TLS %v, want version %x", tc.d.URL(), res.StatusCode, res.TLS != nil, tc.want)
+		}
+		old := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS11}}}
+		if res, err := old.Get(tc.d.URL() + infoPath); err == nil {
+			res.Body.Close()
+			t.Errorf("%s: answered a TLS 1.1 client", tc.d.URL())
+		}
+	}
+}
+
 func TestCloseIsIdempotentAndRefusesLateRequests(t *testing.T) {
 	d, err := New(Profile{})
 	if err != nil {

@@ -13,25 +13,37 @@ import (
 	"time"
 )
 
-// selfSignedCert makes a certificate for loopback and the listen address,
-// valid for a year. It is its own CA, so a client can trust it by adding it
-// to a pool. Its validity uses real time, since TLS clients check against
-// real time.
-func selfSignedCert(ip net.IP) (tls.Certificate, *x509.Certificate, error) {
-	return selfSignedCertValidFor(ip, 365*24*time.Hour)
+// selfSignedCert makes a certificate for loopback and the listen address
+// (nil: loopback only), valid for a year. It is its own CA, so a client can
+// trust it by adding it to a pool. Its validity uses real time, since TLS
+// clients check against real time.
+//
+// Every certificate has its own subject (the listen address and the serial
+// number), as every real device's self-signed certificate does: a client
+// trusting a whole fleet's certificates in one pool finds candidate issuers
+// by subject, and a shared subject would make every verification try them all.
+func selfSignedCert(addr *net.TCPAddr) (tls.Certificate, *x509.Certificate, error) {
+	return selfSignedCertValidFor(addr, 365*24*time.Hour)
 }
 
 // selfSignedCertValidFor is selfSignedCert expiring validity from now.
-func selfSignedCertValidFor(ip net.IP, validity time.Duration) (tls.Certificate, *x509.Certificate, error) {
+func selfSignedCertValidFor(addr *net.TCPAddr, validity time.Duration) (tls.Certificate, *x509.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, fmt.Errorf("simulator: key: %w", err)
 	}
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	cn := "simulated device"
+	var ip net.IP
+	if addr != nil {
+		cn += " " + addr.String()
+		ip = addr.IP
+	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "simulated device", Organization: []string{"hikvision_exporter simulator"}},
+		SerialNumber: serial,
+		Subject: pkix.Name{CommonName: cn, SerialNumber: serial.Text(16),
+			Organization: []string{"hikvision_exporter simulator"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(validity),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
