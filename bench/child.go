@@ -2,11 +2,15 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/tls"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -85,6 +89,11 @@ func (s *SimStats) add(o SimStats) {
 // commands on stdin, one line each: "stats" (a JSON SimStats), "reset"
 // (zero the per-device in-flight maximum), "latency <duration>".
 // It exits when stdin closes.
+//
+// With HIKBENCH_SIM_CERTDIR set the devices serve HTTPS, each with its own
+// self-signed certificate, even indexes up to TLS 1.2 and odd ones up to
+// TLS 1.3 (deviceTLS), and the child writes their certificates as PEM to
+// simCertFile in that directory before READY.
 func runSimChild(in io.Reader, out io.Writer) error {
 	first, err1 := strconv.Atoi(os.Getenv("HIKBENCH_SIM_FIRST"))
 	count, err2 := strconv.Atoi(os.Getenv("HIKBENCH_SIM_COUNT"))
@@ -92,6 +101,7 @@ func runSimChild(in io.Reader, out io.Writer) error {
 	if err := firstErr(err1, err2, err3); err != nil {
 		return fmt.Errorf("sim child environment: %w", err)
 	}
+	certDir := os.Getenv("HIKBENCH_SIM_CERTDIR")
 	if path := os.Getenv("HIKBENCH_SIM_CPUPROFILE"); path != "" {
 		f, err := os.Create(fmt.Sprintf("%s.%d", path, first))
 		if err != nil {
@@ -114,7 +124,11 @@ func runSimChild(in io.Reader, out io.Writer) error {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			i := first + j
-			d, err := simulator.New(DeviceProfile(i, now), simulator.WithListenAddr(DeviceAddr(i)))
+			opts := []simulator.Option{simulator.WithListenAddr(DeviceAddr(i))}
+			if certDir != "" {
+				opts = append(opts, simulator.WithTLSMaxVersion(deviceTLS(i)))
+			}
+			d, err := simulator.New(DeviceProfile(i, now), opts...)
 			if err != nil {
 				errs[j] = err
 				return
@@ -133,6 +147,17 @@ func runSimChild(in io.Reader, out io.Writer) error {
 	}()
 	if err := firstErr(errs...); err != nil {
 		return err
+	}
+	if certDir != "" {
+		var pems bytes.Buffer
+		for _, d := range devs {
+			if err := pem.Encode(&pems, &pem.Block{Type: "CERTIFICATE", Bytes: d.Certificate().Raw}); err != nil {
+				return err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(certDir, simCertFile(first)), pems.Bytes(), 0o600); err != nil {
+			return err
+		}
 	}
 	for j, d := range devs {
 		fmt.Fprintf(w, "ADDR %d %s\n", first+j, d.Addr())
@@ -177,8 +202,22 @@ func runSimChild(in io.Reader, out io.Writer) error {
 	return sc.Err()
 }
 
+// deviceTLS is the highest TLS version device i offers over HTTPS: a fleet
+// mixes firmware, so even devices stop at TLS 1.2 and odd ones offer 1.3.
+func deviceTLS(i int) uint16 {
+	if i%2 == 0 {
+		return tls.VersionTLS12
+	}
+	return tls.VersionTLS13
+}
+
+// simCertFile is the file, in HIKBENCH_SIM_CERTDIR, where the child for
+// devices first.. writes their certificates.
+func simCertFile(first int) string { return fmt.Sprintf("devices-%06d.pem", first) }
+
 // simChild is the parent's handle on one simulator child.
 type simChild struct {
+	first int
 	cmd   *exec.Cmd
 	in    io.WriteCloser
 	out   *bufio.Scanner
@@ -186,12 +225,15 @@ type simChild struct {
 	addrs map[int]string
 }
 
-func startSimChild(first, count int, latency time.Duration) (*simChild, error) {
+// startSimChild starts the devices first..first+count-1; certDir != ""
+// makes them serve HTTPS and write their certificates there.
+func startSimChild(first, count int, latency time.Duration, certDir string) (*simChild, error) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), ChildEnv+"=sim",
 		"HIKBENCH_SIM_FIRST="+strconv.Itoa(first),
 		"HIKBENCH_SIM_COUNT="+strconv.Itoa(count),
 		"HIKBENCH_SIM_LATENCY="+latency.String(),
+		"HIKBENCH_SIM_CERTDIR="+certDir,
 	)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
@@ -205,7 +247,7 @@ func startSimChild(first, count int, latency time.Duration) (*simChild, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	c := &simChild{cmd: cmd, in: in, out: bufio.NewScanner(outPipe), addrs: map[int]string{}}
+	c := &simChild{first: first, cmd: cmd, in: in, out: bufio.NewScanner(outPipe), addrs: map[int]string{}}
 	c.out.Buffer(make([]byte, 1<<20), 16<<20)
 	for c.out.Scan() {
 		line := c.out.Text()
@@ -258,10 +300,11 @@ func (c *simChild) close() {
 // simFleet is every simulator child of a run.
 type simFleet []*simChild
 
-func startSimFleet(devices, perChild int, latency time.Duration) (simFleet, error) {
+// startSimFleet starts the simulator children; certDir as startSimChild.
+func startSimFleet(devices, perChild int, latency time.Duration, certDir string) (simFleet, error) {
 	var f simFleet
 	for first := 0; first < devices; first += perChild {
-		c, err := startSimChild(first, min(perChild, devices-first), latency)
+		c, err := startSimChild(first, min(perChild, devices-first), latency, certDir)
 		if err != nil {
 			f.close()
 			return nil, err
@@ -269,6 +312,21 @@ func startSimFleet(devices, perChild int, latency time.Duration) (simFleet, erro
 		f = append(f, c)
 	}
 	return f, nil
+}
+
+// caFile concatenates the certificates every child wrote to certDir into
+// one file there, the CA file of a fleet run, and returns its path.
+func (f simFleet) caFile(certDir string) (string, error) {
+	var all []byte
+	for _, c := range f {
+		b, err := os.ReadFile(filepath.Join(certDir, simCertFile(c.first)))
+		if err != nil {
+			return "", err
+		}
+		all = append(all, b...)
+	}
+	path := filepath.Join(certDir, "fleet-ca.pem")
+	return path, os.WriteFile(path, all, 0o600)
 }
 
 // addrs returns the device addresses by index.

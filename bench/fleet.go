@@ -2,12 +2,15 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -22,9 +25,25 @@ import (
 	"github.com/hikvision-exporter/hikvision_exporter/probe"
 )
 
+// Trust of a fleet run over HTTPS (FleetConfig.TLSTrust).
+const (
+	// TrustCAFile trusts every device's self-signed certificate through one
+	// ca_file holding them all, as an operator pinning a fleet would.
+	TrustCAFile = "ca_file"
+	// TrustInsecure skips verification (insecure_skip_verify).
+	TrustInsecure = "insecure"
+)
+
 // FleetConfig is one fleet run.
 type FleetConfig struct {
-	Devices       int
+	Devices int
+	// Scheme is how the devices serve, "http" (the default) or "https":
+	// each device then has its own self-signed certificate, even devices
+	// offer TLS up to 1.2 and odd ones up to 1.3.
+	Scheme string
+	// TLSTrust is how the exporter and the naive prober trust the devices
+	// over HTTPS: TrustCAFile (the default) or TrustInsecure.
+	TLSTrust      string
 	PerChild      int           // devices per simulator process
 	Interval      time.Duration // every device is probed once per interval
 	Latency       time.Duration // added by the simulator to every request
@@ -69,6 +88,8 @@ type PhaseResult struct {
 type FleetResult struct {
 	Config         FleetConfig
 	FileLimit      uint64
+	CAFile         string `json:",omitempty"` // the module's ca_file (removed after the run)
+	CAFileBytes    int64  `json:",omitempty"` // its size: every device's certificate
 	Exporter       PhaseResult
 	Naive          *PhaseResult
 	NaiveEndpoints []string
@@ -87,6 +108,19 @@ func RunFleet(_ context.Context, fc FleetConfig) (*FleetResult, error) {
 	if fc.ScrapeTimeout <= 0 {
 		fc.ScrapeTimeout = 10 * time.Second
 	}
+	if fc.Scheme == "" {
+		fc.Scheme = "http"
+	}
+	switch {
+	case fc.Scheme == "http":
+		fc.TLSTrust = ""
+	case fc.Scheme != "https":
+		return nil, fmt.Errorf("scheme %q: want http or https", fc.Scheme)
+	case fc.TLSTrust == "":
+		fc.TLSTrust = TrustCAFile
+	case fc.TLSTrust != TrustCAFile && fc.TLSTrust != TrustInsecure:
+		return nil, fmt.Errorf("TLS trust %q: want %s or %s", fc.TLSTrust, TrustCAFile, TrustInsecure)
+	}
 	limit, err := RaiseFileLimit()
 	if err != nil {
 		return nil, fmt.Errorf("raising RLIMIT_NOFILE: %w", err)
@@ -96,16 +130,38 @@ func RunFleet(_ context.Context, fc FleetConfig) (*FleetResult, error) {
 	var base runtime.MemStats
 	runtime.ReadMemStats(&base)
 
+	var certDir string
+	if fc.Scheme == "https" {
+		if certDir, err = os.MkdirTemp("", "hikbench-tls-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(certDir)
+		if certDir, err = filepath.Abs(certDir); err != nil {
+			return nil, err
+		}
+	}
 	t0 := time.Now()
-	sims, err := startSimFleet(fc.Devices, fc.PerChild, fc.Latency)
+	sims, err := startSimFleet(fc.Devices, fc.PerChild, fc.Latency, certDir)
 	if err != nil {
 		return nil, err
 	}
 	defer sims.close()
 	addrs := sims.addrs(fc.Devices)
-	fc.Logf("started %d simulated devices in %d processes in %v", fc.Devices, len(sims), time.Since(t0).Round(time.Millisecond))
+	fc.Logf("started %d simulated %s devices in %d processes in %v", fc.Devices, fc.Scheme, len(sims), time.Since(t0).Round(time.Millisecond))
+	var naiveTLS *tls.Config
+	if certDir != "" {
+		if res.CAFile, err = sims.caFile(certDir); err != nil {
+			return nil, fmt.Errorf("fleet CA file: %w", err)
+		}
+		if naiveTLS, err = fleetTLS(fc.TLSTrust, res.CAFile); err != nil {
+			return nil, err
+		}
+		if st, err := os.Stat(res.CAFile); err == nil {
+			res.CAFileBytes = st.Size()
+		}
+	}
 
-	cfg, err := config.Parse([]byte(fleetYAML(fc, addrs)))
+	cfg, err := config.Parse([]byte(fleetYAML(fc, addrs, res.CAFile)))
 	if err != nil {
 		return nil, fmt.Errorf("fleet config: %w", err)
 	}
@@ -121,7 +177,7 @@ func RunFleet(_ context.Context, fc FleetConfig) (*FleetResult, error) {
 		targets[DeviceName(i)] = a
 	}
 	naive := &NaiveProber{Targets: targets, Username: Username, Password: Password,
-		Endpoints: NaiveEndpoints, Timeout: fc.ScrapeTimeout}
+		Endpoints: NaiveEndpoints, Timeout: fc.ScrapeTimeout, TLS: naiveTLS}
 	mux := http.NewServeMux()
 	mux.Handle("/probe", probe)
 	mux.Handle("/naive", naive)
@@ -343,10 +399,18 @@ func procStatus(field string) uint64 {
 }
 
 // fleetYAML is one module and every device, as an operator would write it.
-func fleetYAML(fc FleetConfig, addrs []string) string {
+// Over HTTPS with TrustCAFile the module trusts caFile, an absolute path.
+func fleetYAML(fc FleetConfig, addrs []string, caFile string) string {
 	var b strings.Builder
 	b.WriteString("modules:\n  default:\n")
-	fmt.Fprintf(&b, "    username: %s\n    password: %q\n    scheme: http\n    timeout: 10s\n", Username, Password)
+	fmt.Fprintf(&b, "    username: %s\n    password: %q\n    scheme: %s\n    timeout: 10s\n", Username, Password, fc.Scheme)
+	switch {
+	case fc.Scheme != "https":
+	case fc.TLSTrust == TrustInsecure:
+		b.WriteString("    tls_config:\n      insecure_skip_verify: true\n")
+	default:
+		fmt.Fprintf(&b, "    tls_config:\n      ca_file: %q\n", caFile)
+	}
 	if fc.MaxConcurrent > 0 {
 		fmt.Fprintf(&b, "    max_concurrent_requests: %d\n", fc.MaxConcurrent)
 	}
@@ -356,6 +420,23 @@ func fleetYAML(fc FleetConfig, addrs []string) string {
 		fmt.Fprintf(&b, "  - name: %s\n    address: %s\n", DeviceName(i), a)
 	}
 	return b.String()
+}
+
+// fleetTLS is the naive prober's trust, the same as the exporter's module:
+// every certificate in caFile, or none checked.
+func fleetTLS(trust, caFile string) (*tls.Config, error) {
+	if trust == TrustInsecure {
+		return &tls.Config{InsecureSkipVerify: true}, nil
+	}
+	b, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s: no certificate", caFile)
+	}
+	return &tls.Config{RootCAs: pool}, nil
 }
 
 // orderEndpoints puts userCheck first, as the exporter and the naive prober check credentials first.

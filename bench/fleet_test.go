@@ -26,14 +26,42 @@ var (
 	fleetMemProf   = flag.String("fleet.memprofile", "", "write the exporter's heap profile after the measured window to this file")
 	fleetJSON      = flag.String("fleet.json", "", "write the full result as JSON to this file")
 	fleetModuleYML = flag.String("fleet.module", "", "extra module settings, YAML lines separated by ';' (e.g. 'cache_ttl: 1m')")
+	fleetScheme    = flag.String("fleet.scheme", "http", "how the simulated devices serve: http, or https (each device its own self-signed certificate, even devices TLS 1.2, odd 1.3)")
+	fleetTrust     = flag.String("fleet.tls", TrustCAFile, "trust over https: "+TrustCAFile+" (one ca_file with every device's certificate) or "+TrustInsecure+" (insecure_skip_verify)")
 )
 
 // TestFleet is the fleet benchmark. Without flags it is a smoke run that
 // checks only that every probe, the exporter's and the naive prober's,
 // answered hikvision_up 1; it asserts nothing about time.
 func TestFleet(t *testing.T) {
+	runFleetTest(t, fleetConfig(t), *fleetJSON)
+}
+
+// TestFleetHTTPS is TestFleet's smoke run over HTTPS, the devices trusted
+// through one ca_file (or as -fleet.tls says), so that a run without flags
+// covers TLS too. A run that sets -fleet.devices is a measurement, which
+// TestFleet alone makes, over -fleet.scheme.
+func TestFleetHTTPS(t *testing.T) {
+	if flagSet("fleet.devices") {
+		t.Skip("-fleet.devices is set: TestFleet alone runs, over -fleet.scheme")
+	}
+	fc := fleetConfig(t)
+	fc.Scheme, fc.TLSTrust = "https", *fleetTrust
+	fc.CPUProfile, fc.MemProfile = "", "" // TestFleet's, not overwritten
+	runFleetTest(t, fc, "")
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// fleetConfig is the run the -fleet.* flags ask for.
+func fleetConfig(t *testing.T) FleetConfig {
 	fc := FleetConfig{
-		Devices: *fleetDevices, PerChild: *fleetPerChild,
+		Devices: *fleetDevices, Scheme: *fleetScheme, TLSTrust: *fleetTrust, PerChild: *fleetPerChild,
 		Interval: *fleetInterval, Latency: *fleetLatency,
 		Warmup: *fleetWarmup, Duration: *fleetDuration, NaiveDuration: *fleetNaive,
 		ScrapeTimeout: *fleetTimeout, MaxConcurrent: *fleetMaxConc,
@@ -50,10 +78,17 @@ func TestFleet(t *testing.T) {
 			fc.ModuleExtra += "    " + line + "\n"
 		}
 	}
+	return fc
+}
+
+// runFleetTest runs fc, writes the result as JSON to jsonFile if set, logs
+// the report and checks every probe answered hikvision_up 1.
+func runFleetTest(t *testing.T, fc FleetConfig, jsonFile string) {
+	t.Helper()
 	var out *os.File // opened first: a large fleet may use every file descriptor
-	if *fleetJSON != "" {
+	if jsonFile != "" {
 		var err error
-		if out, err = os.Create(*fleetJSON); err != nil {
+		if out, err = os.Create(jsonFile); err != nil {
 			t.Fatal(err)
 		}
 		defer out.Close()
@@ -91,8 +126,12 @@ func TestFleet(t *testing.T) {
 func Report(r *FleetResult) string {
 	var b strings.Builder
 	fc := r.Config
-	fmt.Fprintf(&b, "devices %d, interval %v, L %v, warm-up %v, window %v (naive %v), RLIMIT_NOFILE %d\n\n",
-		fc.Devices, fc.Interval, fc.Latency, fc.Warmup, fc.Duration, fc.NaiveDuration, r.FileLimit)
+	scheme := fc.Scheme
+	if scheme == "https" {
+		scheme += " (trust " + fc.TLSTrust + ", even devices TLS 1.2, odd 1.3)"
+	}
+	fmt.Fprintf(&b, "devices %d over %s, interval %v, L %v, warm-up %v, window %v (naive %v), RLIMIT_NOFILE %d\n\n",
+		fc.Devices, scheme, fc.Interval, fc.Latency, fc.Warmup, fc.Duration, fc.NaiveDuration, r.FileLimit)
 	b.WriteString("| mode | probes | probes/s | p50 | p99 | max | CPU/probe | cores | heap/device | RSS | dev req/probe | 401/probe | new conn/probe | max dev in-flight |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	row := func(p *PhaseResult) {

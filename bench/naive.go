@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -48,13 +49,16 @@ var NaiveEndpoints = []string{
 // sent again with credentials) over a fresh http.Transport (new TCP
 // connections every probe), every endpoint fetched one after another, and
 // nothing cached. Answers are tokenized like a typed decode would; no
-// metrics beyond hikvision_up are built.
+// metrics beyond hikvision_up are built. With TLS every probe is also a
+// full TLS handshake: the fresh transport has no session cache (within a
+// probe its one connection is kept alive, as over HTTP).
 type NaiveProber struct {
 	Targets   map[string]string // device name -> host:port
 	Username  string
 	Password  string
 	Endpoints []string // "METHOD /path"; userCheck first decides hikvision_up
 	Timeout   time.Duration
+	TLS       *tls.Config // non-nil: HTTPS with this trust, cloned for every probe
 
 	// measured replaces Endpoints once the run knows what a cold probe
 	// read; set while the server may be answering, so read atomically.
@@ -85,6 +89,9 @@ func (n *NaiveProber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 
 	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 1}
+	if n.TLS != nil {
+		tr.TLSClientConfig = n.TLS.Clone()
+	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{
 		Transport:     &digest.Transport{Username: n.Username, Password: n.Password, Transport: tr, NoReuse: true},
@@ -115,7 +122,11 @@ func (n *NaiveProber) fetch(ctx context.Context, c *http.Client, addr, endpoint 
 	if method == http.MethodPost {
 		body = bytes.NewReader(naiveLogSearch(time.Now()))
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, body)
+	scheme := "http://"
+	if n.TLS != nil {
+		scheme = "https://"
+	}
+	req, err := http.NewRequestWithContext(ctx, method, scheme+addr+path, body)
 	if err != nil {
 		return false, err
 	}
