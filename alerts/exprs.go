@@ -91,6 +91,8 @@ type ruleFile struct {
 			Record      string            `yaml:"record"`
 			Alert       string            `yaml:"alert"`
 			Expr        string            `yaml:"expr"`
+			For         string            `yaml:"for"`
+			Labels      map[string]string `yaml:"labels"`
 			Annotations map[string]string `yaml:"annotations"`
 		} `yaml:"rules"`
 	} `yaml:"groups"`

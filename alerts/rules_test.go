@@ -358,21 +358,8 @@ func TestEveryAlertIsUnitTested(t *testing.T) {
 // Every alert carries a severity and on-call annotations, and every
 // hikvision:threshold_* recording rule the alerts use is defined.
 func TestAlertConventions(t *testing.T) {
-	data := readRepoFile(t, RulesFile)
-	var rf struct {
-		Groups []struct {
-			Name  string `yaml:"name"`
-			Rules []struct {
-				Record      string            `yaml:"record"`
-				Alert       string            `yaml:"alert"`
-				Expr        string            `yaml:"expr"`
-				For         string            `yaml:"for"`
-				Labels      map[string]string `yaml:"labels"`
-				Annotations map[string]string `yaml:"annotations"`
-			} `yaml:"rules"`
-		} `yaml:"groups"`
-	}
-	if err := yaml.Unmarshal(data, &rf); err != nil {
+	rf, err := readRules(root(t), RulesFile)
+	if err != nil {
 		t.Fatal(err)
 	}
 	thresholdRe := regexp.MustCompile(`hikvision:threshold_[a-z0-9_]+`)
