@@ -164,21 +164,15 @@ func searchResultXML(ns, searchID, status string, page []LogEvent) []byte {
 	el(&b, "responseStatus", "true")
 	el(&b, "responseStatusStrg", status)
 	el(&b, "numOfMatches", strconv.Itoa(len(page)))
-	if len(page) == 0 {
-		b.WriteString("<matchList/>\n")
-	} else {
-		b.WriteString("<matchList>\n")
-		for _, ev := range page {
-			b.WriteString("<searchMatchItem>\n<logDescriptor>\n")
-			el(&b, "metaId", "log.hikvision.com/"+ev.Major+"/"+ev.Minor)
-			el(&b, "StartDateTime", ev.Time.UTC().Format("2006-01-02T15:04:05Z"))
-			el(&b, "paraType", "")
-			el(&b, "userName", ev.User)
-			el(&b, "ipAddress", ev.IP)
-			b.WriteString("</logDescriptor>\n</searchMatchItem>\n")
-		}
-		b.WriteString("</matchList>\n")
-	}
+	list(&b, "matchList", page, func(ev LogEvent) {
+		b.WriteString("<searchMatchItem>\n<logDescriptor>\n")
+		el(&b, "metaId", "log.hikvision.com/"+ev.Major+"/"+ev.Minor)
+		el(&b, "StartDateTime", ev.Time.UTC().Format("2006-01-02T15:04:05Z"))
+		el(&b, "paraType", "")
+		el(&b, "userName", ev.User)
+		el(&b, "ipAddress", ev.IP)
+		b.WriteString("</logDescriptor>\n</searchMatchItem>\n")
+	})
 	b.WriteString("</CMSearchResult>\n")
 	return b.Bytes()
 }

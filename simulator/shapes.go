@@ -28,6 +28,20 @@ func el(b *bytes.Buffer, name, value string) {
 	b.WriteString("</" + name + ">\n")
 }
 
+// list writes <name/> when there are no items, else <name>, each item as
+// write renders it, and </name>: devices send an empty list self-closed.
+func list[T any](b *bytes.Buffer, name string, items []T, write func(T)) {
+	if len(items) == 0 {
+		b.WriteString("<" + name + "/>\n")
+		return
+	}
+	b.WriteString("<" + name + ">\n")
+	for _, it := range items {
+		write(it)
+	}
+	b.WriteString("</" + name + ">\n")
+}
+
 func doc(root, ns string, body func(b *bytes.Buffer)) []byte {
 	var b bytes.Buffer
 	b.WriteString(xmlDecl)
@@ -209,19 +223,13 @@ func EventTriggersXML(ns string, illaccessMethods ...string) []byte {
 		el(b, "eventType", typ)
 		el(b, "eventDescription", typ+" Event trigger Information")
 		el(b, "videoInputChannelID", "1")
-		if len(methods) == 0 {
-			b.WriteString("<EventTriggerNotificationList/>\n")
-		} else {
-			b.WriteString("<EventTriggerNotificationList>\n")
-			for _, m := range methods {
-				b.WriteString("<EventTriggerNotification>\n")
-				el(b, "id", m)
-				el(b, "notificationMethod", m)
-				el(b, "notificationRecurrence", "beginning")
-				b.WriteString("</EventTriggerNotification>\n")
-			}
-			b.WriteString("</EventTriggerNotificationList>\n")
-		}
+		list(b, "EventTriggerNotificationList", methods, func(m string) {
+			b.WriteString("<EventTriggerNotification>\n")
+			el(b, "id", m)
+			el(b, "notificationMethod", m)
+			el(b, "notificationRecurrence", "beginning")
+			b.WriteString("</EventTriggerNotification>\n")
+		})
 		b.WriteString("</EventTrigger>\n")
 	}
 	return doc("EventTriggerList", ns, func(b *bytes.Buffer) {
