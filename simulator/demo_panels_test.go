@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 )
@@ -45,28 +44,20 @@ func TestPanelDemoDevices(t *testing.T) {
 		t.Fatalf("https-cam's module trusts no certificate: %q", ca)
 	}
 	c := digestClientTr(t, demoUser, cam.Password, false, &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}})
-	for path, want := range map[string]string{
+	wantAnswers(t, "https-cam", c, cam.Device.URL(), map[string]string{
 		"/ISAPI/Security/userCheck":             "<residualValidity>30</residualValidity>",
 		"/ISAPI/System/capabilities":            "<isSupportSecurityEmail>true</isSupportSecurityEmail>",
 		"/ISAPI/Security/questionConfiguration": "<id>4</id>",
 		"/ISAPI/Security/email/parameter":       "security@example.com",
 		"/ISAPI/System/deviceInfo":              "<deviceName>https-cam</deviceName>",
-	} {
-		if a := get(t, c, cam.Device.URL()+path); a.status != 200 || !strings.Contains(a.body, want) {
-			t.Errorf("https-cam %s: %d %q", path, a.status, a.body)
-		}
-	}
+	})
 
 	dvr := f.Device("verified-dvr")
 	d := digestClient(t, demoUser, dvr.Password, false)
-	for path, want := range map[string]string{
+	wantAnswers(t, "verified-dvr", d, dvr.Device.URL(), map[string]string{
 		"/ISAPI/System/capabilities":         "<DoubleVerificationCap>",
 		"/ISAPI/Security/doubleVerification": "<enabled>true</enabled>",
 		"/ISAPI/System/Network/SNMP":         "<snmpAuthenticationMethod>SHA</snmpAuthenticationMethod>",
 		"/ISAPI/System/deviceInfo":           "<deviceType>DVR</deviceType>",
-	} {
-		if a := get(t, d, dvr.Device.URL()+path); a.status != 200 || !strings.Contains(a.body, want) {
-			t.Errorf("verified-dvr %s: %d %q", path, a.status, a.body)
-		}
-	}
+	})
 }

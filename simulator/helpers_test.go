@@ -65,6 +65,17 @@ func get(t *testing.T, c *http.Client, url string) answer {
 	return do(t, c, http.MethodGet, url, "")
 }
 
+// wantAnswers GETs each path of want from base and fails the test unless
+// the device answers 200 with a body containing the path's string.
+func wantAnswers(t *testing.T, device string, c *http.Client, base string, want map[string]string) {
+	t.Helper()
+	for path, w := range want {
+		if a := get(t, c, base+path); a.status != 200 || !strings.Contains(a.body, w) {
+			t.Errorf("%s %s: %d %q", device, path, a.status, a.body)
+		}
+	}
+}
+
 // signed returns an Authorization header answering the challenge in
 // wwwAuth, for hand-made requests (replays, foreign nonces).
 func signed(t *testing.T, wwwAuth, method, uri, user, pass string, nc int) string {
