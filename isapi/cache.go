@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // The answers of cached endpoints (device info, capabilities, users,
@@ -75,6 +77,13 @@ func (e *cacheEntry) value(ep source) (any, bool) {
 // the client's CacheTTL (and serving it while a refresh is queued for
 // another ttl). A "not supported" answer is cached the same way; other
 // failures are not cached. A 2xx answer ep refuses is an *AnswerError.
+//
+// A value not cached yet is fetched by a flight that outlives the caller:
+// when the caller's deadline passes first, it gets a *FetchingError and
+// the flight goes on (up to the client's Timeout) and stores the answer
+// for the next call. A cold start of thousands of devices therefore fills
+// each device's cache over a few probes instead of failing every probe
+// that the machine could not finish in its scrape timeout.
 func (c *Client) cached(ctx context.Context, ep source) (any, error) {
 	now := c.now()
 	if h, found := c.cache.lookup(ep, now); found {
@@ -84,37 +93,106 @@ func (c *Client) cached(ctx context.Context, ep source) (any, error) {
 		traceCached(ctx, ep.path(), h, now)
 		return h.value, h.err
 	}
-	body, err := c.fetchShared(ctx, ep)
-	readers := c.cache.readers(ep)
+	ran := false
+	flight := c.fetches.DoChan(ep.path(), func() (any, error) {
+		ran = true
+		return c.fill(ctx, ep)
+	})
+	var res singleflight.Result
+	select {
+	case res = <-flight:
+	case <-ctx.Done():
+		return nil, &FetchingError{Path: ep.path(), Err: context.Cause(ctx)}
+	}
+	if res.Shared && !ran {
+		traceShared(ctx, ep.path(), res.Err)
+	}
+	body, _ := res.Val.([]byte)
 	switch {
-	case IsNotSupported(err):
-		c.cache.store(ep.path(), readers, err, c.cacheTTL, c.now())
-		return nil, err
-	case err != nil:
-		return nil, err
+	case res.Err != nil:
+		return nil, res.Err
 	case body == nil:
 		return c.storedMeanwhile(ctx, ep)
 	}
-	return c.decodeAll(ep, readers, body)
+	if h, found := c.cache.lookup(ep, c.now()); found {
+		return h.value, h.err // the flight decoded it for ep
+	}
+	return c.decodeAll(ep, c.cache.readers(ep), body)
 }
 
-// fetchShared fetches ep's path once for every concurrent reader of it
-// (collectors that share an endpoint, such as the capabilities). It
-// returns no body when a flight that just ended stored a fresh answer.
-func (c *Client) fetchShared(ctx context.Context, ep source) ([]byte, error) {
-	ran := false
-	res, err, shared := c.fetches.Do(ep.path(), func() (any, error) {
-		ran = true
-		if h, found := c.cache.lookup(ep, c.now()); found && !h.stale {
-			return nil, nil
-		}
-		return c.Get(ctx, ep.path())
-	})
-	if shared && !ran {
-		traceShared(ctx, ep.path(), err)
+// fill is the flight of cached: it fetches ep's path, detached from the
+// caller's cancellation, and stores what it got. It counts as a probe
+// session while it runs, so no background refresh overlaps it, and waits
+// for a slot of the exporter-wide FetchGate first. It returns no body when
+// a flight that just ended stored a fresh answer.
+func (c *Client) fill(ctx context.Context, ep source) ([]byte, error) {
+	if h, found := c.cache.lookup(ep, c.now()); found && !h.stale {
+		return nil, nil
 	}
-	body, _ := res.([]byte)
-	return body, err
+	c.beginSession()
+	defer c.endSession()
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.refreshTimeout)
+	defer cancel()
+	release, err := c.firstFetches.enter(fctx, ep.path())
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if ep.large() {
+		fctx = WithLargeAnswer(fctx)
+	}
+	body, err := c.Get(fctx, ep.path())
+	switch {
+	case IsNotSupported(err):
+		c.cache.store(ep.path(), c.cache.readers(ep), err, c.cacheTTL, c.now())
+		return nil, err
+	case err != nil:
+		return nil, err
+	}
+	_, _ = c.decodeAll(ep, c.cache.readers(ep), body) // a refused answer is not stored; its caller decodes again and reports it
+	return body, nil
+}
+
+// FetchingError is returned when the caller's deadline passed while the
+// first fetch of a cached answer was still under way. The fetch goes on
+// in the background and the next call finds its answer.
+type FetchingError struct {
+	Path string
+	Err  error
+}
+
+func (e *FetchingError) Error() string {
+	return fmt.Sprintf("GET %s: first fetch still under way at the deadline, kept for the next probe: %v", e.Path, e.Err)
+}
+
+func (e *FetchingError) Unwrap() error { return e.Err }
+
+// A FetchGate caps the first fetches of cached answers in flight at once
+// across every client that shares it: the cold work of a fleet (every
+// device's capabilities, users, services…) after a restart. Credential
+// checks and uncached requests do not wait for it, so a probe still
+// answers up or down on time while the fleet's caches fill.
+type FetchGate chan struct{}
+
+// NewFetchGate returns a gate of n slots; n <= 0 means no limit (nil).
+func NewFetchGate(n int) FetchGate {
+	if n <= 0 {
+		return nil
+	}
+	return make(FetchGate, n)
+}
+
+// enter waits for a slot; a nil gate has slots for all.
+func (g FetchGate) enter(ctx context.Context, path string) (release func(), err error) {
+	if g == nil {
+		return func() {}, nil
+	}
+	select {
+	case g <- struct{}{}:
+		return func() { <-g }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("GET %s: waiting for a first-fetch slot: %w", path, context.Cause(ctx))
+	}
 }
 
 // storedMeanwhile returns what another flight stored for ep.
@@ -287,10 +365,8 @@ type refresher struct {
 // is the only request that can find out. The returned func ends the probe
 // and lets queued refreshes run.
 func (c *Client) Begin(ctx context.Context) (end func(), err error) {
+	c.beginSession()
 	r := &c.refresh
-	r.mu.Lock()
-	r.sessions++
-	r.mu.Unlock()
 	select {
 	case r.busy <- struct{}{}:
 		<-r.busy
@@ -318,6 +394,13 @@ func (c *Client) waitRefresh(ctx context.Context) (end func(), err error) {
 		return nil, err
 	}
 	return c.endSession, nil
+}
+
+func (c *Client) beginSession() {
+	r := &c.refresh
+	r.mu.Lock()
+	r.sessions++
+	r.mu.Unlock()
 }
 
 func (c *Client) endSession() {
@@ -382,6 +465,9 @@ func (c *Client) refreshOne(path string) {
 	}
 	ctx, cancel := context.WithTimeout(c.life, c.refreshTimeout)
 	defer cancel()
+	if slices.ContainsFunc(readers, func(r reader) bool { return r.endpoint.large() }) {
+		ctx = WithLargeAnswer(ctx)
+	}
 	b, err := c.Get(ctx, path)
 	switch {
 	case IsNotSupported(err):

@@ -60,7 +60,7 @@ var InputProxyChannelsEndpoint = Derived(PathInputProxyChannels, true, func(b []
 		return InputProxyChannelList{}, fmt.Errorf("answer is a %s document, not InputProxyChannelList", l.XMLName.Local)
 	}
 	return l, nil
-})
+}).Large()
 
 // Firmware returns the channel's firmware as deviceInfo would have given
 // it: firmwareVersion's version before "build", and the rest as
@@ -118,4 +118,4 @@ var InputProxyChannelStatusEndpoint = Derived(PathInputProxyChannelStatus, false
 		return InputProxyChannelStatusList{XMLName: l.XMLName, Channels: []InputProxyChannelStatus{one}}, nil
 	}
 	return InputProxyChannelStatusList{}, fmt.Errorf("answer is a %s document, not InputProxyChannelStatusList", l.XMLName.Local)
-})
+}).Large()

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -51,6 +50,9 @@ type Options struct {
 	// Source names where the password comes from (a module), so that a
 	// password the operator changed there is tried at once (see Ledger).
 	Source string
+	// FirstFetches paces the first fetches of cached answers across the
+	// clients that share it; nil: no limit.
+	FirstFetches FetchGate
 }
 
 // Client talks to one device.
@@ -60,6 +62,7 @@ type Client struct {
 	now      func() time.Time
 	http     *http.Client
 	auth     *authTransport
+	conns    *connections
 	guard    *guard
 	denied   deniedPaths
 	sem      chan struct{}
@@ -67,6 +70,8 @@ type Client struct {
 	cacheTTL time.Duration
 	fetches  singleflight.Group
 	refresh  refresher
+
+	firstFetches FetchGate
 
 	life           context.Context // ends with Close; bounds background work
 	stop           context.CancelFunc
@@ -113,35 +118,15 @@ func New(o Options) *Client {
 		sem:      make(chan struct{}, o.MaxConcurrent),
 		cacheTTL: o.CacheTTL,
 
+		firstFetches:   o.FirstFetches,
 		refreshTimeout: o.Timeout,
 		trialTimeout:   2 * o.Timeout,
 	}
 	c.refresh.busy = make(chan struct{}, 1)
 	c.cache.device = c.base
 	c.life, c.stop = context.WithCancel(context.Background())
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
-		Proxy:               nil, // credentials go to the device and nowhere else
-		DialContext:         pinnedDial(dialer, o.Pinned),
-		TLSClientConfig:     o.TLSConfig,
-		TLSHandshakeTimeout: 10 * time.Second,
-		// A warm probe needs two connections at most (the credential check,
-		// then the clock and sometimes the log search); more idle ones
-		// would only hold memory and file descriptors, thousands of devices
-		// over. Headers are small, so are the buffers.
-		MaxIdleConnsPerHost: min(o.MaxConcurrent, 2),
-		ReadBufferSize:      1 << 10,
-		WriteBufferSize:     1 << 10,
-		MaxConnsPerHost:     o.MaxConcurrent,
-		// Longer than the gaps between uses of the second connection (the
-		// log search, every log_search_interval, 5m by default, plus up to
-		// a scrape interval): at 5m it was closed just before it was needed
-		// again. A device that closes idle connections sooner is handled by
-		// net/http, which retries an idempotent request on a new one.
-		IdleConnTimeout:   15 * time.Minute,
-		ForceAttemptHTTP2: false,
-	}
-	c.auth = &authTransport{next: countingTransport{tr, &c.sent}, username: o.Username, password: o.Password, allowBasic: o.AllowBasic}
+	c.conns = newConnections(o)
+	c.auth = &authTransport{next: countingTransport{c.conns, &c.sent}, username: o.Username, password: o.Password, allowBasic: o.AllowBasic}
 	c.http = &http.Client{
 		Transport: c.auth,
 		// Never follow a redirect: it could carry the Digest answer, or a
@@ -149,28 +134,6 @@ func New(o Options) *Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return c
-}
-
-// pinnedDial connects only to the pinned addresses when there are any.
-func pinnedDial(d *net.Dialer, pinned []netip.Addr) func(context.Context, string, string) (net.Conn, error) {
-	if len(pinned) == 0 {
-		return d.DialContext
-	}
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		_, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, err
-		}
-		var errs []error
-		for _, ip := range pinned {
-			conn, err := d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
-			if err == nil {
-				return conn, nil
-			}
-			errs = append(errs, err)
-		}
-		return nil, errors.Join(errs...)
-	}
 }
 
 type countingTransport struct {
@@ -189,7 +152,7 @@ func (c *Client) Close() {
 	c.refresh.closed = true
 	c.refresh.mu.Unlock()
 	c.stop()
-	c.http.CloseIdleConnections()
+	c.conns.CloseIdleConnections()
 }
 
 // RequestsSent counts the HTTP requests sent to the device, 401 round trips included.

@@ -13,7 +13,10 @@ type Endpoint[T any] struct {
 	// Cached values are reused for the client's CacheTTL and refreshed
 	// between probes (see cache.go); others are fetched on every call.
 	Cached bool
-	decode func([]byte) (T, error)
+	// LargeAnswer marks an answer that can run to tens of kilobytes: it
+	// is fetched over a connection closed after it (see connections).
+	LargeAnswer bool
+	decode      func([]byte) (T, error)
 }
 
 // XML declares an endpoint whose answer decodes into a T with Decode.
@@ -31,6 +34,13 @@ func XML[T any](path string, cached bool) *Endpoint[T] {
 // a well-formed answer that is not the document asked for.
 func Derived[T any](path string, cached bool, decode func([]byte) (T, error)) *Endpoint[T] {
 	return &Endpoint[T]{Path: path, Cached: cached, decode: decode}
+}
+
+// Large marks e's answer as one that can be large; it returns e, for use
+// in e's declaration.
+func (e *Endpoint[T]) Large() *Endpoint[T] {
+	e.LargeAnswer = true
+	return e
 }
 
 // Fetch returns e's value for the device c talks to. A cached endpoint's
@@ -53,6 +63,9 @@ func Fetch[T any](ctx context.Context, c *Client, e *Endpoint[T]) (T, error) {
 // get fetches and decodes e now, bypassing the cache.
 func (e *Endpoint[T]) get(ctx context.Context, c *Client) (T, error) {
 	var zero T
+	if e.LargeAnswer {
+		ctx = WithLargeAnswer(ctx)
+	}
 	b, err := c.Get(ctx, e.Path)
 	if err != nil {
 		return zero, err
@@ -67,8 +80,10 @@ func (e *Endpoint[T]) get(ctx context.Context, c *Client) (T, error) {
 // source is what the cache needs of an endpoint, whatever its type.
 type source interface {
 	path() string
+	large() bool
 	decodeValue([]byte) (any, error)
 }
 
 func (e *Endpoint[T]) path() string                      { return e.Path }
+func (e *Endpoint[T]) large() bool                       { return e.LargeAnswer }
 func (e *Endpoint[T]) decodeValue(b []byte) (any, error) { return e.decode(b) }

@@ -51,7 +51,7 @@ func (l *UserList) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 }
 
 // UsersEndpoint reads the account list, cached.
-var UsersEndpoint = XML[UserList](PathUsers, true)
+var UsersEndpoint = XML[UserList](PathUsers, true).Large()
 
 // User is one account. Passwords are write-only and never appear. Its
 // fields are its child elements; its address bindings are the
@@ -262,7 +262,7 @@ func DecodeSecurityCap(body []byte) (*SecurityCap, error) {
 // of System/capabilities (10-20 kB) is never read. A document without one
 // is cached as a nil *SecurityCap.
 var (
-	SystemSecurityCapEndpoint = Derived(PathSystemCapabilities, true, DecodeSecurityCap)
+	SystemSecurityCapEndpoint = Derived(PathSystemCapabilities, true, DecodeSecurityCap).Large()
 	SecurityCapEndpoint       = Derived(PathSecurityCapabilities, true, DecodeSecurityCap)
 )
 
@@ -404,7 +404,7 @@ var IllegalAccessTriggerEndpoint = Derived(PathEventTriggers, true, func(b []byt
 	}
 	t, found := list.IllegalAccess()
 	return IllegalAccessNotification{Found: found, Methods: t.Methods()}, nil
-})
+}).Large()
 
 // SecurityQuestions is GET /ISAPI/Security/questionConfiguration
 // (docs/isapi.md §5.11: SecurityQuestion/QuestionList/Question/{id,answer}, no
