@@ -75,10 +75,7 @@ func (r *CMSearchResult) UnmarshalXML(d *xml.Decoder, start xml.StartElement) er
 		var field any
 		switch name := se.Name.Local; {
 		case name == "logDescriptor":
-			var m LogDescriptor
-			err := d.DecodeElement(&m, se)
-			r.Matches = append(r.Matches, m)
-			return true, err
+			return decodeAppend(d, se, &r.Matches)
 		case depth > 1:
 			return false, nil
 		case name == "searchID":

@@ -39,15 +39,7 @@ type UserList struct {
 // answer wraps the list in another element (docs/isapi.md §0).
 func (l *UserList) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	*l = UserList{XMLName: start.Name}
-	return walkElement(d, func(se *xml.StartElement, _ int) (bool, error) {
-		if se.Name.Local != "User" {
-			return false, nil
-		}
-		var u User
-		err := d.DecodeElement(&u, se)
-		l.Users = append(l.Users, u)
-		return true, err
-	})
+	return decodeEvery(d, "User", &l.Users)
 }
 
 // UsersEndpoint reads the account list, cached.
@@ -87,15 +79,9 @@ func (u *User) UnmarshalXML(d *xml.Decoder, _ xml.StartElement) error {
 		var field any
 		switch name := se.Name.Local; {
 		case name == "bondIpAddress":
-			var b BondIPAddress
-			err := d.DecodeElement(&b, se)
-			u.BondIPs = append(u.BondIPs, b)
-			return true, err
+			return decodeAppend(d, se, &u.BondIPs)
 		case name == "bondMacAddress":
-			var b BondMACAddress
-			err := d.DecodeElement(&b, se)
-			u.BondMACs = append(u.BondMACs, b)
-			return true, err
+			return decodeAppend(d, se, &u.BondMACs)
 		case depth > 1:
 			return false, nil
 		case name == "id":
@@ -307,15 +293,7 @@ type EventTriggerList struct {
 // another root element, or the triggers under an extra element.
 func (l *EventTriggerList) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	*l = EventTriggerList{XMLName: start.Name}
-	return walkElement(d, func(se *xml.StartElement, _ int) (bool, error) {
-		if se.Name.Local != "EventTrigger" {
-			return false, nil
-		}
-		var t EventTrigger
-		err := d.DecodeElement(&t, se)
-		l.Triggers = append(l.Triggers, t)
-		return true, err
-	})
+	return decodeEvery(d, "EventTrigger", &l.Triggers)
 }
 
 // EventTrigger is what a device does when one event fires: its id and
@@ -340,10 +318,7 @@ func (t *EventTrigger) UnmarshalXML(d *xml.Decoder, _ xml.StartElement) error {
 	return walkElement(d, func(se *xml.StartElement, depth int) (bool, error) {
 		switch name := se.Name.Local; {
 		case name == "EventTriggerNotification":
-			var n EventNotification
-			err := d.DecodeElement(&n, se)
-			t.Notifications = append(t.Notifications, n)
-			return true, err
+			return decodeAppend(d, se, &t.Notifications)
 		case depth == 1 && name == "id":
 			return true, d.DecodeElement(&t.ID, se)
 		case depth == 1 && name == "eventType":
@@ -418,15 +393,7 @@ type SecurityQuestions struct {
 // UnmarshalXML reads every Question element below start, at any depth.
 func (q *SecurityQuestions) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	*q = SecurityQuestions{XMLName: start.Name}
-	return walkElement(d, func(se *xml.StartElement, _ int) (bool, error) {
-		if se.Name.Local != "Question" {
-			return false, nil
-		}
-		var s SecurityQuestion
-		err := d.DecodeElement(&s, se)
-		q.Questions = append(q.Questions, s)
-		return true, err
-	})
+	return decodeEvery(d, "Question", &q.Questions)
 }
 
 // SecurityQuestionsEndpoint reads the security questions, cached.
@@ -492,15 +459,7 @@ func (*securityEmailXML) elementName() string { return "SecurityEmail" }
 
 func (x *securityEmailXML) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	*x = securityEmailXML{XMLName: start.Name}
-	return walkElement(d, func(se *xml.StartElement, _ int) (bool, error) {
-		if se.Name.Local != "SecurityInformation" {
-			return false, nil
-		}
-		var i securityEmailInfo
-		err := d.DecodeElement(&i, se)
-		x.Info = append(x.Info, i)
-		return true, err
-	})
+	return decodeEvery(d, "SecurityInformation", &x.Info)
 }
 
 // DecodeSecurityEmail reads the recovery-email document in JSON or XML.

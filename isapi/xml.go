@@ -117,6 +117,28 @@ func DecodeFirst(body []byte, local string, v any) (found bool, err error) {
 	}
 }
 
+// decodeEvery reads the rest of the element whose start tag d has just
+// returned, appending every element named name at any depth below it to
+// *to: the list types whose entries sit at different depths on different
+// firmware.
+func decodeEvery[T any](d *xml.Decoder, name string, to *[]T) error {
+	return walkElement(d, func(se *xml.StartElement, _ int) (bool, error) {
+		if se.Name.Local != name {
+			return false, nil
+		}
+		return decodeAppend(d, se, to)
+	})
+}
+
+// decodeAppend decodes the element se into a new T and appends it to *to,
+// as a walkElement visit that has read the element.
+func decodeAppend[T any](d *xml.Decoder, se *xml.StartElement, to *[]T) (bool, error) {
+	var v T
+	err := d.DecodeElement(&v, se)
+	*to = append(*to, v)
+	return true, err
+}
+
 // walkElement reads the rest of the element whose start tag d has just
 // returned, up to its end tag, handing every element below it to visit
 // with its depth (1 for a child). visit either reads that element whole
