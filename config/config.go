@@ -63,6 +63,12 @@ type Module struct {
 	LogSearchInterval     model.Duration `yaml:"log_search_interval,omitempty"`
 	LogSearchLookback     model.Duration `yaml:"log_search_lookback,omitempty"`
 	MaxResponseBytes      int64          `yaml:"max_response_bytes,omitempty"`
+	// MinProbeInterval, when set, answers a probe that comes within it of
+	// the start of the device's last collection (same device account,
+	// credentials and module) with that collection's result instead of
+	// asking the device again: an HA pair of Prometheus servers then costs
+	// the device one collection per interval. 0 (the default) is off.
+	MinProbeInterval model.Duration `yaml:"min_probe_interval,omitempty"`
 
 	allowed allowList
 }

@@ -86,6 +86,7 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"bad scheme", base + "    scheme: ftp\n", `modules.default.scheme: "ftp" is not http or https`},
 		{"bad timeout", base + "    timeout: soon\n", "not a valid duration"},
 		{"negative backoff", base + "    auth_backoff: -1m\n", "not a valid duration"},
+		{"negative min_probe_interval", base + "    min_probe_interval: -50s\n", `not a valid duration string: "-50s"`},
 		{"backoff max below base", base + "    auth_backoff: 2h\n    auth_backoff_max: 1h\n", "modules.default.auth_backoff_max: must be at least auth_backoff"},
 		{"unknown collector", base + "    collectors: [device, bogus]\n", `modules.default.collectors: unknown collector "bogus"`},
 		{"duplicate collector", base + "    collectors: [device, device]\n", `modules.default.collectors: "device" listed twice`},

@@ -246,6 +246,7 @@ func (m *Module) applyDurations() []error {
 		{"cache_ttl", &m.CacheTTL, DefaultCacheTTL},
 		{"log_search_interval", &m.LogSearchInterval, DefaultLogSearchInterval},
 		{"log_search_lookback", &m.LogSearchLookback, DefaultLogSearchLookback},
+		{"min_probe_interval", &m.MinProbeInterval, 0}, // 0 stays 0: off
 	} {
 		if *d.v < 0 {
 			errs = append(errs, fieldf(d.name, "must not be negative"))

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
 )
 
 func TestParseRefusesSecondDocument(t *testing.T) {
@@ -93,6 +96,34 @@ func TestMaxConcurrentRequestsLimit(t *testing.T) {
 	_, err := Parse([]byte(base + "65\n"))
 	if err == nil || !strings.Contains(err.Error(), "modules.default.max_concurrent_requests: 65 is above 64") {
 		t.Errorf("65: err = %v", err)
+	}
+}
+
+// TestMinProbeInterval: min_probe_interval is off (0) unless set, kept as
+// given, and never negative. YAML cannot spell a negative duration (the
+// decoder refuses it, as for every duration); one set otherwise is a
+// validation error, named with its line along with every other error.
+func TestMinProbeInterval(t *testing.T) {
+	const yaml = "modules:\n  default:\n    username: u\n    password: p\n"
+	c, err := Parse([]byte(yaml))
+	if err != nil || c.Modules["default"].MinProbeInterval != 0 {
+		t.Fatalf("unset: err %v, min_probe_interval %v; want 0 (off)", err, c.Modules["default"].MinProbeInterval)
+	}
+	set := yaml + "    min_probe_interval: 50s\n"
+	c, err = Parse([]byte(set))
+	if err != nil || c.Modules["default"].MinProbeInterval.String() != "50s" {
+		t.Fatalf("50s: err %v, min_probe_interval %v", err, c.Modules["default"].MinProbeInterval)
+	}
+	m := c.Modules["default"]
+	m.MinProbeInterval, m.Scheme = model.Duration(-50*time.Second), "ftp"
+	err = c.validate(&lineFinder{src: []byte(set)}, &loadOptions{})
+	for _, want := range []string{
+		`line 5: modules.default.min_probe_interval: must not be negative`,
+		`modules.default.scheme: "ftp" is not http or https`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("negative: err = %v, want it to contain %q", err, want)
+		}
 	}
 }
 
