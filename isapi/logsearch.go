@@ -71,25 +71,15 @@ func (*CMSearchResult) elementName() string { return "CMSearchResult" }
 // UnmarshalXML reads a CMSearchResult element (see CMSearchResult).
 func (r *CMSearchResult) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	*r = CMSearchResult{XMLName: start.Name}
+	children := map[string]any{
+		"searchID": &r.SearchID, "responseStatus": &r.ResponseStatus,
+		"responseStatusStrg": &r.ResponseStatusStrg, "numOfMatches": &r.NumOfMatches,
+	}
 	return walkElement(d, func(se *xml.StartElement, depth int) (bool, error) {
-		var field any
-		switch name := se.Name.Local; {
-		case name == "logDescriptor":
+		if se.Name.Local == "logDescriptor" {
 			return decodeAppend(d, se, &r.Matches)
-		case depth > 1:
-			return false, nil
-		case name == "searchID":
-			field = &r.SearchID
-		case name == "responseStatus":
-			field = &r.ResponseStatus
-		case name == "responseStatusStrg":
-			field = &r.ResponseStatusStrg
-		case name == "numOfMatches":
-			field = &r.NumOfMatches
-		default:
-			return false, nil
 		}
-		return true, d.DecodeElement(field, se)
+		return decodeChild(d, se, depth, children)
 	})
 }
 

@@ -75,29 +75,18 @@ type BondMACAddress struct {
 // UnmarshalXML reads a User element (see User).
 func (u *User) UnmarshalXML(d *xml.Decoder, _ xml.StartElement) error {
 	*u = User{}
+	children := map[string]any{
+		"id": &u.ID, "enabled": &u.Enabled, "userName": &u.UserName,
+		"userLevel": &u.UserLevel, "userOperateType": &u.UserOperateType,
+	}
 	return walkElement(d, func(se *xml.StartElement, depth int) (bool, error) {
-		var field any
-		switch name := se.Name.Local; {
-		case name == "bondIpAddress":
+		switch se.Name.Local {
+		case "bondIpAddress":
 			return decodeAppend(d, se, &u.BondIPs)
-		case name == "bondMacAddress":
+		case "bondMacAddress":
 			return decodeAppend(d, se, &u.BondMACs)
-		case depth > 1:
-			return false, nil
-		case name == "id":
-			field = &u.ID
-		case name == "enabled":
-			field = &u.Enabled
-		case name == "userName":
-			field = &u.UserName
-		case name == "userLevel":
-			field = &u.UserLevel
-		case name == "userOperateType":
-			field = &u.UserOperateType
-		default:
-			return false, nil
 		}
-		return true, d.DecodeElement(field, se)
+		return decodeChild(d, se, depth, children)
 	})
 }
 
@@ -315,16 +304,12 @@ type EventNotification struct {
 // UnmarshalXML reads an EventTrigger element (see EventTrigger).
 func (t *EventTrigger) UnmarshalXML(d *xml.Decoder, _ xml.StartElement) error {
 	*t = EventTrigger{}
+	children := map[string]any{"id": &t.ID, "eventType": &t.EventType}
 	return walkElement(d, func(se *xml.StartElement, depth int) (bool, error) {
-		switch name := se.Name.Local; {
-		case name == "EventTriggerNotification":
+		if se.Name.Local == "EventTriggerNotification" {
 			return decodeAppend(d, se, &t.Notifications)
-		case depth == 1 && name == "id":
-			return true, d.DecodeElement(&t.ID, se)
-		case depth == 1 && name == "eventType":
-			return true, d.DecodeElement(&t.EventType, se)
 		}
-		return false, nil
+		return decodeChild(d, se, depth, children)
 	})
 }
 

@@ -130,6 +130,17 @@ func decodeEvery[T any](d *xml.Decoder, name string, to *[]T) error {
 	})
 }
 
+// decodeChild decodes se into children[its name] when it is a child
+// (depth 1) named there, as a walkElement visit; any other element is left
+// for walkElement to go into.
+func decodeChild(d *xml.Decoder, se *xml.StartElement, depth int, children map[string]any) (bool, error) {
+	field, ok := children[se.Name.Local]
+	if depth > 1 || !ok {
+		return false, nil
+	}
+	return true, d.DecodeElement(field, se)
+}
+
 // decodeAppend decodes the element se into a new T and appends it to *to,
 // as a walkElement visit that has read the element.
 func decodeAppend[T any](d *xml.Decoder, se *xml.StartElement, to *[]T) (bool, error) {

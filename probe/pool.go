@@ -35,6 +35,8 @@ type State struct {
 	rotation   string // key of the password rotation it follows
 	configured bool
 	lastUsed   time.Time // guarded by the pool's mu
+
+	last lastCollection // for min_probe_interval (reuse.go)
 }
 
 // pool keeps one State per device and credential. A config reload that

@@ -86,6 +86,9 @@ func (p *prober) probe(ctx context.Context, cfg *config.Config, t *config.Target
 		logger.Error("Cannot set up a client for the device", "err", err)
 		return down(fmt.Errorf("cannot set up a client for the device: %w", err))
 	}
+	if res, ok := st.reused(cfg, t, p.now(), tr, logger); ok { // min_probe_interval
+		return res
+	}
 	// No background cache refresh of this device runs from here until the
 	// answer is written (isapi.Client.Begin).
 	end, err := st.client.Begin(ctx)
@@ -112,7 +115,8 @@ func (p *prober) shared(ctx context.Context, cfg *config.Config, t *config.Targe
 	ch := st.flight.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancel()
-		r := p.collect(fctx, cfg, t, st, password, logger)
+		start := p.now()
+		r := st.last.remember(cfg, t, start, p.collect(fctx, cfg, t, st, password, logger))
 		r.trace = tr
 		return r, nil
 	})
