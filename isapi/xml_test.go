@@ -189,41 +189,33 @@ func readAll(t *testing.T, c *Client) map[string]any {
 	t.Helper()
 	ctx := context.Background()
 	got := map[string]any{}
-	must := func(name string, v any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+	// must(name)(v, err) keeps v under name, failing the test on err.
+	must := func(name string) func(v any, err error) {
+		return func(v any, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			got[name] = sameShape(v)
 		}
-		got[name] = sameShape(v)
 	}
 	body, err := c.CheckCredentials(ctx, PathUserCheck)
 	var uc UserCheck
 	if err == nil {
 		err = Decode(body, &uc)
 	}
-	must("userCheck", uc, err)
-	v1, err := Fetch(ctx, c, DeviceInfoEndpoint)
-	must("deviceInfo", v1, err)
-	v2, err := Fetch(ctx, c, UsersEndpoint)
-	must("users", v2, err)
-	v3, err := Fetch(ctx, c, IllegalLoginLockEndpoint)
-	must("illegalLoginLock", v3, err)
-	v4, err := FetchSecurityCap(ctx, c)
-	must("System/capabilities", v4, err)
-	v5, err := Fetch(ctx, c, SecurityCapEndpoint)
-	must("Security/capabilities", v5, err)
-	v6, err := Fetch(ctx, c, IllegalAccessTriggerEndpoint)
-	must("triggers", v6, err)
-	v7, err := Fetch(ctx, c, TimeEndpoint)
-	must("time", v7, err)
-	v8, err := Fetch(ctx, c, SecurityQuestionsEndpoint)
-	must("questions", v8, err)
-	v9, err := Fetch(ctx, c, SecurityEmailEndpoint)
-	must("email", v9, err)
-	v10, err := Fetch(ctx, c, DoubleVerificationEndpoint)
-	must("doubleVerification", v10, err)
-	w, err := c.SearchLog(ctx, LogQuery{MetaID: LogMetaException, Start: testEpoch.Add(-2 * time.Hour), End: testEpoch, PageSize: 40})
-	must("logSearch", w, err)
+	must("userCheck")(uc, err)
+	must("deviceInfo")(Fetch(ctx, c, DeviceInfoEndpoint))
+	must("users")(Fetch(ctx, c, UsersEndpoint))
+	must("illegalLoginLock")(Fetch(ctx, c, IllegalLoginLockEndpoint))
+	must("System/capabilities")(FetchSecurityCap(ctx, c))
+	must("Security/capabilities")(Fetch(ctx, c, SecurityCapEndpoint))
+	must("triggers")(Fetch(ctx, c, IllegalAccessTriggerEndpoint))
+	must("time")(Fetch(ctx, c, TimeEndpoint))
+	must("questions")(Fetch(ctx, c, SecurityQuestionsEndpoint))
+	must("email")(Fetch(ctx, c, SecurityEmailEndpoint))
+	must("doubleVerification")(Fetch(ctx, c, DoubleVerificationEndpoint))
+	must("logSearch")(c.SearchLog(ctx, LogQuery{MetaID: LogMetaException, Start: testEpoch.Add(-2 * time.Hour), End: testEpoch, PageSize: 40}))
 	return got
 }
 
