@@ -130,6 +130,17 @@ func render(t *testing.T, values map[string]any) *objects {
 	}
 	o := &objects{docs: map[string]string{}, notes: notes}
 	source := regexp.MustCompile(`(?m)^# Source: (\S+)`)
+	// slots gives, by apiVersion and kind, where a document decodes.
+	slots := map[string]func(name string) any{
+		"apps/v1 Deployment":       func(name string) any { return decodeOnce(t, name, &o.deployment) },
+		"v1 Service":               func(name string) any { return decodeOnce(t, name, &o.service) },
+		"v1 ConfigMap":             func(name string) any { return decodeOnce(t, name, &o.configMap) },
+		"v1 Secret":                func(name string) any { return decodeOnce(t, name, &o.secret) },
+		"v1 PersistentVolumeClaim": func(name string) any { return decodeOnce(t, name, &o.pvc) },
+		"monitoring.coreos.com/v1 ServiceMonitor":     func(name string) any { return decodeOnce(t, name, &o.serviceMonitor) },
+		"monitoring.coreos.com/v1alpha1 ScrapeConfig": func(name string) any { return decodeOnce(t, name, &o.scrapeConfig) },
+		"monitoring.coreos.com/v1 PrometheusRule":     func(name string) any { return decodeOnce(t, name, &o.prometheusRule) },
+	}
 	for _, doc := range releaseutil.SplitManifests(manifest) {
 		name := "(no source)"
 		if m := source.FindStringSubmatch(doc); m != nil {
@@ -145,27 +156,11 @@ func render(t *testing.T, values map[string]any) *objects {
 		}
 		kind := head.APIVersion + " " + head.Kind
 		o.kinds = append(o.kinds, kind)
-		var into any
-		switch kind {
-		case "apps/v1 Deployment":
-			into = decodeOnce(t, name, &o.deployment)
-		case "v1 Service":
-			into = decodeOnce(t, name, &o.service)
-		case "v1 ConfigMap":
-			into = decodeOnce(t, name, &o.configMap)
-		case "v1 Secret":
-			into = decodeOnce(t, name, &o.secret)
-		case "v1 PersistentVolumeClaim":
-			into = decodeOnce(t, name, &o.pvc)
-		case "monitoring.coreos.com/v1 ServiceMonitor":
-			into = decodeOnce(t, name, &o.serviceMonitor)
-		case "monitoring.coreos.com/v1alpha1 ScrapeConfig":
-			into = decodeOnce(t, name, &o.scrapeConfig)
-		case "monitoring.coreos.com/v1 PrometheusRule":
-			into = decodeOnce(t, name, &o.prometheusRule)
-		default:
+		slot, known := slots[kind]
+		if !known {
 			t.Fatalf("%s: a %s, which this test does not know: decode and check it here", name, kind)
 		}
+		into := slot(name)
 		if err := yaml.UnmarshalStrict([]byte(doc), into); err != nil {
 			t.Fatalf("%s does not decode strictly into its type: %v\n%s", name, err, doc)
 		}
