@@ -25,6 +25,14 @@
 //	    -fleet.devices=5000 -fleet.interval=60s -fleet.latency=20ms \
 //	    -fleet.warmup=120s -fleet.duration=6m -fleet.naive-duration=60s
 //
+// -fleet.scheme=https makes every simulated device serve HTTPS with its
+// own self-signed certificate (even devices up to TLS 1.2, odd ones 1.3),
+// as real devices do; -fleet.tls says how the exporter and the naive
+// prober trust them: ca_file (the default: one file with every device's
+// certificate, as the module's tls_config.ca_file) or insecure
+// (insecure_skip_verify). TestFleetHTTPS is the smoke run over HTTPS; it
+// is skipped when -fleet.devices is set, so a measurement runs once.
+//
 // TestRequestCounts probes one simulated device with each collector alone
 // and with all of them, once a minute on the exporter's clock for a quarter
 // of an hour, reports the device requests of each probe, and checks that a
