@@ -37,6 +37,11 @@ type cache struct {
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
 	device  string // scheme://host:port, for each path's refresh phase
+	// failed holds the paths whose last first fetch failed: a caller that
+	// gives up on such a path's next fetch is told of a failure, not of
+	// a cache still filling (an endpoint that always hangs must show as
+	// failing from its second probe on).
+	failed map[string]bool
 }
 
 // A cacheEntry is one path's answer. Its readers slice is never changed
@@ -102,6 +107,9 @@ func (c *Client) cached(ctx context.Context, ep source) (any, error) {
 	select {
 	case res = <-flight:
 	case <-ctx.Done():
+		if c.cache.failedBefore(ep.path()) {
+			return nil, fmt.Errorf("GET %s: %w", ep.path(), context.Cause(ctx))
+		}
 		return nil, &FetchingError{Path: ep.path(), Err: context.Cause(ctx)}
 	}
 	if res.Shared && !ran {
@@ -142,6 +150,7 @@ func (c *Client) fill(ctx context.Context, ep source) ([]byte, error) {
 		fctx = WithLargeAnswer(fctx)
 	}
 	body, err := c.Get(fctx, ep.path())
+	c.cache.noteFirstFetch(ep.path(), err)
 	switch {
 	case IsNotSupported(err):
 		c.cache.store(ep.path(), c.cache.readers(ep), err, c.cacheTTL, c.now())
@@ -277,6 +286,27 @@ func (c *cache) lookup(ep source, now time.Time) (h hit, found bool) {
 	}
 	c.entries[path] = &cacheEntry{readers: []reader{{endpoint: ep, value: v, decoded: true}}, fetched: e.fetched, expires: e.expires, ttl: e.ttl}
 	return hit{value: v, fetched: e.fetched}, true
+}
+
+// noteFirstFetch records whether a first fetch of path failed.
+func (c *cache) noteFirstFetch(path string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err != nil && !IsNotSupported(err):
+		if c.failed == nil {
+			c.failed = map[string]bool{}
+		}
+		c.failed[path] = true
+	case c.failed != nil:
+		delete(c.failed, path)
+	}
+}
+
+func (c *cache) failedBefore(path string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.failed[path]
 }
 
 // store records a fetched answer's readers (or its "not supported").

@@ -26,7 +26,7 @@ type HandlerOptions struct {
 	Logger        *slog.Logger
 	Resolver      config.Resolver
 	TimeoutOffset time.Duration
-	MaxInFlight   int                   // exporter-wide probes at once; more get 503; default DefaultMaxInFlight
+	MaxInFlight   int                   // exporter-wide probes at once; more wait, then get 503 (see admit); default DefaultMaxInFlight
 	Registerer    prometheus.Registerer // for the exporter's own metrics
 	Now           func() time.Time      // for tests; time.Now by default
 	// StoragePath is where hold-offs and log cursors are kept across
@@ -61,10 +61,10 @@ func NewHandler(o HandlerOptions) *Handler {
 		inFlight: make(chan struct{}, o.MaxInFlight),
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "hikvision", Subsystem: "exporter", Name: "probes_total",
-			Help: "Probes served, by outcome: success, partial (a collector failed), down, rejected (credentials rejected or holding off), bad_request, overloaded.",
+			Help: "Probes served, by outcome: success, partial (a collector failed), warming (a collector's first read still under way), down, rejected (credentials rejected or holding off), bad_request, overloaded.",
 		}, []string{"outcome"}),
 	}
-	for _, oc := range []string{"success", "partial", "down", "rejected", "bad_request", "overloaded"} {
+	for _, oc := range []string{"success", "partial", "warming", "down", "rejected", "bad_request", "overloaded"} {
 		h.probes.WithLabelValues(oc)
 	}
 	if o.Registerer != nil {
@@ -87,16 +87,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, err)
 		return
 	}
-	select {
-	case h.inFlight <- struct{}{}:
-		defer func() { <-h.inFlight }()
-	default:
-		h.probes.WithLabelValues("overloaded").Inc()
-		http.Error(w, "too many probes in flight; try again later", http.StatusServiceUnavailable)
-		return
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), pr.timeout)
 	defer cancel()
+	if !h.admit(ctx, pr.timeout) {
+		h.probes.WithLabelValues("overloaded").Inc()
+		http.Error(w, "too many probes in flight for half the probe's timeout; try again later", http.StatusServiceUnavailable)
+		return
+	}
+	defer func() { <-h.inFlight }()
 	var tr *isapi.Trace
 	if pr.debug {
 		tr = isapi.NewTrace(start)
@@ -108,6 +106,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	res := h.prober.probe(ctx, pr.cfg, t, logger, tr)
 	defer res.done() // after the answer is written
 	h.respond(w, r, pr, start, res, tr, logger)
+}
+
+// admit takes one of the --probe.max-concurrent slots. A probe that finds
+// them all taken waits in line for up to half its timeout rather than being
+// refused at once: after a restart, a fleet's first probes are slow and
+// bunch up, and a scrape that waits a little still succeeds. Past that, it
+// is refused (503), keeping half its time for the device.
+func (h *Handler) admit(ctx context.Context, timeout time.Duration) bool {
+	select {
+	case h.inFlight <- struct{}{}:
+		return true
+	default:
+	}
+	h.opts.Logger.Debug("Every probe slot is taken; waiting for one", "max_concurrent", cap(h.inFlight))
+	wait := time.NewTimer(timeout / 2)
+	defer wait.Stop()
+	select {
+	case h.inFlight <- struct{}{}:
+		return true
+	case <-wait.C:
+	case <-ctx.Done():
+	}
+	return false
 }
 
 // respond counts and records the probe, and answers its metrics, or its

@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -54,6 +53,9 @@ type pool struct {
 	restored  map[string]map[string]json.RawMessage
 	values    map[string]*sharedValues // by device account
 	lastSweep time.Time
+
+	tls          tlsConfigs      // one parsed tls_config per module setting
+	firstFetches isapi.FetchGate // paces every client's cold work
 }
 
 // rotation follows the password configured for one device account.
@@ -81,13 +83,18 @@ const (
 	// nameTTL is how long a host name's addresses key its ledger accounts.
 	nameTTL  = 5 * time.Minute
 	maxNames = 4096
+	// maxFirstFetches is how many first fetches of cached answers (a
+	// device's cold work) are in flight at once across the exporter (see
+	// isapi.FetchGate): after a restart, a fleet's caches fill at this pace
+	// while every probe's credential check and clock go first.
+	maxFirstFetches = 64
 )
 
 func newPool(now func() time.Time, ledger *isapi.Ledger, r config.Resolver) *pool {
 	return &pool{
 		now: now, ledger: ledger, resolver: r,
 		states: map[[32]byte]*State{}, rotations: map[string]rotation{}, names: map[string]resolved{},
-		values: map[string]*sharedValues{},
+		values: map[string]*sharedValues{}, firstFetches: isapi.NewFetchGate(maxFirstFetches),
 	}
 }
 
@@ -128,7 +135,7 @@ func (p *pool) spec(ctx context.Context, t *config.Target, password string) clie
 }
 
 func (p *pool) build(s clientSpec) (*isapi.Client, error) {
-	tlsConf, err := tlsConfig(s.Scheme, &s.TLS, s.Host)
+	tlsConf, err := p.tls.get(s.Scheme, &s.TLS, s.Host)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +145,7 @@ func (p *pool) build(s clientSpec) (*isapi.Client, error) {
 		MaxConcurrent: s.MaxConcurrent, MaxBodyBytes: s.MaxBody,
 		Backoff: s.Backoff, BackoffMax: s.BackoffMax,
 		Pinned: s.Pinned, Timeout: s.Timeout, CacheTTL: s.CacheTTL, Now: p.now,
-		Ledger: p.ledger, Accounts: s.Accounts, Source: s.Source,
+		Ledger: p.ledger, Accounts: s.Accounts, Source: s.Source, FirstFetches: p.firstFetches,
 	}), nil
 }
 
@@ -368,20 +375,4 @@ func (p *pool) close() {
 	for k, s := range p.states {
 		p.drop(k, s)
 	}
-}
-
-func tlsConfig(scheme string, c *promconfig.TLSConfig, host string) (*tls.Config, error) {
-	if scheme != "https" {
-		return nil, nil
-	}
-	tc, err := promconfig.NewTLSConfig(c)
-	if err != nil {
-		return nil, fmt.Errorf("tls_config: %w", err)
-	}
-	if tc.ServerName == "" {
-		if _, err := netip.ParseAddr(host); err != nil {
-			tc.ServerName = host
-		}
-	}
-	return tc, nil
 }

@@ -231,11 +231,66 @@ func TestTooManyProbesAnswer503(t *testing.T) {
 			t.Fatal("the slow probe did not reach its device")
 		}
 	}
-	code, body := e.probe("target=other")
+	// It waits half its timeout for the slot, then is refused.
+	code, body := e.probe("target=other", "X-Prometheus-Scrape-Timeout-Seconds", "1")
 	slow.Close()
 	<-done
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "too many probes") {
 		t.Errorf("HTTP %d %q, want 503", code, body)
+	}
+}
+
+func TestProbesWaitForASlot(t *testing.T) {
+	slow := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	slow.SetFault("", simulator.Fault{Hang: true}) // until the device is closed
+	other := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"slow": slow, "other": other}, ""), func(o *HandlerOptions) { o.MaxInFlight = 1 })
+	done := make(chan struct{})
+	go func() { defer close(done); e.probe("target=slow") }()
+	for deadline := time.Now().Add(10 * time.Second); slow.Stats().Requests == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow probe did not reach its device")
+		}
+	}
+	answered := make(chan string, 1)
+	go func() { _, body := e.probe("target=other"); answered <- body }()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(e.logs.String(), "waiting for one"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second probe did not wait for the slot")
+		}
+	}
+	slow.Close() // the slow probe ends and frees the only slot
+	<-done
+	if body := <-answered; !promtest.HasLine(body, "hikvision_up 1") {
+		t.Errorf("the probe that waited for a slot answered:\n%s", body)
+	}
+}
+
+// TestColdProbeAnswersWhileItsCacheFills: a device whose first answers take
+// longer than the scrape timeout is up at once, its areas that wait for a
+// first fetch are reported as warming, not failing, and the fetch goes on:
+// the next probe reads it without asking the device again.
+func TestColdProbeAnswersWhileItsCacheFills(t *testing.T) {
+	dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	capabilities := "GET /ISAPI/System/capabilities"
+	dev.SetFault(capabilities, simulator.Fault{AnswerLatency: 1500 * time.Millisecond})
+	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"cam": dev}, ""), nil)
+	_, body := e.probe("target=cam", "X-Prometheus-Scrape-Timeout-Seconds", "1")
+	if !promtest.HasLine(body, "hikvision_up 1") || !promtest.HasLine(body, `hikvision_scrape_collector_success{collector="two_factor"} 0`) {
+		t.Fatalf("cold probe:\n%s", body)
+	}
+	if n := e.probesTotal("warming"); n != 1 {
+		t.Errorf("probes_total{warming} = %v, want 1 (partial %v)", n, e.probesTotal("partial"))
+	}
+	if strings.Contains(e.logs.String(), "Collector failing") {
+		t.Errorf("a warming collector was logged as failing:\n%s", e.logs)
+	}
+	_, body = e.probe("target=cam") // joins the fetch still under way, or reads its answer
+	if !promtest.HasLine(body, `hikvision_scrape_collector_success{collector="two_factor"} 1`) {
+		t.Errorf("the probe after the first fetch:\n%s", body)
+	}
+	if n := dev.Stats().Authenticated[capabilities]; n != 1 {
+		t.Errorf("the device answered %s %d times, want once", capabilities, n)
 	}
 }
 

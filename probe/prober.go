@@ -37,6 +37,7 @@ type outcome string
 const (
 	outcomeSuccess  outcome = "success"  // every collector succeeded
 	outcomePartial  outcome = "partial"  // up, but a collector failed
+	outcomeWarming  outcome = "warming"  // up, but a collector's first read was still under way
 	outcomeDown     outcome = "down"     // the device did not answer properly
 	outcomeRejected outcome = "rejected" // credentials rejected, or holding off
 )
@@ -176,13 +177,41 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 	all := m.Out()
 	for _, r := range out.runs {
 		all = append(all, r.metrics...)
-		st.health.collector(logger, r.name, r.err)
-		if r.err != nil {
+		switch {
+		case r.err != nil && warming(r.err):
+			if out.outcome == outcomeSuccess {
+				out.outcome = outcomeWarming
+			}
+		case r.err != nil:
 			out.outcome = outcomePartial
+			st.health.collector(logger, r.name, r.err)
+		default:
+			st.health.collector(logger, r.name, nil)
 		}
 	}
 	out.metrics = collector.Dedupe(all)
 	return out
+}
+
+// warming reports whether every error in err is a first fetch still under
+// way at the deadline (isapi.FetchingError): the collector is not failing,
+// its device's cache is filling (after a restart, at the pace of the
+// exporter's first-fetch gate) and the next probe reads it.
+func warming(err error) bool {
+	switch e := err.(type) {
+	case *isapi.FetchingError:
+		return true
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			if !warming(inner) {
+				return false
+			}
+		}
+		return len(e.Unwrap()) > 0
+	case interface{ Unwrap() error }:
+		return warming(e.Unwrap())
+	}
+	return false
 }
 
 // failedCheck turns a failed credential check into the probe's answer, and

@@ -59,7 +59,8 @@ func (l *lastCollection) remember(cfg *config.Config, t *config.Target, start ti
 // outcome is reused, down (a timeout included) and rejected too: keep it
 // simple, since a device that timed out is the one whose load most needs
 // sparing, and a rejected one is holding off anyway. A debug probe (tr not
-// nil) always collects, to show its trace.
+// nil) always collects, to show its trace. A warming one is collected
+// again (see outcomeWarming).
 func (s *State) reused(cfg *config.Config, t *config.Target, now time.Time, tr *isapi.Trace, logger *slog.Logger) (probeResult, bool) {
 	interval := time.Duration(t.Module.MinProbeInterval)
 	if interval <= 0 || tr != nil {
@@ -70,7 +71,9 @@ func (s *State) reused(cfg *config.Config, t *config.Target, now time.Time, tr *
 	set, start, sameConfig, res := l.set, l.start, l.cfg == cfg && l.module == t.Module, l.res
 	l.mu.Unlock()
 	age := now.Sub(start)
-	if !set || !sameConfig || age < 0 || age >= interval {
+	// A warming result is not reused: its areas' first fetches are still
+	// under way, and the probe that collects again joins them.
+	if !set || !sameConfig || age < 0 || age >= interval || res.outcome == outcomeWarming {
 		return probeResult{}, false
 	}
 	logger.Debug("Answering with the device's last collection", "age", age, "min_probe_interval", interval)
