@@ -198,7 +198,10 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 // its device's cache is filling (after a restart, at the pace of the
 // exporter's first-fetch gate) and the next probe reads it.
 func warming(err error) bool {
-	switch e := err.(type) {
+	// Each error of the tree is looked at, not the first match errors.As
+	// would find: a failure next to a warming fetch is a failure.
+	switch e := err.(type) { //nolint:errorlint // walks the wrapped errors itself
+
 	case *isapi.FetchingError:
 		return true
 	case interface{ Unwrap() []error }:
