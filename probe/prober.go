@@ -201,7 +201,6 @@ func warming(err error) bool {
 	// Each error of the tree is looked at, not the first match errors.As
 	// would find: a failure next to a warming fetch is a failure.
 	switch e := err.(type) { //nolint:errorlint // walks the wrapped errors itself
-
 	case *isapi.FetchingError:
 		return true
 	case interface{ Unwrap() []error }:
