@@ -49,7 +49,7 @@ func main() {
 		configCheck   = kingpin.Flag("config.check", "Validate the configuration file and the files it names, print the errors or OK, and exit.").Bool()
 		demo          = kingpin.Flag("demo", "Start simulated devices on loopback and probe them; needs no configuration file.").Bool()
 		timeoutOffset secondsOrDuration
-		maxInFlight   = kingpin.Flag("probe.max-concurrent", "Probes served at once across all devices; more are answered 503.").Default(strconv.Itoa(probe.DefaultMaxInFlight)).Int()
+		maxInFlight   = kingpin.Flag("probe.max-concurrent", "Probes served at once across all devices; more wait for up to half their timeout, then are answered 503.").Default(strconv.Itoa(probe.DefaultMaxInFlight)).Int()
 		storagePath   = kingpin.Flag("storage.path", "Directory for state that must survive restarts (lockout hold-offs, log cursors); empty disables persistence.").Default("data/").String()
 		enablePprof   = kingpin.Flag("web.enable-pprof", "Serve Go profiling at /debug/pprof/ and link it from the landing page.").Bool()
 		webConfig     = kingpinflag.AddFlags(kingpin.CommandLine, defaultAddress)
