@@ -324,14 +324,8 @@ func writeFleetConfig(t *testing.T, dir string, fleet *simulator.Fleet) string {
 	}
 	modules[goneNVR] = map[string]any{"username": "exporter", "password": "Gone-Nvr-Pa55", "scheme": "http", "timeout": "2s"}
 	cfg["devices"] = append(devs, map[string]any{"name": goneNVR, "address": freeAddr(t), "module": goneNVR})
-	b, err := yaml.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(dir, "hikvision.yml")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeYAML(t, path, cfg)
 	return path
 }
 
@@ -375,14 +369,8 @@ func writeAlertmanagerConfig(t *testing.T, dir, base string) string {
 	if hooks < len(receiverOf) {
 		t.Fatalf("%s: %d webhooks, want one per receiver %v", what, hooks, receiverOf)
 	}
-	b, err := yaml.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(dir, "alertmanager.yml")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeYAML(t, path, cfg)
 	return path
 }
 

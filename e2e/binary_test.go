@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-	"gopkg.in/yaml.v3"
 
 	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
@@ -354,14 +353,11 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	webCfg, _ := yaml.Marshal(map[string]any{
+	webPath := filepath.Join(dir, "web.yml")
+	writeYAML(t, webPath, map[string]any{
 		"tls_server_config": map[string]string{"cert_file": certFile, "key_file": keyFile},
 		"basic_auth_users":  map[string]string{"prometheus": string(hash)},
 	})
-	webPath := filepath.Join(dir, "web.yml")
-	if err := os.WriteFile(webPath, webCfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	e := startExporter(t, "https", "--demo", "--web.config.file="+webPath)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	get := func(user, pass string) int {

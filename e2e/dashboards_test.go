@@ -799,13 +799,7 @@ func bringAboutDashboardStates(t *testing.T, exp *process, prom *process) {
 	}
 	policy["password_max_age"] = "90d"
 	cfg["firmware_minimums"] = []any{map[string]any{"models": []any{"DS-2CD2T86G2*"}, "version": "V5.7.0"}}
-	out, err := yaml.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, out, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeYAML(t, path, cfg)
 	if code, body := httpDo(t, http.MethodPost, exp.url("/-/reload")); code != http.StatusOK {
 		t.Fatalf("POST /-/reload with password_max_age and firmware_minimums: HTTP %d %s", code, body)
 	}

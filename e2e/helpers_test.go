@@ -510,18 +510,26 @@ func scrapeJob(t *testing.T, what string, cfg map[string]any, name string) map[s
 	return nil
 }
 
+// writeYAML writes v as YAML to path, readable by its owner only (a
+// configuration may carry passwords), and returns what it wrote.
+func writeYAML(t *testing.T, path string, v any) []byte {
+	t.Helper()
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // writePrometheusConfig writes cfg as dir/prometheus.yml and has promtool check
 // it, so a broken derivation fails with promtool's message.
 func writePrometheusConfig(t *testing.T, dir string, cfg map[string]any) {
 	t.Helper()
-	b, err := yaml.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	b := writeYAML(t, path, cfg)
 	out, err := exec.Command(promtest.Tool(t, "promtool"), "check", "config", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("promtool check config on the derived configuration: %v\n%s\n--- %s:\n%s", err, out, path, b)

@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -197,14 +196,8 @@ func probeSpecialStates(t *testing.T, promtool string) map[string][]string {
 	}
 	weakModule["password_max_age"] = "90d"
 	cfg["firmware_minimums"] = []any{map[string]any{"models": []any{"DS-2CD2132F*"}, "version": "V5.4.0"}}
-	b, err := yaml.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "hikvision.yml")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeYAML(t, path, cfg)
 	exp := startExporter(t, "http", "--config.file="+path)
 
 	got := map[string][]string{}
