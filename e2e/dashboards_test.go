@@ -739,11 +739,10 @@ func waitForDashboardData(t *testing.T, prom *process, devices []string, started
 		{`absent(hikvision:threshold_tls_certificate_expiry_seconds)`, "the rules must have been evaluated"},
 	}
 	eventually(t, "the demo's data for every panel", func() (bool, string, error) {
-		ts, err := getTargets(prom)
+		ts, status, err := targetsStatus(prom)
 		if err != nil {
 			return false, "", err
 		}
-		status := "targets:\n" + describeTargets(ts)
 		byJob := targetsByJob(ts)
 		if len(byJob["hikvision"]) != len(devices) || len(byJob["hikvision_exporter"]) != 1 {
 			return false, status, nil

@@ -109,11 +109,10 @@ func TestSDExamplesKeepDeviceLabels(t *testing.T) {
 	prom := startPrometheus(t, dir)
 
 	eventually(t, "every /sd job to have its targets, each with its device's labels", func() (bool, string, error) {
-		ts, err := getTargets(prom)
+		ts, status, err := targetsStatus(prom)
 		if err != nil {
 			return false, "", err
 		}
-		status := "active targets:\n" + describeTargets(ts)
 		byJob := targetsByJob(ts)
 		for _, j := range jobs {
 			name := fmt.Sprint(j.(map[string]any)["job_name"])

@@ -659,6 +659,16 @@ func eventually(t *testing.T, what string, check func() (done bool, status strin
 	t.Fatalf("gave up after %s waiting for %s:\n%s", waitTimeout, what, status)
 }
 
+// targetsStatus reads p's targets and a status line per active target, for
+// an eventually check to report.
+func targetsStatus(p *process) (targetsResponse, string, error) {
+	ts, err := getTargets(p)
+	if err != nil {
+		return ts, "", err
+	}
+	return ts, "active targets:\n" + describeTargets(ts), nil
+}
+
 // targetsByJob groups active targets by job.
 func targetsByJob(ts targetsResponse) map[string][]scrapeTarget {
 	out := map[string][]scrapeTarget{}

@@ -872,12 +872,13 @@ func TestHashmodShardsCoverEveryDeviceOnce(t *testing.T) {
 
 	var ts targetsResponse
 	eventually(t, "every shard to discover every device and scrape its own", func() (bool, string, error) {
+		var status string
 		var err error
-		ts, err = getTargets(prom)
+		ts, status, err = targetsStatus(prom)
 		if err != nil {
 			return false, "", err
 		}
-		status := "active targets:\n" + describeTargets(ts) + fmt.Sprintf("dropped targets: %d\n", len(ts.DroppedTargets))
+		status += fmt.Sprintf("dropped targets: %d\n", len(ts.DroppedTargets))
 		seen := map[string]bool{}
 		for _, tg := range ts.ActiveTargets {
 			if tg.Health != "up" {
@@ -980,11 +981,10 @@ func TestStaticAndFileSDConfigsWork(t *testing.T) {
 
 	jobs := []string{"hikvision-static", "hikvision-file-sd"}
 	eventually(t, "both jobs to scrape every device and hikvision_up to be queryable", func() (bool, string, error) {
-		ts, err := getTargets(prom)
+		ts, status, err := targetsStatus(prom)
 		if err != nil {
 			return false, "", err
 		}
-		status := "targets:\n" + describeTargets(ts)
 		byJob := targetsByJob(ts)
 		for _, job := range jobs {
 			if len(byJob[job]) != len(devices) {
