@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/hikvision-exporter/hikvision_exporter/alerts"
 	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 )
@@ -774,16 +772,7 @@ func waitForDashboardData(t *testing.T, prom *process, devices []string, started
 func bringAboutDashboardStates(t *testing.T, exp *process, prom *process) {
 	t.Helper()
 	path := demoConfigPath(t, exp)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Edited as a generic document, so that whatever else the demo's
-	// configuration holds stays as it is.
-	var cfg map[string]any
-	if err := yaml.Unmarshal(b, &cfg); err != nil {
-		t.Fatal(err)
-	}
+	cfg := readYAML(t, path)
 	modules, _ := cfg["modules"].(map[string]any)
 	devices, _ := cfg["devices"].([]any)
 	address, module := map[string]string{}, map[string]string{}

@@ -8,7 +8,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +23,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -430,13 +433,20 @@ func hasLabels(want, have map[string]string) bool {
 // readExample reads examples/<name> as a generic YAML document.
 func readExample(t *testing.T, name string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", name))
+	return readYAML(t, filepath.Join(repoRoot(t), "examples", name))
+}
+
+// readYAML reads path as a generic YAML document, to be edited as such so
+// that whatever else it holds stays as it is.
+func readYAML(t *testing.T, path string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var doc map[string]any
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatalf("examples/%s: %v", name, err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	return doc
 }
@@ -444,6 +454,57 @@ func readExample(t *testing.T, name string) map[string]any {
 // exporterPlaceholderRE matches the exporter address the examples use:
 // exporter:10729, or exporter-N:10729 for the N-th replica.
 var exporterPlaceholderRE = regexp.MustCompile(`\bexporter(?:-\d+)?:10729\b`)
+
+// hashmod is Prometheus' hashmod relabel action on one label value: the
+// last 8 bytes of its MD5, big-endian, modulo m.
+func hashmod(value string, m uint64) uint64 {
+	sum := md5.Sum([]byte(value))
+	return binary.BigEndian.Uint64(sum[8:]) % m
+}
+
+// hashmodModulus returns the modulus of the job's hashmod rule on the
+// device name, and checks that the job keeps shard 0.
+func hashmodModulus(t *testing.T, what string, job map[string]any) int {
+	t.Helper()
+	modulus, keeps := 0, 0
+	for _, r := range job["relabel_configs"].([]any) {
+		r := r.(map[string]any)
+		switch {
+		case r["action"] == "hashmod" && fmt.Sprint(r["source_labels"]) == "[__meta_hikvision_device]":
+			modulus, _ = r["modulus"].(int)
+		case r["action"] == "keep" && fmt.Sprint(r["source_labels"]) == "[__tmp_hash]":
+			keeps++
+			if r["regex"] != "0" {
+				t.Fatalf("%s: the written-out job keeps regex %v, want \"0\" (shard 0)", what, r["regex"])
+			}
+		}
+	}
+	if modulus < 2 || keeps != 1 {
+		t.Fatalf("%s: hashmod modulus %d and %d keep rules on __tmp_hash; want a modulus of 2 or more and one keep rule", what, modulus, keeps)
+	}
+	return modulus
+}
+
+// shardJob is the example's job for shard n: its keep regex "n", its name,
+// and its exporter placeholders pointing at addr. Nothing else changes.
+func shardJob(t *testing.T, what string, shard0 map[string]any, n int, name, addr string) any {
+	t.Helper()
+	b, err := yaml.Marshal(shard0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job map[string]any
+	if err := yaml.Unmarshal(b, &job); err != nil {
+		t.Fatal(err)
+	}
+	job["job_name"] = name
+	for _, r := range job["relabel_configs"].([]any) {
+		if r := r.(map[string]any); r["action"] == "keep" && fmt.Sprint(r["source_labels"]) == "[__tmp_hash]" {
+			r["regex"] = strconv.Itoa(n)
+		}
+	}
+	return pointAtExporter(t, what, job, addr)
+}
 
 // pointAtExporter replaces every exporter placeholder address in v with
 // addr and fails the test if there was none (the example changed and the

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"crypto/md5"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -806,13 +804,6 @@ func alertSummary(as []activeAlert) string {
 	return b.String()
 }
 
-// hashmod is Prometheus' hashmod relabel action on one label value: the
-// last 8 bytes of its MD5, big-endian, modulo m.
-func hashmod(value string, m uint64) uint64 {
-	sum := md5.Sum([]byte(value))
-	return binary.BigEndian.Uint64(sum[8:]) % m
-}
-
 // TestHashmodShardsCoverEveryDeviceOnce expands examples/prometheus-hashmod.yml
 // to all its shards (every shard's /sd pointing at one demo exporter, which
 // is what replicas serving the same hikvision.yml amount to) and checks that
@@ -831,39 +822,13 @@ func TestHashmodShardsCoverEveryDeviceOnce(t *testing.T) {
 		t.Fatalf("%s: %d jobs; the test expects shard 0 written out and the others described in a comment", what, len(jobs))
 	}
 	shard0 := jobs[0].(map[string]any)
-	var modulus int
-	for _, r := range shard0["relabel_configs"].([]any) {
-		r := r.(map[string]any)
-		if r["action"] == "hashmod" {
-			modulus, _ = r["modulus"].(int)
-		}
-	}
+	modulus := hashmodModulus(t, what, shard0)
 	if modulus != 3 {
 		t.Fatalf("%s: hashmod modulus %d, want 3 (the example documents three replicas)", what, modulus)
 	}
 	var shardJobs []any
 	for i := range modulus {
-		b, _ := yaml.Marshal(shard0)
-		var job map[string]any
-		if err := yaml.Unmarshal(b, &job); err != nil {
-			t.Fatal(err)
-		}
-		job["job_name"] = fmt.Sprintf("hikvision-shard-%d", i)
-		kept := 0
-		for _, r := range job["relabel_configs"].([]any) {
-			r := r.(map[string]any)
-			if r["action"] == "keep" && fmt.Sprint(r["source_labels"]) == "[__tmp_hash]" {
-				if r["regex"] != "0" {
-					t.Fatalf("%s: shard 0 keeps regex %v, want \"0\"", what, r["regex"])
-				}
-				r["regex"] = strconv.Itoa(i)
-				kept++
-			}
-		}
-		if kept != 1 {
-			t.Fatalf("%s: %d keep rules on __tmp_hash, want 1", what, kept)
-		}
-		shardJobs = append(shardJobs, pointAtExporter(t, what, job, exp.addr))
+		shardJobs = append(shardJobs, shardJob(t, what, shard0, i, fmt.Sprintf("hikvision-shard-%d", i), exp.addr))
 	}
 	cfg := map[string]any{"global": fastGlobal(), "scrape_configs": shardJobs}
 	dir := t.TempDir()

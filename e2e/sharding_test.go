@@ -6,12 +6,9 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/hikvision-exporter/hikvision_exporter/alerts"
 	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
@@ -173,50 +170,6 @@ func TestShardedPrometheusesMatchUnsharded(t *testing.T) {
 		perShard[i] = fmt.Sprintf("%s: %d devices %v, %d alerts", s.job, len(s.devices), s.devices, countFrom(from, s.job))
 	}
 	t.Logf("%s; unsharded: %d alerts, the same set; test took %s", strings.Join(perShard, "; "), len(reference), time.Since(started).Round(time.Second))
-}
-
-// hashmodModulus returns the modulus of the job's hashmod rule on the
-// device name, and checks that the job keeps shard 0.
-func hashmodModulus(t *testing.T, what string, job map[string]any) int {
-	t.Helper()
-	modulus, keeps := 0, 0
-	for _, r := range job["relabel_configs"].([]any) {
-		r := r.(map[string]any)
-		switch {
-		case r["action"] == "hashmod" && fmt.Sprint(r["source_labels"]) == "[__meta_hikvision_device]":
-			modulus, _ = r["modulus"].(int)
-		case r["action"] == "keep" && fmt.Sprint(r["source_labels"]) == "[__tmp_hash]":
-			keeps++
-			if r["regex"] != "0" {
-				t.Fatalf("%s: the written-out job keeps regex %v, want \"0\" (shard 0)", what, r["regex"])
-			}
-		}
-	}
-	if modulus < 2 || keeps != 1 {
-		t.Fatalf("%s: hashmod modulus %d and %d keep rules on __tmp_hash; want a modulus of 2 or more and one keep rule", what, modulus, keeps)
-	}
-	return modulus
-}
-
-// shardJob is the example's job for shard n: its keep regex "n", its name,
-// and its exporter placeholders pointing at addr. Nothing else changes.
-func shardJob(t *testing.T, what string, shard0 map[string]any, n int, name, addr string) any {
-	t.Helper()
-	b, err := yaml.Marshal(shard0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var job map[string]any
-	if err := yaml.Unmarshal(b, &job); err != nil {
-		t.Fatal(err)
-	}
-	job["job_name"] = name
-	for _, r := range job["relabel_configs"].([]any) {
-		if r := r.(map[string]any); r["action"] == "keep" && fmt.Sprint(r["source_labels"]) == "[__tmp_hash]" {
-			r["regex"] = strconv.Itoa(n)
-		}
-	}
-	return pointAtExporter(t, what, job, addr)
 }
 
 // startShardPrometheus runs a Prometheus with the scrape jobs and the rules
