@@ -121,6 +121,22 @@ func collectOnce(t *testing.T, c Collector, p simulator.Profile) (*simulator.Dev
 	return sim, got, err
 }
 
+// wantCached runs c again on d and fails the test unless it emits first
+// again without sending the device a single request: what the first run
+// read is kept for cache_ttl. what says what should have been cached.
+func wantCached(t *testing.T, sim *simulator.Device, c Collector, d *Probe, first map[string]float64, what string) {
+	t.Helper()
+	sim.ResetStats()
+	second, err := collect(t, c, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	promtest.Diff(t, "", second, first)
+	if s := sim.Stats(); s.Requests != 0 {
+		t.Errorf("second probe within cache_ttl sent %d requests (%v), want 0: %s", s.Requests, s.ByPath, what)
+	}
+}
+
 // collectWithin is collect with a probe deadline (real time).
 func collectWithin(t *testing.T, c Collector, d *Probe, clock *simulator.Clock, timeout time.Duration) (map[string]float64, error) {
 	t.Helper()

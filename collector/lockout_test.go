@@ -55,11 +55,9 @@ func TestLockoutCaptureProfiles(t *testing.T) {
 
 func lockoutCaptureProfile(t *testing.T, name, model string, nesting simulator.Nesting) {
 	t.Helper()
-	clk := newClock()
 	p := simulator.CaptureProfile(model)
 	p.Nesting = nesting
-	_, d := startProbe(t, p, clk, "")
-	got, err := collect(t, lockoutCollector{}, d, clk)
+	_, got, err := collectOnce(t, lockoutCollector{}, p)
 	if err != nil {
 		t.Errorf("%s: %v", name, err)
 	}
@@ -101,7 +99,6 @@ func TestLockoutNestedAnswers(t *testing.T) {
 	for _, methods := range [][]string{nil, {"center", "email"}} {
 		for shape, nesting := range nestings {
 			name := fmt.Sprintf("%s, methods %v", shape, methods)
-			clk := newClock()
 			p := simulator.CaptureProfile("DS-7616NI-K2") // the recorder: System/capabilities without a lock range
 			p.Nesting = nesting
 			p.Endpoints["GET "+isapi.PathIllegalLoginLock] = simulator.Endpoint{Body: simulator.IllegalLoginLockXML(ns, true, 5, 30)}
@@ -112,8 +109,7 @@ func TestLockoutNestedAnswers(t *testing.T) {
 				{Time: testEpoch.Add(-20 * time.Minute), Major: "Operation", Minor: "remoteLogin", User: "admin", IP: "192.0.2.3"},
 				illegalLogin(testEpoch.Add(-10*time.Minute), "192.0.2.2"),
 			}
-			_, d := startProbe(t, p, clk, "")
-			got, err := collect(t, lockoutCollector{}, d, clk)
+			_, got, err := collectOnce(t, lockoutCollector{}, p)
 			if err != nil {
 				t.Errorf("%s: %v", name, err)
 			}
