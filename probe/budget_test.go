@@ -154,10 +154,7 @@ func TestLockoutBudgetRestarts(t *testing.T) {
 	withStorage := func(o *HandlerOptions) { o.Now = clock.Now; o.StoragePath = dir }
 	for restart := range 6 {
 		e := startExporter(t, yaml, withStorage)
-		if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_auth_rejected 1") {
-			t.Fatalf("restart %d:\n%s", restart, body)
-		}
-		e.settle()
+		e.wantHeldOff(t, fmt.Sprintf("restart %d", restart))
 		e.h.Close() // as on SIGTERM: saves the state
 		clock.Advance(time.Minute)
 	}
@@ -172,10 +169,7 @@ func TestLockoutBudgetRestarts(t *testing.T) {
 	wantFailedLogins(t, dev, 2)
 	clock.Advance(36 * time.Minute)
 	e = startExporter(t, yaml, withStorage)
-	if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_auth_rejected 1") {
-		t.Fatalf("after a restart within the doubled hold-off:\n%s", body)
-	}
-	e.settle()
+	e.wantHeldOff(t, "after a restart within the doubled hold-off")
 	wantFailedLogins(t, dev, 2)
 }
 
@@ -196,10 +190,7 @@ func TestLockoutBudgetReloads(t *testing.T) {
 		"    cache_ttl: 1m\n    max_response_bytes: 100000\n",
 	} {
 		e.reload(configYAML("wrong-password", devices, extra))
-		if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_auth_rejected 1") {
-			t.Fatalf("after a reload with %q:\n%s", extra, body)
-		}
-		e.settle()
+		e.wantHeldOff(t, fmt.Sprintf("after a reload with %q", extra))
 		clock.Advance(time.Minute)
 	}
 	wantFailedLogins(t, dev, 1)
@@ -263,10 +254,7 @@ func TestDevicesConfiguredTwiceAreReported(t *testing.T) {
 // exporter was down once, with no counter reset.
 func TestLogCursorSurvivesRestarts(t *testing.T) {
 	clock := newClock()
-	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
-	p.Password = "device-password"
-	dev := simulator.Start(t, p, simulator.WithClock(clock.Now))
-	dev.AddLog(failedLogin(clock.Now().Add(-2*time.Hour), "10.9.9.9"), failedLogin(clock.Now().Add(-time.Hour), "10.9.9.9"))
+	dev := failedLoginsCam(t, clock, 2*time.Hour, time.Hour)
 	dir := t.TempDir()
 	yaml := configYAML("device-password", map[string]*simulator.Device{"cam": dev}, "    collectors: [lockout]\n")
 	opts := func(o *HandlerOptions) { o.Now = clock.Now; o.StoragePath = dir }
@@ -301,10 +289,7 @@ func TestLogCursorSurvivesRestarts(t *testing.T) {
 // cursor would read only the last day and lose the older failures).
 func TestLogCursorSurvivesReloads(t *testing.T) {
 	clock := newClock()
-	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
-	p.Password = "device-password"
-	dev := simulator.Start(t, p, simulator.WithClock(clock.Now))
-	dev.AddLog(failedLogin(clock.Now().Add(-50*time.Minute), "10.9.9.9"), failedLogin(clock.Now().Add(-40*time.Minute), "10.9.9.9"))
+	dev := failedLoginsCam(t, clock, 50*time.Minute, 40*time.Minute)
 	devices := map[string]*simulator.Device{"cam": dev}
 	module := "    collectors: [lockout]\n    log_search_lookback: 1h\n"
 	e := startExporter(t, configYAML("device-password", devices, module), func(o *HandlerOptions) { o.Now = clock.Now })
@@ -346,4 +331,27 @@ func TestStorageProblemsAreWarningsNotFailures(t *testing.T) {
 			t.Errorf("%s: want a warning %q:\n%s", tc.dir, tc.warning, logs)
 		}
 	}
+}
+
+// wantHeldOff probes cam and fails the test, saying when, unless the
+// exporter reports that it holds off sending credentials; then it settles.
+func (e *exporter) wantHeldOff(t *testing.T, when string) {
+	t.Helper()
+	if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_auth_rejected 1") {
+		t.Fatalf("%s:\n%s", when, body)
+	}
+	e.settle()
+}
+
+// failedLoginsCam starts a camera whose password is device-password and
+// whose log holds a failed login from 10.9.9.9 at each of ago before now.
+func failedLoginsCam(t *testing.T, clock *simulator.Clock, ago ...time.Duration) *simulator.Device {
+	t.Helper()
+	p := simulator.CaptureProfile("DS-2CD2146G2-ISU")
+	p.Password = "device-password"
+	dev := simulator.Start(t, p, simulator.WithClock(clock.Now))
+	for _, a := range ago {
+		dev.AddLog(failedLogin(clock.Now().Add(-a), "10.9.9.9"))
+	}
+	return dev
 }
