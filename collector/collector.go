@@ -203,8 +203,16 @@ func readFeature[T any](ctx context.Context, d *Probe, m *Metrics, feature strin
 	}
 }
 
-func newDesc(name, help string, labels ...string) *prometheus.Desc {
+// NewDesc builds the descriptor of the metric hikvision_<name>, for the
+// exporter's metrics outside the posture areas (the prober's), so that
+// every metric takes its name from the same place.
+func NewDesc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
+}
+
+// newDesc is NewDesc, as the posture areas call it.
+func newDesc(name, help string, labels ...string) *prometheus.Desc {
+	return NewDesc(name, help, labels...)
 }
 
 // Dedupe drops a repeated series (same name and labels), keeping the first,

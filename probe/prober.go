@@ -15,19 +15,19 @@ import (
 )
 
 var (
-	upDesc = newDesc("up",
+	upDesc = collector.NewDesc("up",
 		"1 when the device answered and accepted the exporter's credentials, else 0.")
-	authRejectedDesc = newDesc("auth_rejected",
+	authRejectedDesc = collector.NewDesc("auth_rejected",
 		"1 while the exporter holds off because the device rejected its credentials or locked its account.")
-	authRetryDesc = newDesc("auth_retry_timestamp_seconds",
+	authRetryDesc = collector.NewDesc("auth_retry_timestamp_seconds",
 		"When the exporter will next send credentials to a device that rejected them.")
-	collectorSuccessDesc = newDesc("scrape_collector_success",
+	collectorSuccessDesc = collector.NewDesc("scrape_collector_success",
 		"1 when a posture area was read, 0 when it failed.", "collector")
-	collectorDurationDesc = newDesc("scrape_collector_duration_seconds",
+	collectorDurationDesc = collector.NewDesc("scrape_collector_duration_seconds",
 		"Time spent reading a posture area.", "collector")
-	probeDurationDesc = newDesc("probe_duration_seconds",
+	probeDurationDesc = collector.NewDesc("probe_duration_seconds",
 		"Time the probe took, as seen by this request.")
-	probeTimeoutDesc = newDesc("probe_timeout_seconds",
+	probeTimeoutDesc = collector.NewDesc("probe_timeout_seconds",
 		"The deadline this probe had: the scrape timeout minus the offset, capped by the module timeout.")
 )
 
