@@ -1,9 +1,6 @@
 package simulator
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // siteDemoDevices are the demo's site devices: a recorder with cameras
 // behind it and a camera with SNMP open.
@@ -82,49 +79,23 @@ func snmpCam(now time.Time) demoDevice {
 	}
 	p.Endpoints["GET /ISAPI/System/deviceInfo"] = Endpoint{Body: info}
 	ns := p.Namespace
-	p.Endpoints["GET /ISAPI/System/Network/SNMP"] = Endpoint{Body: xmlDoc(ns, "SNMP", `
-<SNMPv1c>
-<notificationEnabled>false</notificationEnabled>
-<enabled>false</enabled>
-<writeCommunity>private</writeCommunity>
-<readCommunity>public</readCommunity>
-</SNMPv1c>
-<SNMPv2c>
-<notificationEnabled>false</notificationEnabled>
-<enabled>true</enabled>
-<writeCommunity>public</writeCommunity>
-<readCommunity>public</readCommunity>
-</SNMPv2c>
-<SNMPAdvanced>
-<localEngineID>e0ca3cb6482a</localEngineID>
-<enabled>false</enabled>
-</SNMPAdvanced>
-<listenPort>161</listenPort>`)}
-	p.Endpoints["GET /ISAPI/System/Network/UPnP"] = Endpoint{Body: xmlDoc(ns, "UPnP", `
-<enabled>true</enabled>
-<name>snmp-cam</name>`)}
+	p.Endpoints["GET /ISAPI/System/Network/SNMP"] = Endpoint{Body: SNMPXML(ns, SNMP{
+		V1:         &SNMPCommunity{Read: "public", Write: "private"},
+		V2c:        &SNMPCommunity{Enabled: true, Read: "public", Write: "public"},
+		V3:         &SNMPv3{},
+		ListenPort: 161,
+	})}
+	p.Endpoints["GET /ISAPI/System/Network/UPnP"] = Endpoint{Body: UPnPXML(ns, true, "snmp-cam")}
 	// Three ports forwarded, HTTPS listed but switched off.
-	p.Endpoints["GET /ISAPI/System/Network/UPnP/ports"] = Endpoint{Body: xmlDoc(ns, "ports", `
-<enabled>true</enabled>
-<mapmode>auto</mapmode>
-<portList>
-<port><id>1</id><enabled>true</enabled><internalPort>http</internalPort><externalPort>8080</externalPort></port>
-<port><id>2</id><enabled>false</enabled><internalPort>https</internalPort><externalPort>8443</externalPort></port>
-<port><id>3</id><enabled>true</enabled><internalPort>rtsp</internalPort><externalPort>10554</externalPort></port>
-<port><id>4</id><enabled>true</enabled><internalPort>admin</internalPort><externalPort>18000</externalPort></port>
-</portList>`)}
+	p.Endpoints["GET /ISAPI/System/Network/UPnP/ports"] = Endpoint{Body: UPnPPortsXML(ns, UPnPPortMapping{
+		Enabled: true, MapMode: "auto", Ports: []UPnPPort{
+			{ID: 1, Enabled: true, Internal: "http", External: 8080},
+			{ID: 2, Enabled: false, Internal: "https", External: 8443},
+			{ID: 3, Enabled: true, Internal: "rtsp", External: 10554},
+			{ID: 4, Enabled: true, Internal: "admin", External: 18000},
+		},
+	})}
 	return demoDevice{name: "snmp-cam", configPassword: p.Password, profile: p,
 		description: "camera locked down like hardened-cam, except SNMPv2c on with public as read and write community, " +
 			"and UPnP asking the router to forward 3 ports"}
-}
-
-// xmlDoc is a raw answer: the XML declaration, root in namespace ns, and
-// body as written.
-func xmlDoc(ns, root, body string) []byte {
-	var b strings.Builder
-	b.WriteString(xmlDecl)
-	b.WriteString("<" + root + ` version="2.0" xmlns="` + ns + `">`)
-	b.WriteString(body)
-	b.WriteString("\n</" + root + ">\n")
-	return []byte(b.String())
 }
