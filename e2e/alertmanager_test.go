@@ -18,8 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/hikvision-exporter/hikvision_exporter/alerts"
 	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
 	"github.com/hikvision-exporter/hikvision_exporter/simulator"
@@ -313,10 +311,7 @@ func appendUnique(s []string, v string) []string {
 // goneNVR, at a loopback address where nothing listens, and returns its path.
 func writeFleetConfig(t *testing.T, dir string, fleet *simulator.Fleet) string {
 	t.Helper()
-	var cfg map[string]any
-	if err := yaml.Unmarshal([]byte(fleet.ConfigYAML()), &cfg); err != nil {
-		t.Fatal(err)
-	}
+	cfg := decodeYAML(t, "the fleet's configuration", []byte(fleet.ConfigYAML()))
 	modules, _ := cfg["modules"].(map[string]any)
 	devs, _ := cfg["devices"].([]any)
 	if modules == nil || len(devs) == 0 {

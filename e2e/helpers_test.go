@@ -444,9 +444,15 @@ func readYAML(t *testing.T, path string) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return decodeYAML(t, path, b)
+}
+
+// decodeYAML decodes b, from what, as a generic YAML document.
+func decodeYAML(t *testing.T, what string, b []byte) map[string]any {
+	t.Helper()
 	var doc map[string]any
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	return doc
 }
@@ -493,10 +499,7 @@ func shardJob(t *testing.T, what string, shard0 map[string]any, n int, name, add
 	if err != nil {
 		t.Fatal(err)
 	}
-	var job map[string]any
-	if err := yaml.Unmarshal(b, &job); err != nil {
-		t.Fatal(err)
-	}
+	job := decodeYAML(t, what, b) // a deep copy: shard 0's rules stay as they are
 	job["job_name"] = name
 	for _, r := range job["relabel_configs"].([]any) {
 		if r := r.(map[string]any); r["action"] == "keep" && fmt.Sprint(r["source_labels"]) == "[__tmp_hash]" {

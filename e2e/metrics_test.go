@@ -14,7 +14,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"gopkg.in/yaml.v3"
 
 	"github.com/hikvision-exporter/hikvision_exporter/alerts"
 	"github.com/hikvision-exporter/hikvision_exporter/internal/promtest"
@@ -185,10 +184,7 @@ func probeSpecialStates(t *testing.T, promtool string) map[string][]string {
 
 	// Configuration: the fleet's own (https, CA inline) plus a firmware
 	// minimum and a password policy length.
-	var cfg map[string]any
-	if err := yaml.Unmarshal([]byte(fleet.ConfigYAML()), &cfg); err != nil {
-		t.Fatal(err)
-	}
+	cfg := decodeYAML(t, "the fleet's configuration", []byte(fleet.ConfigYAML()))
 	modules, _ := cfg["modules"].(map[string]any)
 	weakModule, _ := modules[weak.Module].(map[string]any)
 	if weakModule == nil {
