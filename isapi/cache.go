@@ -2,6 +2,7 @@ package isapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -117,6 +118,8 @@ func (c *Client) cached(ctx context.Context, ep source) (any, error) {
 	}
 	body, _ := res.Val.([]byte)
 	switch {
+	case errors.Is(res.Err, errFirstFetchesBusy):
+		return nil, &FetchingError{Path: ep.path(), Err: res.Err}
 	case res.Err != nil:
 		return nil, res.Err
 	case body == nil:
@@ -130,9 +133,10 @@ func (c *Client) cached(ctx context.Context, ep source) (any, error) {
 
 // fill is the flight of cached: it fetches ep's path, detached from the
 // caller's cancellation, and stores what it got. It counts as a probe
-// session while it runs, so no background refresh overlaps it, and waits
-// for a slot of the exporter-wide FetchGate first. It returns no body when
-// a flight that just ended stored a fresh answer.
+// session while it runs, so no background refresh overlaps it. Without a
+// free slot of the exporter-wide FetchGate it sends nothing and fails
+// with errFirstFetchesBusy at once. It returns no body when a flight that
+// just ended stored a fresh answer.
 func (c *Client) fill(ctx context.Context, ep source) ([]byte, error) {
 	if h, found := c.cache.lookup(ep, c.now()); found && !h.stale {
 		return nil, nil
@@ -141,9 +145,9 @@ func (c *Client) fill(ctx context.Context, ep source) ([]byte, error) {
 	defer c.endSession()
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.refreshTimeout)
 	defer cancel()
-	release, err := c.firstFetches.enter(fctx, ep.path())
-	if err != nil {
-		return nil, err
+	release, ok := c.firstFetches.tryEnter()
+	if !ok {
+		return nil, errFirstFetchesBusy
 	}
 	defer release()
 	if ep.large() {
@@ -178,9 +182,11 @@ func (e *FetchingError) Unwrap() error { return e.Err }
 
 // A FetchGate caps the first fetches of cached answers in flight at once
 // across every client that shares it: the cold work of a fleet (every
-// device's capabilities, users, services…) after a restart. Credential
-// checks and uncached requests do not wait for it, so a probe still
-// answers up or down on time while the fleet's caches fill.
+// device's capabilities, users, services…) after a restart. A first fetch
+// that finds it full is put off to a later probe, whose caller is told the
+// area is warming. Credential checks and uncached requests never wait for
+// it, so a probe still answers up or down on time while the fleet's caches
+// fill, at the pace the gate allows.
 type FetchGate chan struct{}
 
 // NewFetchGate returns a gate of n slots; n <= 0 means no limit (nil).
@@ -191,18 +197,24 @@ func NewFetchGate(n int) FetchGate {
 	return make(FetchGate, n)
 }
 
-// enter waits for a slot; a nil gate has slots for all.
-func (g FetchGate) enter(ctx context.Context, path string) (release func(), err error) {
+// tryEnter takes a slot if one is free; a nil gate has slots for all.
+// Nothing waits for a slot: a goroutine per waiting fetch, ten thousand
+// devices times a dozen answers, would cost more memory than the devices.
+func (g FetchGate) tryEnter() (release func(), ok bool) {
 	if g == nil {
-		return func() {}, nil
+		return func() {}, true
 	}
 	select {
 	case g <- struct{}{}:
-		return func() { <-g }, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("GET %s: waiting for a first-fetch slot: %w", path, context.Cause(ctx))
+		return func() { <-g }, true
+	default:
+		return nil, false
 	}
 }
+
+// errFirstFetchesBusy is a first fetch put off because the exporter's
+// FetchGate was full; the caller gets a *FetchingError.
+var errFirstFetchesBusy = errors.New("the exporter's first fetches are at their limit; fetched at a later probe")
 
 // storedMeanwhile returns what another flight stored for ep.
 func (c *Client) storedMeanwhile(ctx context.Context, ep source) (any, error) {

@@ -39,7 +39,9 @@ func newConnections(o Options) *connections {
 		TLSClientConfig:     tlsConf,
 		TLSHandshakeTimeout: 10 * time.Second,
 		MaxIdleConnsPerHost: 1,
-		MaxConnsPerHost:     o.MaxConcurrent,
+		// No MaxConnsPerHost: the client's own slots bound its requests in
+		// flight (MaxConcurrent), and the transport's count would keep two
+		// maps per device.
 		// Headers are small, so are the buffers.
 		ReadBufferSize:  1 << 10,
 		WriteBufferSize: 1 << 10,
@@ -84,17 +86,17 @@ func largeAnswer(ctx context.Context) bool {
 	return v
 }
 
-// clientTLS is the module's TLS configuration as one client uses it: its
+// clientTLS completes the client's TLS configuration (Options.TLSConfig,
+// which the client owns): its
 // own session cache, so that the connections of a large answer resume the
 // kept connection's session instead of a full handshake, and, unless the
 // module says otherwise, classic key exchanges only. Camera firmware
 // offers no post-quantum key exchange, so the hybrid key share Go sends
 // by default is computed for nothing on every handshake.
-func clientTLS(base *tls.Config) *tls.Config {
-	if base == nil {
+func clientTLS(tc *tls.Config) *tls.Config {
+	if tc == nil {
 		return nil
 	}
-	tc := base.Clone()
 	if tc.ClientSessionCache == nil {
 		tc.ClientSessionCache = tls.NewLRUClientSessionCache(2)
 	}

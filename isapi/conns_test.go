@@ -92,7 +92,7 @@ func TestFirstFetchOutlivesItsCaller(t *testing.T) {
 	}
 }
 
-func TestFirstFetchesWaitForTheGate(t *testing.T) {
+func TestFirstFetchesArePutOffWhileTheGateIsFull(t *testing.T) {
 	dev := simulator.Start(t, camProfile())
 	gate := NewFetchGate(1)
 	c := clientFor(t, dev, "right-password", func(o *Options) { o.CacheTTL = time.Hour; o.FirstFetches = gate })

@@ -179,6 +179,7 @@ func (p *prober) collect(ctx context.Context, cfg *config.Config, t *config.Targ
 		all = append(all, r.metrics...)
 		switch {
 		case r.err != nil && warming(r.err):
+			logger.Debug("Collector warming: a first fetch goes on after the probe", "collector", r.name, "err", r.err)
 			if out.outcome == outcomeSuccess {
 				out.outcome = outcomeWarming
 			}
