@@ -30,7 +30,7 @@ type Options struct {
 	Address       string // host:port
 	Username      string
 	Password      string
-	TLSConfig     *tls.Config // the client's own: New completes it (session cache, curves)
+	TLSConfig     *tls.Config // shared by many clients (see DeviceTLS); never modified
 	AllowBasic    bool
 	MaxConcurrent int   // requests in flight to the device
 	MaxBodyBytes  int64 // larger answers fail with ErrBodyTooLarge

@@ -23,7 +23,8 @@ import (
 // over a connection that is closed once the answer is read: a new TCP
 // connection (and TLS handshake, resumed from the kept connection's
 // session where the device allows it) about once a probe on average,
-// instead of every kept connection growing to the largest answer.
+// instead of every kept connection growing to the largest answer (see
+// DeviceTLS for the session cache).
 // BENCHMARKS.md measures the trade.
 type connections struct {
 	kept *http.Transport // keep-alive, one idle connection
@@ -32,11 +33,10 @@ type connections struct {
 
 func newConnections(o Options) *connections {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	tlsConf := clientTLS(o.TLSConfig)
 	kept := &http.Transport{
 		Proxy:               nil, // credentials go to the device and nowhere else
 		DialContext:         pinnedDial(dialer, o.Pinned),
-		TLSClientConfig:     tlsConf,
+		TLSClientConfig:     o.TLSConfig,
 		TLSHandshakeTimeout: 10 * time.Second,
 		MaxIdleConnsPerHost: 1,
 		// No MaxConnsPerHost: the client's own slots bound its requests in
@@ -86,25 +86,29 @@ func largeAnswer(ctx context.Context) bool {
 	return v
 }
 
-// clientTLS completes the client's TLS configuration (Options.TLSConfig,
-// which the client owns): its
-// own session cache, so that the connections of a large answer resume the
-// kept connection's session instead of a full handshake, and, unless the
-// module says otherwise, classic key exchanges only. Camera firmware
-// offers no post-quantum key exchange, so the hybrid key share Go sends
-// by default is computed for nothing on every handshake.
-func clientTLS(tc *tls.Config) *tls.Config {
-	if tc == nil {
-		return nil
-	}
+// DeviceTLS returns base as the clients of many devices share it: with
+// one session cache for all of them, so that the connections of a large
+// answer resume the kept connection's session instead of a full handshake
+// (the cache is keyed by device), and, unless base says otherwise,
+// classic key exchanges only: camera firmware offers no post-quantum key
+// exchange, so the hybrid key share Go sends by default would be computed
+// for nothing on every handshake. One configuration per module, not per
+// device: a tls.Config and its cache cost kilobytes, ten thousand devices
+// over.
+func DeviceTLS(base *tls.Config) *tls.Config {
+	tc := base.Clone()
 	if tc.ClientSessionCache == nil {
-		tc.ClientSessionCache = tls.NewLRUClientSessionCache(2)
+		tc.ClientSessionCache = tls.NewLRUClientSessionCache(maxTLSSessions)
 	}
 	if len(tc.CurvePreferences) == 0 {
 		tc.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
 	}
 	return tc
 }
+
+// maxTLSSessions bounds a shared session cache: one session per device,
+// for fleets of tens of thousands.
+const maxTLSSessions = 1 << 16
 
 // pinnedDial connects only to the pinned addresses when there are any.
 func pinnedDial(d *net.Dialer, pinned []netip.Addr) func(context.Context, string, string) (net.Conn, error) {

@@ -135,7 +135,7 @@ func (p *pool) spec(ctx context.Context, t *config.Target, password string) clie
 }
 
 func (p *pool) build(s clientSpec) (*isapi.Client, error) {
-	tlsConf, err := p.tls.get(s.Scheme, &s.TLS, s.Host)
+	tlsConf, err := p.tls.get(s.Scheme, &s.TLS)
 	if err != nil {
 		return nil, err
 	}

@@ -4,11 +4,12 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
-	"net/netip"
 	"os"
 	"sync"
 
 	promconfig "github.com/prometheus/common/config"
+
+	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
 
 // tlsConfigs builds each module's TLS configuration once and shares it
@@ -16,38 +17,35 @@ import (
 // of a large site lists thousands of certificates: parsed once per client,
 // it would cost seconds and megabytes per device. A changed file (its size
 // or modification time) is read again for the clients built after it.
+// Building one holds the lock: the first probes of a large fleet wait for
+// one parse instead of each parsing the file.
 type tlsConfigs struct {
 	mu    sync.Mutex
 	built map[[32]byte]*tls.Config
 }
 
-// get returns the TLS configuration of a client of host, or nil for http.
-func (t *tlsConfigs) get(scheme string, c *promconfig.TLSConfig, host string) (*tls.Config, error) {
+// get returns the TLS configuration of a module's clients, or nil for
+// http. The clients share it, and its session cache (isapi.DeviceTLS):
+// net/http names each connection's server after its device's host.
+func (t *tlsConfigs) get(scheme string, c *promconfig.TLSConfig) (*tls.Config, error) {
 	if scheme != "https" {
 		return nil, nil
 	}
 	key := tlsKey(c)
 	t.mu.Lock()
-	base, ok := t.built[key]
-	t.mu.Unlock()
-	if !ok {
-		var err error
-		if base, err = promconfig.NewTLSConfig(c); err != nil {
-			return nil, fmt.Errorf("tls_config: %w", err)
-		}
-		t.mu.Lock()
-		if t.built == nil || len(t.built) >= maxTLSConfigs {
-			t.built = map[[32]byte]*tls.Config{}
-		}
-		t.built[key] = base
-		t.mu.Unlock()
+	defer t.mu.Unlock()
+	if tc, ok := t.built[key]; ok {
+		return tc, nil
 	}
-	tc := base.Clone() // the pool of roots is shared, not copied
-	if tc.ServerName == "" {
-		if _, err := netip.ParseAddr(host); err != nil {
-			tc.ServerName = host
-		}
+	base, err := promconfig.NewTLSConfig(c)
+	if err != nil {
+		return nil, fmt.Errorf("tls_config: %w", err)
 	}
+	if t.built == nil || len(t.built) >= maxTLSConfigs {
+		t.built = map[[32]byte]*tls.Config{}
+	}
+	tc := isapi.DeviceTLS(base)
+	t.built[key] = tc
 	return tc, nil
 }
 
