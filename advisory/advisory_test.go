@@ -265,20 +265,14 @@ func TestAdvisoryEvaluateAll(t *testing.T) {
 		model, deviceType, version, build string
 		want                              string // "ID=0|1" sorted, space-separated
 	}{
-		{"camera outside both CVE-2017-7921 families and site families", "DS-2CD2146G2-ISU", "IPCamera", "V5.7.17", "240606",
-			"CVE-2017-7921=0 CVE-2021-36260=0 SITE-MODELS=0 SITE-TYPES=0"},
-		{"the DS-2CD2532F-IWS", "DS-2CD2532F-IWS", "IPCamera", "V5.2.0", "140721",
-			"CVE-2017-7921=1 CVE-2021-36260=1 SITE-MODELS=0 SITE-TYPES=0"},
-		{"NVR: outside both built-in advisories", "DS-7608NXI-I2/8P/S", "NVR", "V4.62.210", "230619",
-			"CVE-2017-7921=0 CVE-2021-36260=0 SITE-MODELS=0 SITE-TYPES=1"},
-		{"DVR", "iDS-7208HQHI-M1(A)/S(C)", "DVR", "V4.75.011", "240625",
-			"CVE-2017-7921=0 CVE-2021-36260=0 SITE-MODELS=0 SITE-TYPES=0"},
+		{"camera outside both CVE-2017-7921 families and site families", "DS-2CD2146G2-ISU", "IPCamera", "V5.7.17", "240606", "CVE-2017-7921=0 CVE-2021-36260=0 SITE-MODELS=0 SITE-TYPES=0"},
+		{"the DS-2CD2532F-IWS", "DS-2CD2532F-IWS", "IPCamera", "V5.2.0", "140721", "CVE-2017-7921=1 CVE-2021-36260=1 SITE-MODELS=0 SITE-TYPES=0"},
+		{"NVR: outside both built-in advisories", "DS-7608NXI-I2/8P/S", "NVR", "V4.62.210", "230619", "CVE-2017-7921=0 CVE-2021-36260=0 SITE-MODELS=0 SITE-TYPES=1"},
+		{"DVR", "iDS-7208HQHI-M1(A)/S(C)", "DVR", "V4.75.011", "240625", "CVE-2017-7921=0 CVE-2021-36260=0 SITE-MODELS=0 SITE-TYPES=0"},
 		// A covering entry that bounds only the side the device does not
 		// report cannot judge it: that id is absent; the others stand.
-		{"build unreadable", "DS-2CD2032F-I", "IPCamera", "V5.3.0", "",
-			"CVE-2017-7921=1 SITE-MODELS=0 SITE-TYPES=0"},
-		{"version unreadable", "DS-7616NI-K2", "NVR", "unknown", "221201",
-			"CVE-2017-7921=0 CVE-2021-36260=0 SITE-MODELS=1"},
+		{"build unreadable", "DS-2CD2032F-I", "IPCamera", "V5.3.0", "", "CVE-2017-7921=1 SITE-MODELS=0 SITE-TYPES=0"},
+		{"version unreadable", "DS-7616NI-K2", "NVR", "unknown", "221201", "CVE-2017-7921=0 CVE-2021-36260=0 SITE-MODELS=1"},
 		{"firmware unreadable", "DS-2CD2146G2-ISU", "IPCamera", "unknown", "", ""},
 		{"firmware missing", "DS-7608NXI-I2", "NVR", "", "", ""},
 		// Without a model, families cannot exclude the device; device

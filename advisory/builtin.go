@@ -16,20 +16,13 @@ var builtinAdvisories = []Advisory{
 	// ?auth=YWRtaW46MTEK. Per-family ranges from the NVD description of the
 	// Hikvision advisory "update-on-privilege-escalating-vulnerability-notice-hq"
 	// (docs/isapi.md §4).
-	cve20177921("DS-2CD2xx2F-I: DS-2CD2032F-I, DS-2CD2132F-IS, DS-2CD2432F-IW, DS-2CD2532F-IWS, ...",
-		[]string{"DS-2CD2[0-9][0-9]2F-I*"}, "V5.2.0", "140721", "V5.4.0", "160530"),
-	cve20177921("DS-2CD2xx0F-I: DS-2CD2010F-I, DS-2CD2120F-IWS, ...",
-		[]string{"DS-2CD2[0-9][0-9]0F-I*"}, "V5.2.0", "140721", "V5.4.0", "160401"),
-	cve20177921("DS-2CD2xx2FWD: DS-2CD2142FWD-IS, DS-2CD2342FWD-I, ...",
-		[]string{"DS-2CD2[0-9][0-9]2FWD*"}, "V5.3.1", "150410", "V5.4.4", "161125"),
-	cve20177921("DS-2CD4x2xFWD: DS-2CD4026FWD-A, DS-2CD4A26FWD-IZS, ...",
-		[]string{"DS-2CD4[0-9A-Z]2[0-9A-Z]FWD*"}, "V5.2.0", "140721", "V5.4.0", "160414"),
-	cve20177921("DS-2CD4xx5: DS-2CD4025FWD-A, DS-2CD4135F-IZ, ...",
-		[]string{"DS-2CD4[0-9A-Z][0-9A-Z]5*"}, "V5.2.0", "140721", "V5.4.0", "160421"),
-	cve20177921("DS-2DFx: PTZ domes DS-2DF5286-AEL, DS-2DF8236IX-AEL, ...",
-		[]string{"DS-2DF*"}, "V5.2.0", "140805", "V5.4.5", "160928"),
-	cve20177921("DS-2CD63xx: fisheye DS-2CD6332FWD-IV, DS-2CD6362F-IV, ...",
-		[]string{"DS-2CD63[0-9][0-9]*"}, "V5.0.9", "140305", "V5.3.5", "160106"),
+	cve20177921("DS-2CD2xx2F-I: DS-2CD2032F-I, DS-2CD2132F-IS, DS-2CD2432F-IW, DS-2CD2532F-IWS, ...", []string{"DS-2CD2[0-9][0-9]2F-I*"}, "V5.2.0", "140721", "V5.4.0", "160530"),
+	cve20177921("DS-2CD2xx0F-I: DS-2CD2010F-I, DS-2CD2120F-IWS, ...", []string{"DS-2CD2[0-9][0-9]0F-I*"}, "V5.2.0", "140721", "V5.4.0", "160401"),
+	cve20177921("DS-2CD2xx2FWD: DS-2CD2142FWD-IS, DS-2CD2342FWD-I, ...", []string{"DS-2CD2[0-9][0-9]2FWD*"}, "V5.3.1", "150410", "V5.4.4", "161125"),
+	cve20177921("DS-2CD4x2xFWD: DS-2CD4026FWD-A, DS-2CD4A26FWD-IZS, ...", []string{"DS-2CD4[0-9A-Z]2[0-9A-Z]FWD*"}, "V5.2.0", "140721", "V5.4.0", "160414"),
+	cve20177921("DS-2CD4xx5: DS-2CD4025FWD-A, DS-2CD4135F-IZ, ...", []string{"DS-2CD4[0-9A-Z][0-9A-Z]5*"}, "V5.2.0", "140721", "V5.4.0", "160421"),
+	cve20177921("DS-2DFx: PTZ domes DS-2DF5286-AEL, DS-2DF8236IX-AEL, ...", []string{"DS-2DF*"}, "V5.2.0", "140805", "V5.4.5", "160928"),
+	cve20177921("DS-2CD63xx: fisheye DS-2CD6332FWD-IV, DS-2CD6362F-IV, ...", []string{"DS-2CD63[0-9][0-9]*"}, "V5.0.9", "140305", "V5.3.5", "160106"),
 
 	// CVE-2021-36260 (HSRC-202109-01, CISA KEV): unauthenticated command
 	// injection through PUT /SDK/webLanguage. HEURISTIC: Hikvision's

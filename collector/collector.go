@@ -145,9 +145,7 @@ func (m *Metrics) Timestamp(d *prometheus.Desc, t time.Time, labels ...string) {
 	m.Gauge(d, float64(t.UnixNano())/1e9, labels...)
 }
 
-var featureSupportedDesc = newDesc("feature_supported",
-	"1 when the device answers the endpoint behind a feature, 0 when it lacks it (403 notSupport, 404, 501) or denies the exporter's account.",
-	"feature")
+var featureSupportedDesc = newDesc("feature_supported", "1 when the device answers the endpoint behind a feature, 0 when it lacks it (403 notSupport, 404, 501) or denies the exporter's account.", "feature")
 
 // Feature reports whether the device has a feature.
 func (m *Metrics) Feature(name string, supported bool) {
