@@ -217,11 +217,15 @@ func TestConcurrentProbesShareOneCollection(t *testing.T) {
 	}
 }
 
-func TestTooManyProbesAnswer503(t *testing.T) {
+// slotTaken starts an exporter of one probe slot, and a probe of a device
+// that hangs until closed holding it: "other" is a device that answers.
+// The returned func closes the hanging device and waits for its probe.
+func slotTaken(t *testing.T) (e *exporter, release func()) {
+	t.Helper()
 	slow := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
 	slow.SetFault("", simulator.Fault{Hang: true}) // until the device is closed
 	other := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
-	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"slow": slow, "other": other}, ""), func(o *HandlerOptions) { o.MaxInFlight = 1 })
+	e = startExporter(t, configYAML("password", map[string]*simulator.Device{"slow": slow, "other": other}, ""), func(o *HandlerOptions) { o.MaxInFlight = 1 })
 	done := make(chan struct{})
 	go func() { defer close(done); e.probe("target=slow") }()
 	// Once its device has a request, the slow probe holds the only slot
@@ -231,27 +235,21 @@ func TestTooManyProbesAnswer503(t *testing.T) {
 			t.Fatal("the slow probe did not reach its device")
 		}
 	}
+	return e, func() { slow.Close(); <-done }
+}
+
+func TestTooManyProbesAnswer503(t *testing.T) {
+	e, release := slotTaken(t)
 	// It waits half its timeout for the slot, then is refused.
 	code, body := e.probe("target=other", "X-Prometheus-Scrape-Timeout-Seconds", "1")
-	slow.Close()
-	<-done
+	release()
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "too many probes") {
 		t.Errorf("HTTP %d %q, want 503", code, body)
 	}
 }
 
 func TestProbesWaitForASlot(t *testing.T) {
-	slow := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
-	slow.SetFault("", simulator.Fault{Hang: true}) // until the device is closed
-	other := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
-	e := startExporter(t, configYAML("password", map[string]*simulator.Device{"slow": slow, "other": other}, ""), func(o *HandlerOptions) { o.MaxInFlight = 1 })
-	done := make(chan struct{})
-	go func() { defer close(done); e.probe("target=slow") }()
-	for deadline := time.Now().Add(10 * time.Second); slow.Stats().Requests == 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the slow probe did not reach its device")
-		}
-	}
+	e, release := slotTaken(t)
 	answered := make(chan string, 1)
 	go func() { _, body := e.probe("target=other"); answered <- body }()
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(e.logs.String(), "waiting for one"); time.Sleep(5 * time.Millisecond) {
@@ -259,8 +257,7 @@ func TestProbesWaitForASlot(t *testing.T) {
 			t.Fatal("the second probe did not wait for the slot")
 		}
 	}
-	slow.Close() // the slow probe ends and frees the only slot
-	<-done
+	release() // the slow probe ends and frees the only slot
 	if body := <-answered; !promtest.HasLine(body, "hikvision_up 1") {
 		t.Errorf("the probe that waited for a slot answered:\n%s", body)
 	}
