@@ -448,9 +448,20 @@ func (c *Client) beginSession() {
 func (c *Client) endSession() {
 	r := &c.refresh
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.sessions--
 	c.startRefresher()
+	idle := r.sessions == 0 && !r.running
+	r.mu.Unlock()
+	if idle {
+		c.fellIdle()
+	}
+}
+
+// fellIdle is called when no probe and no refresh is using the client.
+func (c *Client) fellIdle() {
+	if c.closeIdle {
+		c.conns.CloseIdleConnections()
+	}
 }
 
 // refreshLater queues path for a background refresh.
@@ -482,7 +493,11 @@ func (c *Client) refreshQueued() {
 		r.mu.Lock()
 		if r.closed || r.sessions > 0 || len(r.queue) == 0 {
 			r.running = false
+			idle := r.sessions == 0
 			r.mu.Unlock()
+			if idle {
+				c.fellIdle()
+			}
 			return
 		}
 		path := r.queue[0]

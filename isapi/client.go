@@ -53,6 +53,10 @@ type Options struct {
 	// FirstFetches paces the first fetches of cached answers across the
 	// clients that share it; nil: no limit.
 	FirstFetches FetchGate
+	// CloseIdle closes the connection whenever the client falls idle (no
+	// probe, no background refresh) instead of keeping it for the next
+	// probe (close_idle_connections).
+	CloseIdle bool
 }
 
 // Client talks to one device.
@@ -72,6 +76,7 @@ type Client struct {
 	refresh  refresher
 
 	firstFetches FetchGate
+	closeIdle    bool
 
 	life           context.Context // ends with Close; bounds background work
 	stop           context.CancelFunc
@@ -119,6 +124,7 @@ func New(o Options) *Client {
 		cacheTTL: o.CacheTTL,
 
 		firstFetches:   o.FirstFetches,
+		closeIdle:      o.CloseIdle,
 		refreshTimeout: o.Timeout,
 		trialTimeout:   2 * o.Timeout,
 	}

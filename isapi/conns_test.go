@@ -120,3 +120,27 @@ func TestFirstFetchesArePutOffWhileTheGateIsFull(t *testing.T) {
 		t.Errorf("the device answered %s %d times, want once", PathSystemCapabilities, n)
 	}
 }
+
+func TestCloseIdleKeepsNoConnectionBetweenProbes(t *testing.T) {
+	for _, closeIdle := range []bool{false, true} {
+		dev := simulator.Start(t, camProfile())
+		c := clientFor(t, dev, "right-password", func(o *Options) { o.CloseIdle = closeIdle })
+		for range 3 { // three probes, each one request
+			end, err := c.Begin(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Get(context.Background(), PathTime); err != nil {
+				t.Fatal(err)
+			}
+			end()
+		}
+		want := 1
+		if closeIdle {
+			want = 3
+		}
+		if n := dev.Stats().Connections; n != want {
+			t.Errorf("CloseIdle %v: three probes used %d connections, want %d", closeIdle, n, want)
+		}
+	}
+}

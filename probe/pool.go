@@ -116,6 +116,7 @@ type clientSpec struct {
 	CacheTTL      time.Duration
 	Pinned        []netip.Addr
 	Accounts      []isapi.Account
+	CloseIdle     bool
 }
 
 func (s *clientSpec) key() [32]byte {
@@ -130,7 +131,7 @@ func (p *pool) spec(ctx context.Context, t *config.Target, password string) clie
 		MaxConcurrent: m.MaxConcurrentRequests, MaxBody: m.MaxResponseBytes,
 		Backoff: time.Duration(m.AuthBackoff), BackoffMax: time.Duration(m.AuthBackoffMax),
 		Timeout: time.Duration(m.Timeout), CacheTTL: time.Duration(m.CacheTTL), Pinned: t.Pinned,
-		Accounts: p.accounts(ctx, t),
+		Accounts: p.accounts(ctx, t), CloseIdle: m.CloseIdleConnections,
 	}
 }
 
@@ -146,6 +147,7 @@ func (p *pool) build(s clientSpec) (*isapi.Client, error) {
 		Backoff: s.Backoff, BackoffMax: s.BackoffMax,
 		Pinned: s.Pinned, Timeout: s.Timeout, CacheTTL: s.CacheTTL, Now: p.now,
 		Ledger: p.ledger, Accounts: s.Accounts, Source: s.Source, FirstFetches: p.firstFetches,
+		CloseIdle: s.CloseIdle,
 	}), nil
 }
 
