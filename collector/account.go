@@ -11,14 +11,14 @@ import (
 // check's userCheck answer: it costs no extra request.
 
 var (
-	passwordDefaultDesc        = newDesc("password_default", "1 when the device says the exporter's account still has the factory-default password (userCheck isDefaultPassword).")
-	passwordWeakDesc           = newDesc("password_weak", "1 when the device rates the exporter's account password as risky (userCheck isRiskPassword).")
-	deviceActivatedDesc        = newDesc("device_activated", "1 when the device has been activated (userCheck isActivated).")
-	passwordExpiryDesc         = newDesc("password_expiry_timestamp_seconds", "When the exporter account's password expires, from userCheck residualValidity (days left, negative when overdue).")
-	accountLockedDesc          = newDesc("account_locked", "1 when the device reports the exporter's account locked after failed logins.")
-	loginAttemptsRemainingDesc = newDesc("login_attempts_remaining", "Failed logins left before the device locks the exporter's account (retryLoginTime in a 401 answer).")
-	accountUnlockDesc          = newDesc("account_unlock_timestamp_seconds", "When the device will unlock the exporter's account (unlockTime in a 401 answer).")
-	passwordAgeDesc            = newDesc("password_age_seconds", "Age of the exporter account's password, by source: policy (password_max_age minus the days left) or rotation (since the password was last changed).", "source")
+	passwordDefaultDesc        = NewDesc("password_default", "1 when the device says the exporter's account still has the factory-default password (userCheck isDefaultPassword).")
+	passwordWeakDesc           = NewDesc("password_weak", "1 when the device rates the exporter's account password as risky (userCheck isRiskPassword).")
+	deviceActivatedDesc        = NewDesc("device_activated", "1 when the device has been activated (userCheck isActivated).")
+	passwordExpiryDesc         = NewDesc("password_expiry_timestamp_seconds", "When the exporter account's password expires, from userCheck residualValidity (days left, negative when overdue).")
+	accountLockedDesc          = NewDesc("account_locked", "1 when the device reports the exporter's account locked after failed logins.")
+	loginAttemptsRemainingDesc = NewDesc("login_attempts_remaining", "Failed logins left before the device locks the exporter's account (retryLoginTime in a 401 answer).")
+	accountUnlockDesc          = NewDesc("account_unlock_timestamp_seconds", "When the device will unlock the exporter's account (unlockTime in a 401 answer).")
+	passwordAgeDesc            = NewDesc("password_age_seconds", "Age of the exporter account's password, by source: policy (password_max_age minus the days left) or rotation (since the password was last changed).", "source")
 )
 
 type accountCollector struct{}

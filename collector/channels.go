@@ -17,12 +17,12 @@ import (
 // channels); a device without the list (a camera) is asked nothing more.
 
 var (
-	channelInfoDesc             = newDesc("channel_info", "IP channel of a recorder and the camera behind it, from /ISAPI/ContentMgmt/InputProxy/channels, value 1.", "channel", "name", "ip_address", "protocol", "model", "serial_number", "firmware_version", "firmware_build")
-	channelOnlineDesc           = newDesc("channel_online", "1 when the recorder reaches the IP channel's camera, else 0.", "channel")
-	channelFirmwareBuildDesc    = newDesc("channel_firmware_build_timestamp_seconds", "Firmware build date of the IP channel's camera as midnight UTC.", "channel")
-	channelFirmwareAdvisoryDesc = newDesc("channel_firmware_advisory", "1 when the IP channel camera's model, firmware version and build fall inside an affected range of the advisory, 0 when they do not (the firmware is outside every range, or the model outside every family the advisory covers).", "channel", "cve")
-	channelAdminAccountDesc     = newDesc("channel_admin_account", "1 when the recorder logs into the IP channel's camera as admin, 0 for another account.", "channel")
-	channelCertValidationDesc   = newDesc("channel_certificate_validation_enabled", "1 when the recorder verifies the IP channel camera's certificate, else 0.", "channel")
+	channelInfoDesc             = NewDesc("channel_info", "IP channel of a recorder and the camera behind it, from /ISAPI/ContentMgmt/InputProxy/channels, value 1.", "channel", "name", "ip_address", "protocol", "model", "serial_number", "firmware_version", "firmware_build")
+	channelOnlineDesc           = NewDesc("channel_online", "1 when the recorder reaches the IP channel's camera, else 0.", "channel")
+	channelFirmwareBuildDesc    = NewDesc("channel_firmware_build_timestamp_seconds", "Firmware build date of the IP channel's camera as midnight UTC.", "channel")
+	channelFirmwareAdvisoryDesc = NewDesc("channel_firmware_advisory", "1 when the IP channel camera's model, firmware version and build fall inside an affected range of the advisory, 0 when they do not (the firmware is outside every range, or the model outside every family the advisory covers).", "channel", "cve")
+	channelAdminAccountDesc     = NewDesc("channel_admin_account", "1 when the recorder logs into the IP channel's camera as admin, 0 for another account.", "channel")
+	channelCertValidationDesc   = NewDesc("channel_certificate_validation_enabled", "1 when the recorder verifies the IP channel camera's certificate, else 0.", "channel")
 )
 
 // channelDeviceType is the deviceType the advisories see for a channel:

@@ -145,7 +145,7 @@ func (m *Metrics) Timestamp(d *prometheus.Desc, t time.Time, labels ...string) {
 	m.Gauge(d, float64(t.UnixNano())/1e9, labels...)
 }
 
-var featureSupportedDesc = newDesc("feature_supported", "1 when the device answers the endpoint behind a feature, 0 when it lacks it (403 notSupport, 404, 501) or denies the exporter's account.", "feature")
+var featureSupportedDesc = NewDesc("feature_supported", "1 when the device answers the endpoint behind a feature, 0 when it lacks it (403 notSupport, 404, 501) or denies the exporter's account.", "feature")
 
 // Feature reports whether the device has a feature.
 func (m *Metrics) Feature(name string, supported bool) {
@@ -206,11 +206,6 @@ func readFeature[T any](ctx context.Context, d *Probe, m *Metrics, feature strin
 // every metric takes its name from the same place.
 func NewDesc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
-}
-
-// newDesc is NewDesc, as the posture areas call it.
-func newDesc(name, help string, labels ...string) *prometheus.Desc {
-	return NewDesc(name, help, labels...)
 }
 
 // Dedupe drops a repeated series (same name and labels), keeping the first,

@@ -9,10 +9,10 @@ import (
 )
 
 var (
-	deviceInfoDesc           = newDesc("device_info", "Device identity from /ISAPI/System/deviceInfo, value 1.", "model", "serial_number", "firmware_version", "firmware_build", "device_type", "device_name", "mac_address")
-	firmwareBuildDesc        = newDesc("firmware_build_timestamp_seconds", "Firmware build date (firmwareReleasedDate \"build YYMMDD\") as midnight UTC.")
-	firmwareAdvisoryDesc     = newDesc("firmware_advisory", "1 when model, firmware version and build fall inside an affected range of the advisory, 0 when they do not (the firmware is outside every range, or the model outside every family the advisory covers).", "cve")
-	firmwareBelowMinimumDesc = newDesc("firmware_below_minimum", "1 when the firmware version is below that of the first firmware_minimums entry matching the model, else 0.")
+	deviceInfoDesc           = NewDesc("device_info", "Device identity from /ISAPI/System/deviceInfo, value 1.", "model", "serial_number", "firmware_version", "firmware_build", "device_type", "device_name", "mac_address")
+	firmwareBuildDesc        = NewDesc("firmware_build_timestamp_seconds", "Firmware build date (firmwareReleasedDate \"build YYMMDD\") as midnight UTC.")
+	firmwareAdvisoryDesc     = NewDesc("firmware_advisory", "1 when model, firmware version and build fall inside an affected range of the advisory, 0 when they do not (the firmware is outside every range, or the model outside every family the advisory covers).", "cve")
+	firmwareBelowMinimumDesc = NewDesc("firmware_below_minimum", "1 when the firmware version is below that of the first firmware_minimums entry matching the model, else 0.")
 )
 
 type deviceCollector struct{}

@@ -13,11 +13,11 @@ import (
 // §6; see logcursor.go).
 
 var (
-	loginLockEnabledDesc   = newDesc("login_lock_enabled", "1 when the device locks an account or source address after repeated failed logins (illegalLoginLock enabled).")
-	loginLockAttemptsDesc  = newDesc("login_lock_max_attempts", "Failed logins the device allows before it locks (illegalLoginLock maxIllegalLoginTimes).")
-	loginLockDurationDesc  = newDesc("login_lock_duration_seconds", "How long the device locks after too many failed logins (illegalLoginLock maxIllegalLoginLockTime, normalised to seconds).")
-	loginFailureNotifyDesc = newDesc("login_failure_notification_enabled", "1 when the device's illaccess (illegal login) event trigger notifies anyone, 0 when its notification list is empty.")
-	loginFailureMethodDesc = newDesc("login_failure_notification_methods", "One series per notification method of the illaccess (illegal login) event trigger, value 1.", "method")
+	loginLockEnabledDesc   = NewDesc("login_lock_enabled", "1 when the device locks an account or source address after repeated failed logins (illegalLoginLock enabled).")
+	loginLockAttemptsDesc  = NewDesc("login_lock_max_attempts", "Failed logins the device allows before it locks (illegalLoginLock maxIllegalLoginTimes).")
+	loginLockDurationDesc  = NewDesc("login_lock_duration_seconds", "How long the device locks after too many failed logins (illegalLoginLock maxIllegalLoginLockTime, normalised to seconds).")
+	loginFailureNotifyDesc = NewDesc("login_failure_notification_enabled", "1 when the device's illaccess (illegal login) event trigger notifies anyone, 0 when its notification list is empty.")
+	loginFailureMethodDesc = NewDesc("login_failure_notification_methods", "One series per notification method of the illaccess (illegal login) event trigger, value 1.", "method")
 )
 
 type lockoutCollector struct{}

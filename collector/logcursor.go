@@ -69,12 +69,12 @@ const (
 )
 
 var (
-	loginFailuresDesc = newDesc("login_failures_total", "Failed logins (illlegealAccess entries of the device's Exception log) counted by the exporter, starting with those of the last log_search_lookback.")
+	loginFailuresDesc = NewDesc("login_failures_total", "Failed logins (illlegealAccess entries of the device's Exception log) counted by the exporter, starting with those of the last log_search_lookback.")
 	// A gauge (it falls as failures age out), so no _total; a count, so no
 	// unit; the fixed window in the name, as in node_load1, not a label.
-	loginFailuresLastHourDesc = newDesc("login_failures_last_hour", "Failed logins (illlegealAccess entries of the device's Exception log) logged in the hour before the probe, to the minute, as of the last log search.")
-	lastLoginFailureDesc      = newDesc("last_login_failure_timestamp_seconds", "Device log time of the newest failed login (illlegealAccess) the exporter has seen.")
-	logCursorDesc             = newDesc("log_search_cursor_timestamp_seconds", "Time up to which the exporter has read the device log, lagging when log searches fail or fall behind.")
+	loginFailuresLastHourDesc = NewDesc("login_failures_last_hour", "Failed logins (illlegealAccess entries of the device's Exception log) logged in the hour before the probe, to the minute, as of the last log search.")
+	lastLoginFailureDesc      = NewDesc("last_login_failure_timestamp_seconds", "Device log time of the newest failed login (illlegealAccess) the exporter has seen.")
+	logCursorDesc             = NewDesc("log_search_cursor_timestamp_seconds", "Time up to which the exporter has read the device log, lagging when log searches fail or fall behind.")
 )
 
 // logKey identifies an entry within the second the cursor stands on.

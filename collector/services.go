@@ -17,17 +17,17 @@ import (
 // slow-changing configuration and are read through the client's cache.
 
 var (
-	serviceEnabledDesc       = newDesc("service_enabled", "1 when a network service (adminAccesses protocols, ssh, telnet, upnp, onvif, cloud, ip_filter, snmpv1, snmpv2c, snmpv3) is enabled, else 0.", "service")
-	servicePortDesc          = newDesc("service_port", "Port of a network service: portNo of a protocol in /ISAPI/Security/adminAccesses (TCP), listenPort of the SNMP agent (UDP, service snmp).", "service")
-	httpsRedirectDesc        = newDesc("https_redirect_enabled", "1 when the device redirects HTTP to HTTPS (redirectToHttps of the HTTPS entry in /ISAPI/Security/adminAccesses), else 0.")
-	tlsVersionDesc           = newDesc("tls_version_enabled", "1 when the device's HTTPS server accepts a TLS version (TLS1_x_Enable of the HTTPS entry in /ISAPI/Security/adminAccesses), else 0.", "version")
-	basicAllowedDesc         = newDesc("auth_basic_allowed", "1 when an interface (web, rtsp) accepts HTTP Basic authentication (certificateType digest/basic), 0 when Digest only.", "interface")
-	cloudBoundDesc           = newDesc("cloud_bound", "1 when the device is bound to a Hik-Connect/EZVIZ cloud account (bindStatus in /ISAPI/System/Network/EZVIZ), 0 when unbound.")
-	certificateExpiryDesc    = newDesc("tls_certificate_expiry_timestamp_seconds", "NotAfter of the TLS certificate the device presented to the exporter.")
-	snmpCommunityDefaultDesc = newDesc("snmp_community_default", "1 when a community of an enabled SNMP v1/v2c agent is a well-known default (public, private) or empty, else 0; the community itself is never read out.", "version", "access")
-	snmpV3NoAuthDesc         = newDesc("snmp_v3_users_without_auth", "Number of SNMPv3 users whose authentication method is none.")
-	upnpPortMappingDesc      = newDesc("upnp_port_mapping_enabled", "1 when the device's UPnP port mapping is on (ports/enabled), else 0.")
-	upnpMappedPortsDesc      = newDesc("upnp_mapped_ports", "Number of ports the device asks its router to open over UPnP; 0 when UPnP or its port mapping is off.")
+	serviceEnabledDesc       = NewDesc("service_enabled", "1 when a network service (adminAccesses protocols, ssh, telnet, upnp, onvif, cloud, ip_filter, snmpv1, snmpv2c, snmpv3) is enabled, else 0.", "service")
+	servicePortDesc          = NewDesc("service_port", "Port of a network service: portNo of a protocol in /ISAPI/Security/adminAccesses (TCP), listenPort of the SNMP agent (UDP, service snmp).", "service")
+	httpsRedirectDesc        = NewDesc("https_redirect_enabled", "1 when the device redirects HTTP to HTTPS (redirectToHttps of the HTTPS entry in /ISAPI/Security/adminAccesses), else 0.")
+	tlsVersionDesc           = NewDesc("tls_version_enabled", "1 when the device's HTTPS server accepts a TLS version (TLS1_x_Enable of the HTTPS entry in /ISAPI/Security/adminAccesses), else 0.", "version")
+	basicAllowedDesc         = NewDesc("auth_basic_allowed", "1 when an interface (web, rtsp) accepts HTTP Basic authentication (certificateType digest/basic), 0 when Digest only.", "interface")
+	cloudBoundDesc           = NewDesc("cloud_bound", "1 when the device is bound to a Hik-Connect/EZVIZ cloud account (bindStatus in /ISAPI/System/Network/EZVIZ), 0 when unbound.")
+	certificateExpiryDesc    = NewDesc("tls_certificate_expiry_timestamp_seconds", "NotAfter of the TLS certificate the device presented to the exporter.")
+	snmpCommunityDefaultDesc = NewDesc("snmp_community_default", "1 when a community of an enabled SNMP v1/v2c agent is a well-known default (public, private) or empty, else 0; the community itself is never read out.", "version", "access")
+	snmpV3NoAuthDesc         = NewDesc("snmp_v3_users_without_auth", "Number of SNMPv3 users whose authentication method is none.")
+	upnpPortMappingDesc      = NewDesc("upnp_port_mapping_enabled", "1 when the device's UPnP port mapping is on (ports/enabled), else 0.")
+	upnpMappedPortsDesc      = NewDesc("upnp_mapped_ports", "Number of ports the device asks its router to open over UPnP; 0 when UPnP or its port mapping is off.")
 )
 
 type servicesCollector struct{}

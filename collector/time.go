@@ -14,8 +14,8 @@ import (
 // certificate checks depend on it. The clock is read fresh on every probe.
 
 var (
-	clockSkewDesc  = newDesc("clock_skew_seconds", "Device clock minus exporter clock, from localTime of /ISAPI/System/time taken against the middle of the request's round trip.")
-	ntpEnabledDesc = newDesc("ntp_enabled", "1 when the device clock follows NTP (timeMode NTP in /ISAPI/System/time), 0 for any other mode (manual, ...).")
+	clockSkewDesc  = NewDesc("clock_skew_seconds", "Device clock minus exporter clock, from localTime of /ISAPI/System/time taken against the middle of the request's round trip.")
+	ntpEnabledDesc = NewDesc("ntp_enabled", "1 when the device clock follows NTP (timeMode NTP in /ISAPI/System/time), 0 for any other mode (manual, ...).")
 )
 
 type timeCollector struct{}

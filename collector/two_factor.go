@@ -21,9 +21,9 @@ import (
 // read, and the other metrics report the mechanisms that really exist.
 
 var (
-	twoFactorSupportedDesc = newDesc("two_factor_supported", "1 when the device advertises a second factor for login, which no known Hikvision firmware does, so 0 whenever the security capabilities were read.")
-	twoFactorEnabledDesc   = newDesc("two_factor_enabled", "Status of a second-approval mechanism the device has, by method (double_verification: NVR playback or export approval, not login).", "method")
-	passwordRecoveryDesc   = newDesc("password_recovery_configured", "1 when a password-reset mechanism (security_questions, email) is set up, 0 when the device has it but it is not set up.", "method")
+	twoFactorSupportedDesc = NewDesc("two_factor_supported", "1 when the device advertises a second factor for login, which no known Hikvision firmware does, so 0 whenever the security capabilities were read.")
+	twoFactorEnabledDesc   = NewDesc("two_factor_enabled", "Status of a second-approval mechanism the device has, by method (double_verification: NVR playback or export approval, not login).", "method")
+	passwordRecoveryDesc   = NewDesc("password_recovery_configured", "1 when a password-reset mechanism (security_questions, email) is set up, 0 when the device has it but it is not set up.", "method")
 )
 
 type twoFactorCollector struct{}

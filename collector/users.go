@@ -12,9 +12,9 @@ import (
 // hikvision_feature_supported{feature="users"} 0, not as a failure.
 
 var (
-	usersDesc     = newDesc("users", "Accounts on the device by userLevel class: administrator, operator, viewer, other.", "level")
-	userInfoDesc  = newDesc("user_info", "One series per account on the device, value 1, with userLevel lower-cased as sent.", "user", "level")
-	userBoundDesc = newDesc("user_bound_address", "1 when the account may log in only from bound IP or MAC addresses, 0 when from anywhere.", "user")
+	usersDesc     = NewDesc("users", "Accounts on the device by userLevel class: administrator, operator, viewer, other.", "level")
+	userInfoDesc  = NewDesc("user_info", "One series per account on the device, value 1, with userLevel lower-cased as sent.", "user", "level")
+	userBoundDesc = NewDesc("user_bound_address", "1 when the account may log in only from bound IP or MAC addresses, 0 when from anywhere.", "user")
 )
 
 type usersCollector struct{}

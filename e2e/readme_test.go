@@ -20,22 +20,26 @@ func TestReadmeMetricReference(t *testing.T) {
 	} else {
 		t.Fatal("README has no metric reference")
 	}
-	files, err := os.ReadDir("../collector")
-	if err != nil {
-		t.Fatal(err)
-	}
-	descRE := regexp.MustCompile(`newDesc\(\s*"([a-z0-9_]+)"`)
+	// Every hikvision_ metric is made with collector.NewDesc, in the
+	// posture areas or in the probe frame.
+	descRE := regexp.MustCompile(`NewDesc\(\s*"([a-z0-9_]+)"`)
 	var names []string
-	for _, f := range files {
-		if !strings.HasSuffix(f.Name(), ".go") || strings.HasSuffix(f.Name(), "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile("../collector/" + f.Name())
+	for _, dir := range []string{"../collector", "../probe"} {
+		files, err := os.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range descRE.FindAllStringSubmatch(string(b), -1) {
-			names = append(names, "hikvision_"+m[1])
+		for _, f := range files {
+			if !strings.HasSuffix(f.Name(), ".go") || strings.HasSuffix(f.Name(), "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(dir + "/" + f.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range descRE.FindAllStringSubmatch(string(b), -1) {
+				names = append(names, "hikvision_"+m[1])
+			}
 		}
 	}
 	names = append(names, "hikvision_exporter_build_info", "hikvision_exporter_probes_total",

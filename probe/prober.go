@@ -22,7 +22,7 @@ var (
 	authRetryDesc = collector.NewDesc("auth_retry_timestamp_seconds",
 		"When the exporter will next send credentials to a device that rejected them.")
 	collectorSuccessDesc = collector.NewDesc("scrape_collector_success",
-		"1 when a posture area was read, 0 when it failed.", "collector")
+		"1 when a posture area was read, 0 when it failed or its first read is still under way (warming).", "collector")
 	collectorDurationDesc = collector.NewDesc("scrape_collector_duration_seconds",
 		"Time spent reading a posture area.", "collector")
 	probeDurationDesc = collector.NewDesc("probe_duration_seconds",
@@ -378,8 +378,4 @@ func unfinished(i int, name string) collectorRun {
 	var m collector.Metrics
 	m.Gauge(collectorSuccessDesc, 0, name)
 	return collectorRun{i: i, name: name, metrics: m.Out(), err: err}
-}
-
-func newDesc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc("hikvision_"+name, help, labels, nil)
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/hikvision-exporter/hikvision_exporter/isapi"
 )
 
-var resultAgeDesc = newDesc("probe_result_age_seconds",
+var resultAgeDesc = collector.NewDesc("probe_result_age_seconds",
 	"Age of the collection this probe answered with: 0 when the probe collected, else how long ago the reused collection started.")
 
 // lastCollection is a State's most recent completed collection, kept for
