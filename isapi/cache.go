@@ -141,19 +141,16 @@ func (c *Client) fill(ctx context.Context, ep source) ([]byte, error) {
 	if h, found := c.cache.lookup(ep, c.now()); found && !h.stale {
 		return nil, nil
 	}
-	c.beginSession()
-	defer c.endSession()
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.refreshTimeout)
-	defer cancel()
 	release, ok := c.firstFetches.tryEnter()
 	if !ok {
 		return nil, errFirstFetchesBusy
 	}
 	defer release()
-	if ep.large() {
-		fctx = WithLargeAnswer(fctx)
-	}
-	body, err := c.Get(fctx, ep.path())
+	c.beginSession()
+	defer c.endSession()
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.refreshTimeout)
+	defer cancel()
+	body, err := c.getAnswer(fctx, ep.path(), ep.large())
 	c.cache.noteFirstFetch(ep.path(), err)
 	switch {
 	case IsNotSupported(err):
@@ -522,10 +519,7 @@ func (c *Client) refreshOne(path string) {
 	}
 	ctx, cancel := context.WithTimeout(c.life, c.refreshTimeout)
 	defer cancel()
-	if slices.ContainsFunc(readers, func(r reader) bool { return r.endpoint.large() }) {
-		ctx = WithLargeAnswer(ctx)
-	}
-	b, err := c.Get(ctx, path)
+	b, err := c.getAnswer(ctx, path, slices.ContainsFunc(readers, func(r reader) bool { return r.endpoint.large() }))
 	switch {
 	case IsNotSupported(err):
 		c.cache.store(path, readers, err, ttl, c.now())

@@ -81,6 +81,15 @@ func WithLargeAnswer(ctx context.Context) context.Context {
 	return context.WithValue(ctx, largeAnswerKey{}, true)
 }
 
+// getAnswer is Get of an endpoint's answer, over a connection of its own
+// when the answer may be large.
+func (c *Client) getAnswer(ctx context.Context, path string, large bool) ([]byte, error) {
+	if large {
+		ctx = WithLargeAnswer(ctx)
+	}
+	return c.Get(ctx, path)
+}
+
 func largeAnswer(ctx context.Context) bool {
 	v, _ := ctx.Value(largeAnswerKey{}).(bool)
 	return v

@@ -63,10 +63,7 @@ func Fetch[T any](ctx context.Context, c *Client, e *Endpoint[T]) (T, error) {
 // get fetches and decodes e now, bypassing the cache.
 func (e *Endpoint[T]) get(ctx context.Context, c *Client) (T, error) {
 	var zero T
-	if e.LargeAnswer {
-		ctx = WithLargeAnswer(ctx)
-	}
-	b, err := c.Get(ctx, e.Path)
+	b, err := c.getAnswer(ctx, e.Path, e.LargeAnswer)
 	if err != nil {
 		return zero, err
 	}
