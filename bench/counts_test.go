@@ -40,7 +40,7 @@ type countRun struct {
 	registered                          bool
 	up                                  bool
 	requests, unauthorized, connections int
-	inProbe                             int // requests made before the probe answered
+	inProbe                             int // requests the probe made itself, not background refreshes
 	maxInFlight                         int
 	byPath                              map[string]int
 }
@@ -62,18 +62,19 @@ func probeCounts(t *testing.T, collectors []string, maxConc int) []countRun {
 	}
 	start := time.Now()
 	clock := simulator.NewClock(start)
+	reg := prometheus.NewRegistry()
 	h := probe.NewHandler(probe.HandlerOptions{
 		Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler),
-		Resolver: net.DefaultResolver, TimeoutOffset: 500 * time.Millisecond, Registerer: prometheus.NewRegistry(),
+		Resolver: net.DefaultResolver, TimeoutOffset: 500 * time.Millisecond, Registerer: reg,
 		Now: clock.Now,
 	})
 	var runs []countRun
 	for _, at := range countSteps {
 		clock.Set(start.Add(at))
 		d.ResetStats()
+		before := counters(reg, "hikvision_exporter_device_requests_total", "kind")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/probe?target=dev", nil))
-		inProbe := d.Stats().Requests
 		// Count what the probe set off after it answered (the background
 		// refresh) too, and keep it out of the next probe, which in real
 		// life comes a minute later: wait for that work, whatever the
@@ -85,10 +86,16 @@ func probeCounts(t *testing.T, collectors []string, maxConc int) []countRun {
 			t.Fatal(err)
 		}
 		s := d.Stats()
+		// The exporter tells its probe's requests from the refreshes; what
+		// it counts must be what the device saw.
+		sent := sub(counters(reg, "hikvision_exporter_device_requests_total", "kind"), before)
+		if n := int(sent["probe"] + sent["refresh"]); n != s.Requests {
+			t.Fatalf("probe at +%v: the exporter counts %d requests sent (%v), the device %d", at, n, sent, s.Requests)
+		}
 		body := rec.Body.String()
 		r := countRun{
 			up: isUp([]byte(body)), registered: true, byPath: s.ByPath,
-			requests: s.Requests, inProbe: inProbe, unauthorized: s.Unauthorized, connections: s.Connections, maxInFlight: s.MaxInFlight,
+			requests: s.Requests, inProbe: int(sent["probe"]), unauthorized: s.Unauthorized, connections: s.Connections, maxInFlight: s.MaxInFlight,
 		}
 		for _, c := range collectors {
 			if !strings.Contains(body, fmt.Sprintf("hikvision_scrape_collector_success{collector=%q}", c)) {
@@ -151,7 +158,7 @@ func TestRequestCounts(t *testing.T) {
 		fmt.Fprintf(&b, "| %s | %d | %d | %v | %.1f | %d | %d | %s |\n", name, reqs[0], reqs[1], reqs[2:countSteady],
 			float64(sum)/float64(len(steady)), most, after, strings.Join(paths, ", "))
 		if name == "all" {
-			t.Logf("all collectors, probes once a minute: requests %v (before the probe answered %v), 401s %v, new connections %v, most in flight %v",
+			t.Logf("all collectors, probes once a minute: requests %v (the probe's own %v, the rest background refreshes), 401s %v, new connections %v, most in flight %v",
 				reqs, field(runs, func(r countRun) int { return r.inProbe }),
 				field(runs, func(r countRun) int { return r.unauthorized }),
 				field(runs, func(r countRun) int { return r.connections }),
@@ -160,7 +167,7 @@ func TestRequestCounts(t *testing.T) {
 				// The probe itself never waits for a cache refresh: the
 				// credential check, the clock and the log search at most.
 				if r.inProbe > 3 {
-					t.Errorf("warm probe at +%v made %d requests before it answered; want at most 3", countSteps[i+1], r.inProbe)
+					t.Errorf("warm probe at +%v made %d requests of its own; want at most 3", countSteps[i+1], r.inProbe)
 				}
 				// Small answers reuse the one kept connection; each large
 				// one (the log search, a refreshed capabilities, triggers or

@@ -456,19 +456,24 @@ func orderEndpoints(paths []string) []string {
 }
 
 // outcomes reads hikvision_exporter_probes_total by outcome.
-func outcomes(reg *prometheus.Registry) map[string]float64 {
+func outcomes(reg prometheus.Gatherer) map[string]float64 {
+	return counters(reg, "hikvision_exporter_probes_total", "outcome")
+}
+
+// counters reads the counter called name by the value of its label.
+func counters(reg prometheus.Gatherer, name, label string) map[string]float64 {
 	out := map[string]float64{}
 	mfs, err := reg.Gather()
 	if err != nil {
 		return out
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "hikvision_exporter_probes_total" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "outcome" {
+				if l.GetName() == label {
 					out[l.GetValue()] = m.GetCounter().GetValue()
 				}
 			}

@@ -517,7 +517,7 @@ func (c *Client) refreshOne(path string) {
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.life, c.refreshTimeout)
+	ctx, cancel := context.WithTimeout(withRefresh(c.life), c.refreshTimeout)
 	defer cancel()
 	b, err := c.getAnswer(ctx, path, slices.ContainsFunc(readers, func(r reader) bool { return r.endpoint.large() }))
 	switch {
@@ -537,6 +537,15 @@ func (c *Client) refreshOne(path string) {
 	}
 	c.cache.store(path, readers, nil, ttl, c.now())
 }
+
+type refreshKey struct{}
+
+// withRefresh marks a background refresh's requests, for RequestCounts.
+func withRefresh(ctx context.Context) context.Context {
+	return context.WithValue(ctx, refreshKey{}, true)
+}
+
+func isRefresh(ctx context.Context) bool { return ctx.Value(refreshKey{}) != nil }
 
 // WaitRefreshed waits until no background refresh is queued or running
 // (queued work waits for probes in progress to end). Tests and benchmarks

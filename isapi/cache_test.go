@@ -34,9 +34,14 @@ func TestCacheReusesDecodedAnswersAndAbsence(t *testing.T) {
 func TestStaleAnswerIsServedAndRefreshedAfterTheProbe(t *testing.T) {
 	clock := newClock()
 	dev := simulator.Start(t, camProfile())
-	c := cachedClient(t, dev, clock)
+	var counts RequestCounts
+	c := clientFor(t, dev, "right-password", func(o *Options) { o.Now, o.CacheTTL, o.Requests = clock.Now, time.Minute, &counts })
 	first := probeOnce(t, c)
+	if p, r := counts.Probe.Load(), counts.Refresh.Load(); p != int64(dev.Stats().Requests) || r != 0 {
+		t.Fatalf("cold probe counted as %d probe and %d refresh requests; the device saw %d, all the probe's", p, r, dev.Stats().Requests)
+	}
 	dev.ResetStats()
+	counts.Probe.Store(0)
 
 	// Past the ttl the old answer is served, and nothing is fetched while
 	// the probe runs.
@@ -64,6 +69,9 @@ func TestStaleAnswerIsServedAndRefreshedAfterTheProbe(t *testing.T) {
 	by := dev.Stats().ByPath
 	if by["GET "+PathDeviceInfo] != 1 || by["GET "+PathTelnetd] != 1 {
 		t.Fatalf("background refresh requests %v, want one of each path", by)
+	}
+	if p, r := counts.Probe.Load(), counts.Refresh.Load(); p != 0 || r != 2 {
+		t.Errorf("counted %d probe and %d refresh requests; want the 2 refreshes only", p, r)
 	}
 	if di := probeOnce(t, c); di.Model != "NEW-MODEL" {
 		t.Errorf("after the refresh model = %q, want NEW-MODEL", di.Model)

@@ -57,6 +57,18 @@ type Options struct {
 	// probe, no background refresh) instead of keeping it for the next
 	// probe (close_idle_connections).
 	CloseIdle bool
+	// Requests, when set, also counts this client's requests in totals
+	// shared by many clients, split by who waits for them.
+	Requests *RequestCounts
+}
+
+// RequestCounts counts the HTTP requests that the clients sharing it put
+// on the wire, 401 round trips included: Probe those a probe waits for (or
+// that it started and left running), Refresh the background cache
+// refreshes that run between probes. Nothing a probe waits for is a
+// refresh, so the split tells what a probe's latency depends on.
+type RequestCounts struct {
+	Probe, Refresh atomic.Int64
 }
 
 // Client talks to one device.
@@ -132,7 +144,7 @@ func New(o Options) *Client {
 	c.cache.device = c.base
 	c.life, c.stop = context.WithCancel(context.Background())
 	c.conns = newConnections(o)
-	c.auth = &authTransport{next: countingTransport{c.conns, &c.sent}, username: o.Username, password: o.Password, allowBasic: o.AllowBasic}
+	c.auth = &authTransport{next: countingTransport{next: c.conns, own: &c.sent, shared: o.Requests}, username: o.Username, password: o.Password, allowBasic: o.AllowBasic}
 	c.http = &http.Client{
 		Transport: c.auth,
 		// Never follow a redirect: it could carry the Digest answer, or a
@@ -143,12 +155,20 @@ func New(o Options) *Client {
 }
 
 type countingTransport struct {
-	next http.RoundTripper
-	n    *atomic.Int64
+	next   http.RoundTripper
+	own    *atomic.Int64
+	shared *RequestCounts // may be nil
 }
 
 func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	t.n.Add(1)
+	t.own.Add(1)
+	switch {
+	case t.shared == nil:
+	case isRefresh(r.Context()):
+		t.shared.Refresh.Add(1)
+	default:
+		t.shared.Probe.Add(1)
+	}
 	return t.next.RoundTrip(r)
 }
 

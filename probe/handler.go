@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,8 +70,23 @@ func NewHandler(o HandlerOptions) *Handler {
 	}
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(h.probes)
+		o.Registerer.MustRegister(deviceRequests(&pl.requests)...)
 	}
 	return h
+}
+
+// deviceRequests exposes what the exporter asks of the devices, so that an
+// operator sees the load it puts on the cameras and how much of it is the
+// background refresh that probes do not wait for.
+func deviceRequests(n *isapi.RequestCounts) []prometheus.Collector {
+	const help = "HTTP requests sent to devices, 401 round trips included, by kind: probe (what probes wait for), refresh (background cache refreshes between probes)."
+	counter := func(kind string, v *atomic.Int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "hikvision", Subsystem: "exporter", Name: "device_requests_total",
+			Help: help, ConstLabels: prometheus.Labels{"kind": kind},
+		}, func() float64 { return float64(v.Load()) })
+	}
+	return []prometheus.Collector{counter("probe", &n.Probe), counter("refresh", &n.Refresh)}
 }
 
 // Close saves the persisted state and closes every device client. Probes

@@ -56,6 +56,7 @@ type pool struct {
 
 	tls          tlsConfigs      // one parsed tls_config per module setting
 	firstFetches isapi.FetchGate // paces every client's cold work
+	requests     isapi.RequestCounts
 }
 
 // rotation follows the password configured for one device account.
@@ -147,7 +148,7 @@ func (p *pool) build(s clientSpec) (*isapi.Client, error) {
 		Backoff: s.Backoff, BackoffMax: s.BackoffMax,
 		Pinned: s.Pinned, Timeout: s.Timeout, CacheTTL: s.CacheTTL, Now: p.now,
 		Ledger: p.ledger, Accounts: s.Accounts, Source: s.Source, FirstFetches: p.firstFetches,
-		CloseIdle: s.CloseIdle,
+		CloseIdle: s.CloseIdle, Requests: &p.requests,
 	}), nil
 }
 
