@@ -376,18 +376,41 @@ func TestLockoutProofDeviceSidePasswordFix(t *testing.T) {
 	}
 }
 
+// An unreadable password_file keeps every device of the module
+// uncontacted, and is logged as an error once, not once per probe.
 func TestDeadPasswordFileMakesNoConnection(t *testing.T) {
-	dev := simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
-	yaml := fmt.Sprintf("modules:\n  default:\n    username: admin\n    password_file: /nonexistent/pw\n    scheme: http\ndevices:\n  - {name: cam, address: %q}\n", dev.Addr())
+	cams := map[string]*simulator.Device{}
+	for _, name := range []string{"cam1", "cam2"} {
+		cams[name] = simulator.Start(t, simulator.CaptureProfile("DS-2CD2146G2-ISU"))
+	}
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	yaml := fmt.Sprintf("modules:\n  default:\n    username: admin\n    password_file: %s\n    scheme: http\ndevices:\n  - {name: cam1, address: %q}\n  - {name: cam2, address: %q}\n",
+		pwFile, cams["cam1"].Addr(), cams["cam2"].Addr())
 	e := startExporter(t, yaml, nil)
-	if _, body := e.probe("target=cam"); !promtest.HasLine(body, "hikvision_up 0") {
-		t.Fatalf("\n%s", body)
+	for range 3 {
+		for name := range cams {
+			if _, body := e.probe("target=" + name); !promtest.HasLine(body, "hikvision_up 0") {
+				t.Fatalf("\n%s", body)
+			}
+		}
 	}
-	if s := dev.Stats(); s.Connections != 0 {
-		t.Errorf("device contacted without a password: %+v", s)
+	for name, dev := range cams {
+		if s := dev.Stats(); s.Connections != 0 {
+			t.Errorf("%s contacted without a password: %+v", name, s)
+		}
 	}
-	if !strings.Contains(e.logs.String(), "password_file") {
-		t.Errorf("log does not say why:\n%s", e.logs.String())
+	logs := e.logs.String()
+	if n := strings.Count(logs, "level=ERROR msg=\"Cannot read the module's password"); n != 1 || !strings.Contains(logs, pwFile) {
+		t.Errorf("%d error lines for six probes of an unreadable password_file; want 1 that names the file:\n%s", n, logs)
+	}
+	if err := os.WriteFile(pwFile, []byte("password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := e.probe("target=cam1"); !promtest.HasLine(body, "hikvision_up 1") {
+		t.Fatalf("with the password readable:\n%s", body)
+	}
+	if !strings.Contains(e.logs.String(), "level=INFO msg=\"The module's password can be read again\"") {
+		t.Errorf("no log line when the password became readable:\n%s", e.logs.String())
 	}
 }
 

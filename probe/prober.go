@@ -65,9 +65,10 @@ func (r probeResult) done() {
 
 // prober runs probes against devices, one collection per device at a time.
 type prober struct {
-	pool   *pool
-	logger *slog.Logger
-	now    func() time.Time
+	pool      *pool
+	logger    *slog.Logger
+	now       func() time.Time
+	passwords passwordErrors
 }
 
 // probe collects one device. Concurrent probes of the same device and
@@ -78,9 +79,10 @@ type prober struct {
 func (p *prober) probe(ctx context.Context, cfg *config.Config, t *config.Target, logger *slog.Logger, tr *isapi.Trace) probeResult {
 	password, err := t.Module.ReadPassword()
 	if err != nil {
-		logger.Error("Cannot read the module's password; not contacting the device", "err", err)
+		p.passwords.failed(logger, t.ModuleName, err)
 		return down(fmt.Errorf("not contacting the device: %w", err))
 	}
+	p.passwords.read(logger, t.ModuleName)
 	p.pool.observe(t, password)
 	st, err := p.pool.get(ctx, t, password)
 	if err != nil {
