@@ -229,7 +229,7 @@ var contractDeviceMetrics = []string{
 }
 
 var contractExporterMetrics = []string{
-	"hikvision_exporter_build_info", "hikvision_exporter_probes_total",
+	"hikvision_exporter_build_info", "hikvision_exporter_probes_total", "hikvision_exporter_device_requests_total",
 	"hikvision_exporter_config_last_reload_successful", "hikvision_exporter_config_last_reload_success_timestamp_seconds",
 }
 
