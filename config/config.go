@@ -16,7 +16,6 @@ import (
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
-	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
 	"github.com/hikvision-exporter/hikvision_exporter/advisory"
@@ -43,32 +42,32 @@ type Module struct {
 	Scheme         string               `yaml:"scheme,omitempty"`
 	TLSConfig      promconfig.TLSConfig `yaml:"tls_config,omitempty"`
 	AllowBasicAuth bool                 `yaml:"allow_basic_auth,omitempty"`
-	Timeout        model.Duration       `yaml:"timeout,omitempty"`
+	Timeout        Duration             `yaml:"timeout,omitempty"`
 	Collectors     []string             `yaml:"collectors,omitempty"`
 	AllowedTargets []string             `yaml:"allowed_targets,omitempty"`
 
 	// Password age sources (see README "Password age").
-	PasswordMaxAge    model.Duration `yaml:"password_max_age,omitempty"`
-	PasswordChangedAt *Date          `yaml:"password_changed_at,omitempty"`
+	PasswordMaxAge    Duration `yaml:"password_max_age,omitempty"`
+	PasswordChangedAt *Date    `yaml:"password_changed_at,omitempty"`
 
 	// Lockout safety: after the device rejects the credentials, wait
 	// AuthBackoff (doubling up to AuthBackoffMax) before trying again.
-	AuthBackoff    model.Duration `yaml:"auth_backoff,omitempty"`
-	AuthBackoffMax model.Duration `yaml:"auth_backoff_max,omitempty"`
+	AuthBackoff    Duration `yaml:"auth_backoff,omitempty"`
+	AuthBackoffMax Duration `yaml:"auth_backoff_max,omitempty"`
 
 	// Load on the device: requests in flight to one device, how long
 	// slow-changing answers are reused, and how often the log is searched.
-	MaxConcurrentRequests int            `yaml:"max_concurrent_requests,omitempty"`
-	CacheTTL              model.Duration `yaml:"cache_ttl,omitempty"`
-	LogSearchInterval     model.Duration `yaml:"log_search_interval,omitempty"`
-	LogSearchLookback     model.Duration `yaml:"log_search_lookback,omitempty"`
-	MaxResponseBytes      int64          `yaml:"max_response_bytes,omitempty"`
+	MaxConcurrentRequests int      `yaml:"max_concurrent_requests,omitempty"`
+	CacheTTL              Duration `yaml:"cache_ttl,omitempty"`
+	LogSearchInterval     Duration `yaml:"log_search_interval,omitempty"`
+	LogSearchLookback     Duration `yaml:"log_search_lookback,omitempty"`
+	MaxResponseBytes      int64    `yaml:"max_response_bytes,omitempty"`
 	// MinProbeInterval, when set, answers a probe that comes within it of
 	// the start of the device's last collection (same device account,
 	// credentials and module) with that collection's result instead of
 	// asking the device again: an HA pair of Prometheus servers then costs
 	// the device one collection per interval. 0 (the default) is off.
-	MinProbeInterval model.Duration `yaml:"min_probe_interval,omitempty"`
+	MinProbeInterval Duration `yaml:"min_probe_interval,omitempty"`
 	// CloseIdleConnections closes a device's connection once a probe and
 	// its background refresh are done, instead of keeping it for the next
 	// probe: nothing is held per device between probes (a third less
@@ -257,7 +256,8 @@ func (d *Date) UnmarshalYAML(n *yaml.Node) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("line %d: %q is not a date (YYYY-MM-DD or RFC 3339)", n.Line, n.Value)
+	// A TypeError lets the decoder go on and report every such error.
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a date (YYYY-MM-DD or RFC 3339)", n.Line, n.Value)}}
 }
 
 // MarshalYAML prints the date back in the short form when it is one.

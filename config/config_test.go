@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 const validYAML = `
@@ -84,16 +86,16 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"both passwords", "modules:\n  m:\n    username: u\n    password: p\n    password_file: /x\n", "modules.m.password: set either password or password_file, not both"},
 		{"no password", "modules:\n  m:\n    username: u\n", "modules.m.password: one of password or password_file is required"},
 		{"bad scheme", base + "    scheme: ftp\n", `modules.default.scheme: "ftp" is not http or https`},
-		{"bad timeout", base + "    timeout: soon\n", "not a valid duration"},
-		{"negative backoff", base + "    auth_backoff: -1m\n", "not a valid duration"},
-		{"negative min_probe_interval", base + "    min_probe_interval: -50s\n", `not a valid duration string: "-50s"`},
+		{"bad timeout", base + "    timeout: soon\n", `line 5: "soon" is not a duration (such as 30s, 5m or 1h30m)`},
+		{"negative backoff", base + "    auth_backoff: -1m\n", "line 5: modules.default.auth_backoff: must not be negative"},
+		{"negative min_probe_interval", base + "    min_probe_interval: -50s\n", "line 5: modules.default.min_probe_interval: must not be negative"},
 		{"backoff max below base", base + "    auth_backoff: 2h\n    auth_backoff_max: 1h\n", "modules.default.auth_backoff_max: must be at least auth_backoff"},
 		{"unknown collector", base + "    collectors: [device, bogus]\n", `modules.default.collectors: unknown collector "bogus"`},
 		{"duplicate collector", base + "    collectors: [device, device]\n", `modules.default.collectors: "device" listed twice`},
 		{"basic over http", base + "    scheme: http\n    allow_basic_auth: true\n", "modules.default.allow_basic_auth: Basic auth sends the password in clear and needs scheme https"},
 		{"bad allowed target", base + "    allowed_targets: [\"http://x\"]\n", `modules.default.allowed_targets: [0]: "http://x" is neither`},
 		{"bad tls", base + "    tls_config: {ca: x, ca_file: y}\n", "at most one of ca, ca_file & ca_ref"},
-		{"bad date", base + "    password_changed_at: yesterday\n", `"yesterday" is not a date`},
+		{"bad date", base + "    password_changed_at: yesterday\n", `line 5: "yesterday" is not a date`},
 		{"future date", base + "    password_changed_at: 2999-01-01\n", "modules.default.password_changed_at: date is in the future"},
 		{"device no name", base + "devices:\n  - address: 10.0.0.1\n", "devices[0] (): name: required"},
 		{"device bad module", base + "devices:\n  - name: a\n    address: 10.0.0.1\n    module: nope\n", `devices[0] (a): module: unknown module "nope"`},
@@ -119,6 +121,35 @@ func TestParseErrorsNameTheField(t *testing.T) {
 				t.Errorf("error = %q\nwant it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// Values that do not decode (durations, dates, numbers) are all reported
+// in one run, each with its line, as validation errors are.
+func TestParseReportsEveryBadValue(t *testing.T) {
+	yaml := "modules:\n  default:\n    username: u\n    password: p\n" +
+		"    timeout: soon\n    cache_ttl: 5x\n    password_changed_at: yesterday\n    max_concurrent_requests: many\n"
+	_, err := Parse([]byte(yaml), knownCollectors)
+	if err == nil {
+		t.Fatal("Parse succeeded")
+	}
+	for _, want := range []string{`line 5: "soon" is not a duration`, `line 6: "5x" is not a duration`, `line 7: "yesterday" is not a date`, "line 8: cannot unmarshal !!str `many` into int"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+}
+
+// A duration written back reads the same, as the operator wrote it.
+func TestDurationRoundTrips(t *testing.T) {
+	for _, s := range []string{"0s", "30s", "5m", "1h30m", "1d", "-50s"} {
+		var d Duration
+		if err := yaml.Unmarshal([]byte(s), &d); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if got := d.String(); got != s {
+			t.Errorf("%s decodes to %v and writes back as %s", s, time.Duration(d), got)
+		}
 	}
 }
 

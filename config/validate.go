@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
 
@@ -237,7 +236,7 @@ func (m *Module) applyDurations() []error {
 	var errs []error
 	for _, d := range []struct {
 		name string
-		v    *model.Duration
+		v    *Duration
 		def  time.Duration
 	}{
 		{"timeout", &m.Timeout, DefaultTimeout},
@@ -252,7 +251,7 @@ func (m *Module) applyDurations() []error {
 			errs = append(errs, fieldf(d.name, "must not be negative"))
 		}
 		if *d.v == 0 {
-			*d.v = model.Duration(d.def)
+			*d.v = Duration(d.def)
 		}
 	}
 	if m.AuthBackoffMax < m.AuthBackoff {

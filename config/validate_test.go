@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/common/model"
 )
 
 func TestParseRefusesSecondDocument(t *testing.T) {
@@ -115,7 +113,7 @@ func TestMinProbeInterval(t *testing.T) {
 		t.Fatalf("50s: err %v, min_probe_interval %v", err, c.Modules["default"].MinProbeInterval)
 	}
 	m := c.Modules["default"]
-	m.MinProbeInterval, m.Scheme = model.Duration(-50*time.Second), "ftp"
+	m.MinProbeInterval, m.Scheme = Duration(-50*time.Second), "ftp"
 	err = c.validate(&lineFinder{src: []byte(set)}, &loadOptions{})
 	for _, want := range []string{
 		`line 5: modules.default.min_probe_interval: must not be negative`,
