@@ -98,7 +98,7 @@ type FleetResult struct {
 // RunFleet starts the simulator fleet, the exporter and the load
 // generator, measures the exporter, then the naive prober on the same
 // devices.
-func RunFleet(_ context.Context, fc FleetConfig) (*FleetResult, error) {
+func RunFleet(ctx context.Context, fc FleetConfig) (*FleetResult, error) {
 	if fc.Logf == nil {
 		fc.Logf = func(string, ...any) {}
 	}
@@ -229,7 +229,7 @@ func RunFleet(_ context.Context, fc FleetConfig) (*FleetResult, error) {
 		}
 		endSim.CPU -= startSim.CPU
 	}
-	load, err := runLoad(LoadSpec{URL: url, Path: "/probe", Devices: fc.Devices, Interval: fc.Interval,
+	load, err := runLoad(ctx, LoadSpec{URL: url, Path: "/probe", Devices: fc.Devices, Interval: fc.Interval,
 		Warmup: fc.Warmup, Duration: fc.Duration, ScrapeTimeout: fc.ScrapeTimeout, SlowOver: 3*fc.Latency + 50*time.Millisecond},
 		func() {
 			fc.Logf("exporter: warm-up done, measuring for %v", fc.Duration)
@@ -288,7 +288,7 @@ func RunFleet(_ context.Context, fc FleetConfig) (*FleetResult, error) {
 	}
 	fc.Logf("naive: fetching %d endpoints per probe, measuring for %v", len(naive.endpoints()), fc.NaiveDuration)
 	nph := PhaseResult{Mode: "naive"}
-	load, err = runLoad(LoadSpec{URL: url, Path: "/naive", Devices: fc.Devices, Interval: fc.Interval,
+	load, err = runLoad(ctx, LoadSpec{URL: url, Path: "/naive", Devices: fc.Devices, Interval: fc.Interval,
 		Duration: fc.NaiveDuration, ScrapeTimeout: fc.ScrapeTimeout},
 		func() {
 			var err error

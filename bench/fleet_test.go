@@ -93,7 +93,15 @@ func runFleetTest(t *testing.T, fc FleetConfig, jsonFile string) {
 		}
 		defer out.Close()
 	}
-	res, err := RunFleet(context.Background(), fc)
+	// Stop the run short of go test's -timeout, so that a run too long
+	// for it ends with an error instead of a panic and orphaned children.
+	ctx := t.Context()
+	if deadline, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-30*time.Second))
+		defer cancel()
+	}
+	res, err := RunFleet(ctx, fc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -261,13 +262,14 @@ func upLine(body []byte) string {
 }
 
 // runLoad runs the load generator in a child process, calling measuring
-// and done as it enters and leaves the measured window.
-func runLoad(spec LoadSpec, measuring, done func()) (LoadResult, error) {
+// and done as it enters and leaves the measured window. Cancelling ctx
+// kills the child, which ends the run with an error.
+func runLoad(ctx context.Context, spec LoadSpec, measuring, done func()) (LoadResult, error) {
 	b, err := json.Marshal(spec)
 	if err != nil {
 		return LoadResult{}, err
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), ChildEnv+"=load", "HIKBENCH_LOAD="+string(b))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -296,6 +298,9 @@ func runLoad(spec LoadSpec, measuring, done func()) (LoadResult, error) {
 		}
 	}
 	if err := cmd.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("load generator stopped before the run's end: %w", context.Cause(ctx))
+		}
 		return res, fmt.Errorf("load generator: %w", err)
 	}
 	if !got {
