@@ -63,10 +63,9 @@ type Options struct {
 }
 
 // RequestCounts counts the HTTP requests that the clients sharing it put
-// on the wire, 401 round trips included: Probe those a probe waits for (or
-// that it started and left running), Refresh the background cache
-// refreshes that run between probes. Nothing a probe waits for is a
-// refresh, so the split tells what a probe's latency depends on.
+// on the wire, 401 round trips included: Probe those a probe sends (the
+// ones it waits for, and first fetches that outlive it), Refresh the
+// background cache refreshes that run between probes.
 type RequestCounts struct {
 	Probe, Refresh atomic.Int64
 }
