@@ -225,11 +225,19 @@ type simChild struct {
 	addrs map[int]string
 }
 
+// childEnv is the environment of the simulator and load generator
+// children: the run's, with the Go runtime's defaults, so that a GOGC or
+// GOMEMLIMIT set for the exporter (the test process) is measured on the
+// exporter alone.
+func childEnv() []string {
+	return append(os.Environ(), "GOGC=100", "GOMEMLIMIT=off")
+}
+
 // startSimChild starts the devices first..first+count-1; certDir != ""
 // makes them serve HTTPS and write their certificates there.
 func startSimChild(first, count int, latency time.Duration, certDir string) (*simChild, error) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), ChildEnv+"=sim",
+	cmd.Env = append(childEnv(), ChildEnv+"=sim",
 		"HIKBENCH_SIM_FIRST="+strconv.Itoa(first),
 		"HIKBENCH_SIM_COUNT="+strconv.Itoa(count),
 		"HIKBENCH_SIM_LATENCY="+latency.String(),

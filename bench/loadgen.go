@@ -270,7 +270,7 @@ func runLoad(ctx context.Context, spec LoadSpec, measuring, done func()) (LoadRe
 		return LoadResult{}, err
 	}
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), ChildEnv+"=load", "HIKBENCH_LOAD="+string(b))
+	cmd.Env = append(childEnv(), ChildEnv+"=load", "HIKBENCH_LOAD="+string(b))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
