@@ -57,8 +57,8 @@ type Options struct {
 	// probe, no background refresh) instead of keeping it for the next
 	// probe (close_idle_connections).
 	CloseIdle bool
-	// Requests, when set, also counts this client's requests in totals
-	// shared by many clients, split by who waits for them.
+	// Requests counts this client's requests, in totals that many clients
+	// may share; default: counts of its own.
 	Requests *RequestCounts
 }
 
@@ -94,7 +94,6 @@ type Client struct {
 	refreshTimeout time.Duration
 	trialTimeout   time.Duration // how long a credential test may go on past its caller
 
-	sent       atomic.Int64 // requests put on the wire, challenges included
 	certExpiry atomic.Int64 // unix seconds of the device's TLS certificate NotAfter
 }
 
@@ -123,6 +122,9 @@ func New(o Options) *Client {
 	if o.Ledger == nil {
 		o.Ledger = NewLedger(o.Now)
 	}
+	if o.Requests == nil {
+		o.Requests = &RequestCounts{}
+	}
 	if len(o.Accounts) == 0 {
 		o.Accounts = []Account{{Endpoint: o.Address, User: o.Username}}
 	}
@@ -143,7 +145,7 @@ func New(o Options) *Client {
 	c.cache.device = c.base
 	c.life, c.stop = context.WithCancel(context.Background())
 	c.conns = newConnections(o)
-	c.auth = &authTransport{next: countingTransport{next: c.conns, own: &c.sent, shared: o.Requests}, username: o.Username, password: o.Password, allowBasic: o.AllowBasic}
+	c.auth = &authTransport{next: countingTransport{next: c.conns, counts: o.Requests}, username: o.Username, password: o.Password, allowBasic: o.AllowBasic}
 	c.http = &http.Client{
 		Transport: c.auth,
 		// Never follow a redirect: it could carry the Digest answer, or a
@@ -155,18 +157,14 @@ func New(o Options) *Client {
 
 type countingTransport struct {
 	next   http.RoundTripper
-	own    *atomic.Int64
-	shared *RequestCounts // may be nil
+	counts *RequestCounts
 }
 
 func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	t.own.Add(1)
-	switch {
-	case t.shared == nil:
-	case isRefresh(r.Context()):
-		t.shared.Refresh.Add(1)
-	default:
-		t.shared.Probe.Add(1)
+	if isRefresh(r.Context()) {
+		t.counts.Refresh.Add(1)
+	} else {
+		t.counts.Probe.Add(1)
 	}
 	return t.next.RoundTrip(r)
 }
@@ -179,9 +177,6 @@ func (c *Client) Close() {
 	c.stop()
 	c.conns.CloseIdleConnections()
 }
-
-// RequestsSent counts the HTTP requests sent to the device, 401 round trips included.
-func (c *Client) RequestsSent() int64 { return c.sent.Load() }
 
 // CertificateExpiry returns the NotAfter of the device's TLS certificate as
 // last seen on a connection, if the client has connected over TLS.
