@@ -58,7 +58,7 @@ func newConnections(o Options) *connections {
 	return &connections{kept: kept, bulk: bulk}
 }
 
-// RoundTrip sends a request marked with WithLargeAnswer on a connection of
+// RoundTrip sends a request marked with withLargeAnswer on a connection of
 // its own, any other on the kept one.
 func (c *connections) RoundTrip(r *http.Request) (*http.Response, error) {
 	if largeAnswer(r.Context()) {
@@ -75,9 +75,9 @@ func (c *connections) CloseIdleConnections() {
 
 type largeAnswerKey struct{}
 
-// WithLargeAnswer marks requests made with ctx as ones whose answer may be
+// withLargeAnswer marks requests made with ctx as ones whose answer may be
 // large: they go over a connection that is closed after the answer.
-func WithLargeAnswer(ctx context.Context) context.Context {
+func withLargeAnswer(ctx context.Context) context.Context {
 	return context.WithValue(ctx, largeAnswerKey{}, true)
 }
 
@@ -85,15 +85,12 @@ func WithLargeAnswer(ctx context.Context) context.Context {
 // when the answer may be large.
 func (c *Client) getAnswer(ctx context.Context, path string, large bool) ([]byte, error) {
 	if large {
-		ctx = WithLargeAnswer(ctx)
+		ctx = withLargeAnswer(ctx)
 	}
 	return c.Get(ctx, path)
 }
 
-func largeAnswer(ctx context.Context) bool {
-	v, _ := ctx.Value(largeAnswerKey{}).(bool)
-	return v
-}
+func largeAnswer(ctx context.Context) bool { return ctx.Value(largeAnswerKey{}) != nil }
 
 // DeviceTLS returns base as the clients of many devices share it: with
 // one session cache for all of them, so that the connections of a large

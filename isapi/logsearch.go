@@ -226,7 +226,7 @@ func (c *Client) SearchLog(ctx context.Context, q LogQuery) (*LogWindow, error) 
 	}
 	id := NewSearchID()
 	w := &LogWindow{}
-	ctx = WithLargeAnswer(ctx) // a page of a hundred entries is tens of kilobytes
+	ctx = withLargeAnswer(ctx) // a page of a hundred entries is tens of kilobytes
 	pos := 0
 	for w.Pages < q.MaxPages {
 		body, err := c.Post(ctx, PathLogSearch, LogSearchBody(id, q.MetaID, q.Start, q.End, q.PageSize, pos))
